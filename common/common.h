@@ -1,0 +1,68 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Small helpers shared by every module: logging, base64 codecs,
+ * secret wiping and atomic file writes.  No module-specific types here.
+ */
+
+#ifndef PROV_COMMON_H
+#define PROV_COMMON_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* logging: silent but for warnings unless raised with log_init() */
+#define LOG_WARN	0
+#define LOG_INFO	1	/* --verbose */
+#define LOG_DEBUG	2	/* -vv */
+
+typedef void log_handler_t(int, const char *);
+
+void	log_init(int);
+int	log_level(void);
+void	log_set_handler(log_handler_t *);
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * base64.  Encoders return a NUL-terminated string the caller frees.
+ * b64_decode_any() accepts standard base64 (with or without '='),
+ * base64url, and base64url with Graph's trailing padding digit; where
+ * a string reads validly both ways, both decodings are returned
+ * (out[1] != NULL), and the caller decides (e.g. exclude both ids).
+ */
+#define B64_MAXLEN	(16 * 1024 * 1024)
+
+int	b64url_encode(const unsigned char *, size_t, char **);
+int	b64_encode(const unsigned char *, size_t, char **);
+int	b64url_decode(const char *, unsigned char **, size_t *);
+int	b64_decode(const char *, unsigned char **, size_t *);
+
+struct b64_any {
+	unsigned char	*ptr[2];
+	size_t		 len[2];
+	int		 n;		/* number of readings, 1 or 2 */
+};
+
+int	b64_decode_any(const char *, struct b64_any *);
+void	b64_any_reset(struct b64_any *);
+
+/* hex */
+int	hex_encode(const unsigned char *, size_t, char **);
+
+/* secrets */
+void	wipe(void *, size_t);
+void	freezero_str(char *);
+void	freezero_buf(void *, size_t);
+
+/* files */
+int	write_file_atomic(const char *, const void *, size_t, mode_t);
+int	read_file_max(const char *, size_t, unsigned char **, size_t *);
+
+/* time */
+long long	now_ms(void);
+
+#endif /* PROV_COMMON_H */

@@ -1,0 +1,443 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * makeCredential from plain parameters, the WebAuthn attestationObject
+ * built from libfido2's output, and the getAssertion check.
+ */
+
+#include <openssl/rand.h>
+
+#include <fido/es256.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctap_int.h"
+
+ctap_cred_t *
+ctap_cred_new(void)
+{
+	ctap_cred_t *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (NULL);
+	c->rk = true;
+	c->uv = true;
+
+	return (c);
+}
+
+void
+ctap_cred_free(ctap_cred_t **cp)
+{
+	ctap_cred_t	*c;
+	size_t		 i;
+
+	if (cp == NULL || (c = *cp) == NULL)
+		return;
+	free(c->rp_id);
+	free(c->rp_name);
+	free(c->user_id);
+	free(c->user_name);
+	free(c->user_display);
+	free(c->cdata);
+	for (i = 0; i < c->nexcl; i++)
+		free(c->excl[i]);
+	fido_cred_free(&c->fc);
+	free(c->attobj);
+	free(c);
+	*cp = NULL;
+}
+
+static int
+dup_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = NULL;
+	if (src == NULL)
+		return (CTAP_OK);
+	if ((*dst = strdup(src)) == NULL)
+		return (CTAP_ERR_INTERNAL);
+
+	return (CTAP_OK);
+}
+
+static int
+dup_buf(unsigned char **dst, size_t *dlen, const unsigned char *src,
+    size_t len)
+{
+	free(*dst);
+	*dst = NULL;
+	*dlen = 0;
+	if ((*dst = malloc(len ? len : 1)) == NULL)
+		return (CTAP_ERR_INTERNAL);
+	if (len)
+		memcpy(*dst, src, len);
+	*dlen = len;
+
+	return (CTAP_OK);
+}
+
+int
+ctap_cred_set_rp(ctap_cred_t *c, const char *id, const char *name)
+{
+	int r;
+
+	if (id == NULL || *id == '\0')
+		return (CTAP_ERR_ARG);
+	if ((r = dup_str(&c->rp_id, id)) != CTAP_OK)
+		return (r);
+
+	return (dup_str(&c->rp_name, name));
+}
+
+int
+ctap_cred_set_user(ctap_cred_t *c, const unsigned char *id, size_t idlen,
+    const char *name, const char *display_name)
+{
+	int r;
+
+	/* CTAP caps user.id at 64 bytes */
+	if (id == NULL || idlen == 0 || idlen > 64)
+		return (CTAP_ERR_ARG);
+	if ((r = dup_buf(&c->user_id, &c->user_id_len, id, idlen)) !=
+	    CTAP_OK || (r = dup_str(&c->user_name, name)) != CTAP_OK)
+		return (r);
+
+	return (dup_str(&c->user_display, display_name));
+}
+
+int
+ctap_cred_set_clientdata(ctap_cred_t *c, const unsigned char *ptr,
+    size_t len)
+{
+	if (ptr == NULL || len == 0 || len > CTAP_CDATA_MAX)
+		return (CTAP_ERR_ARG);
+
+	return (dup_buf(&c->cdata, &c->cdata_len, ptr, len));
+}
+
+int
+ctap_cred_exclude(ctap_cred_t *c, const unsigned char *id, size_t len)
+{
+	int r;
+
+	if (id == NULL || len == 0 || len > 1024)
+		return (CTAP_ERR_ARG);
+	if (c->nexcl == CTAP_MAX_EXCLUDE)
+		return (CTAP_ERR_ARG);
+	if ((r = dup_buf(&c->excl[c->nexcl], &c->excl_len[c->nexcl], id,
+	    len)) != CTAP_OK)
+		return (r);
+	c->nexcl++;
+
+	return (CTAP_OK);
+}
+
+int
+ctap_cred_set_rk(ctap_cred_t *c, bool rk)
+{
+	c->rk = rk;
+	return (CTAP_OK);
+}
+
+int
+ctap_cred_set_uv(ctap_cred_t *c, bool uv)
+{
+	c->uv = uv;
+	return (CTAP_OK);
+}
+
+int
+ctap_cred_set_prot(ctap_cred_t *c, int prot)
+{
+	if (prot < 0 || prot > CTAP_PROT_UV_REQUIRED)
+		return (CTAP_ERR_ARG);
+	c->prot = prot;
+
+	return (CTAP_OK);
+}
+
+int
+ctap_cred_set_hmac_secret(ctap_cred_t *c, bool on)
+{
+	c->hmac_secret = on;
+	return (CTAP_OK);
+}
+
+static int
+cred_build(const ctap_cred_t *c, fido_cred_t **out)
+{
+	fido_cred_t	*fc = NULL;
+	size_t		 i;
+	int		 r = CTAP_ERR_ARG;
+
+	*out = NULL;
+	if (c->rp_id == NULL || c->user_id == NULL || c->cdata == NULL)
+		return (CTAP_ERR_ARG);
+	if ((fc = fido_cred_new()) == NULL)
+		return (CTAP_ERR_INTERNAL);
+	if (fido_cred_set_type(fc, COSE_ES256) != FIDO_OK ||
+	    fido_cred_set_clientdata(fc, c->cdata, c->cdata_len) != FIDO_OK ||
+	    fido_cred_set_rp(fc, c->rp_id, c->rp_name) != FIDO_OK ||
+	    fido_cred_set_user(fc, c->user_id, c->user_id_len, c->user_name,
+	    c->user_display, NULL) != FIDO_OK ||
+	    fido_cred_set_rk(fc, c->rk ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) !=
+	    FIDO_OK ||
+	    fido_cred_set_uv(fc, c->uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) !=
+	    FIDO_OK)
+		goto fail;
+	if (c->hmac_secret &&
+	    fido_cred_set_extensions(fc, FIDO_EXT_HMAC_SECRET) != FIDO_OK)
+		goto fail;
+	if (c->prot != 0 && fido_cred_set_prot(fc, c->prot) != FIDO_OK)
+		goto fail;
+	for (i = 0; i < c->nexcl; i++)
+		if (fido_cred_exclude(fc, c->excl[i], c->excl_len[i]) !=
+		    FIDO_OK)
+			goto fail;
+	*out = fc;
+	fc = NULL;
+	r = CTAP_OK;
+fail:
+	fido_cred_free(&fc);
+
+	return (r);
+}
+
+static size_t
+cbor_head(unsigned char *p, int major, size_t len)
+{
+	if (len < 24) {
+		p[0] = (unsigned char)(major << 5 | len);
+		return (1);
+	}
+	if (len < 0x100) {
+		p[0] = (unsigned char)(major << 5 | 24);
+		p[1] = (unsigned char)len;
+		return (2);
+	}
+	p[0] = (unsigned char)(major << 5 | 25);
+	p[1] = (unsigned char)(len >> 8);
+	p[2] = (unsigned char)len;
+
+	return (3);
+}
+
+/*
+ * {"fmt", "attStmt", "authData"} in CTAP2 canonical order (shorter key
+ * first).  attStmt and authData are copied as the key produced them:
+ * the signature covers authData's exact bytes.
+ */
+static int
+attobj_build(ctap_cred_t *c)
+{
+	static const unsigned char	 none_stmt[] = { 0xa0 };
+	const unsigned char		*stmt, *ad;
+	const char			*fmt;
+	unsigned char			*p;
+	size_t				 stmt_len, ad_len, fmt_len, n, cap;
+
+	fmt = fido_cred_fmt(c->fc);
+	stmt = fido_cred_attstmt_ptr(c->fc);
+	stmt_len = fido_cred_attstmt_len(c->fc);
+	ad = fido_cred_authdata_ptr(c->fc);	/* already a CBOR bstr */
+	ad_len = fido_cred_authdata_len(c->fc);
+	if (fmt == NULL || ad == NULL || ad_len == 0 ||
+	    (fmt_len = strlen(fmt)) > 32)
+		return (CTAP_ERR_PROTOCOL);
+	if (stmt == NULL || stmt_len == 0) {
+		if (strcmp(fmt, "none") != 0)
+			return (CTAP_ERR_PROTOCOL);
+		stmt = none_stmt;
+		stmt_len = sizeof(none_stmt);
+	}
+	cap = 1 + 4 + 2 + fmt_len + 8 + stmt_len + 9 + ad_len;
+	if (cap > CTAP_ATTOBJ_MAX || (p = malloc(cap)) == NULL)
+		return (cap > CTAP_ATTOBJ_MAX ? CTAP_ERR_PROTOCOL :
+		    CTAP_ERR_INTERNAL);
+	n = 0;
+	p[n++] = 0xa3;
+	n += cbor_head(p + n, 3, 3);
+	memcpy(p + n, "fmt", 3);
+	n += 3;
+	n += cbor_head(p + n, 3, fmt_len);
+	memcpy(p + n, fmt, fmt_len);
+	n += fmt_len;
+	n += cbor_head(p + n, 3, 7);
+	memcpy(p + n, "attStmt", 7);
+	n += 7;
+	memcpy(p + n, stmt, stmt_len);
+	n += stmt_len;
+	n += cbor_head(p + n, 3, 8);
+	memcpy(p + n, "authData", 8);
+	n += 8;
+	memcpy(p + n, ad, ad_len);
+	n += ad_len;
+	free(c->attobj);
+	c->attobj = p;
+	c->attobj_len = n;
+
+	return (CTAP_OK);
+}
+
+int
+ctap_dev_make_cred(ctap_dev_t *d, ctap_cred_t *c, const char *pin)
+{
+	fido_cred_t	*fc = NULL;
+	long long	 t0;
+	int		 r, fr;
+	char		*fmt = NULL;
+
+	if (d == NULL || c == NULL || !d->open)
+		return (CTAP_ERR_ARG);
+	if (pin != NULL && ctap_pin_check(pin, CTAP_PIN_MIN) != CTAP_OK)
+		return (CTAP_ERR_PIN_INVALID);
+	if ((r = cred_build(c, &fc)) != CTAP_OK)
+		goto fail;
+	ctap_dev_begin(d, d->timeout_ms);
+	t0 = now_ms();
+	if ((fr = fido_dev_make_cred(d->dev, fc, pin)) != FIDO_OK) {
+		r = ctap_pin_fail(d, fr, now_ms() - t0);
+		goto fail;
+	}
+	fido_cred_free(&c->fc);
+	c->fc = fc;
+	fc = NULL;
+	ctap_aaguid_str(fido_cred_aaguid_ptr(c->fc),
+	    fido_cred_aaguid_len(c->fc), c->aaguid);
+	if ((r = attobj_build(c)) != CTAP_OK)
+		goto fail;
+	/* self-check before anything leaves the process */
+	if ((r = ctap_attobj_verify(c->attobj, c->attobj_len, c->cdata,
+	    c->cdata_len, c->rp_id, c->uv, c->prot, c->hmac_secret,
+	    &fmt)) != CTAP_OK)
+		goto fail;
+	if (strcmp(fmt, "none") == 0)
+		c->attestation = "none";
+	else if (fido_cred_x5c_ptr(c->fc) != NULL)
+		c->attestation = "basic";
+	else
+		c->attestation = "self";
+	r = CTAP_OK;
+fail:
+	free(fmt);
+	fido_cred_free(&fc);
+
+	return (r);
+}
+
+/*
+ * Prove the new credential works: a silent (up=false) getAssertion
+ * under the PIN, verified with the credential's public key.
+ */
+int
+ctap_dev_check_cred(ctap_dev_t *d, const ctap_cred_t *c, const char *pin)
+{
+	fido_assert_t	*fa = NULL;
+	es256_pk_t	*pk = NULL;
+	unsigned char	 cdh[32];
+	long long	 t0;
+	int		 r, fr;
+
+	if (d == NULL || c == NULL || c->fc == NULL || !d->open)
+		return (CTAP_ERR_ARG);
+	if (RAND_bytes(cdh, sizeof(cdh)) != 1)
+		return (CTAP_ERR_INTERNAL);
+	if ((fa = fido_assert_new()) == NULL || (pk = es256_pk_new()) ==
+	    NULL) {
+		r = CTAP_ERR_INTERNAL;
+		goto fail;
+	}
+	if (fido_assert_set_rp(fa, c->rp_id) != FIDO_OK ||
+	    fido_assert_set_clientdata_hash(fa, cdh, sizeof(cdh)) !=
+	    FIDO_OK ||
+	    fido_assert_allow_cred(fa, fido_cred_id_ptr(c->fc),
+	    fido_cred_id_len(c->fc)) != FIDO_OK ||
+	    fido_assert_set_up(fa, FIDO_OPT_FALSE) != FIDO_OK ||
+	    fido_assert_set_uv(fa, pin != NULL ? FIDO_OPT_OMIT :
+	    FIDO_OPT_TRUE) != FIDO_OK ||
+	    es256_pk_from_ptr(pk, fido_cred_pubkey_ptr(c->fc),
+	    fido_cred_pubkey_len(c->fc)) != FIDO_OK) {
+		r = CTAP_ERR_INTERNAL;
+		goto fail;
+	}
+	ctap_dev_begin(d, d->timeout_ms);
+	t0 = now_ms();
+	if ((fr = fido_dev_get_assert(d->dev, fa, pin)) != FIDO_OK) {
+		r = ctap_pin_fail(d, fr, now_ms() - t0);
+		goto fail;
+	}
+	if (fido_assert_count(fa) != 1 ||
+	    fido_assert_verify(fa, 0, COSE_ES256, pk) != FIDO_OK ||
+	    (pin != NULL && !(fido_assert_flags(fa, 0) & 0x04))) {
+		r = CTAP_ERR_VERIFY;
+		goto fail;
+	}
+	r = CTAP_OK;
+fail:
+	explicit_bzero(cdh, sizeof(cdh));
+	es256_pk_free(&pk);
+	fido_assert_free(&fa);
+
+	return (r);
+}
+
+const char *
+ctap_cred_fmt(const ctap_cred_t *c)
+{
+	return (c->fc != NULL ? fido_cred_fmt(c->fc) : NULL);
+}
+
+const unsigned char *
+ctap_cred_id_ptr(const ctap_cred_t *c)
+{
+	return (c->fc != NULL ? fido_cred_id_ptr(c->fc) : NULL);
+}
+
+size_t
+ctap_cred_id_len(const ctap_cred_t *c)
+{
+	return (c->fc != NULL ? fido_cred_id_len(c->fc) : 0);
+}
+
+const char *
+ctap_cred_aaguid(const ctap_cred_t *c)
+{
+	return (c->aaguid);
+}
+
+const unsigned char *
+ctap_cred_attobj_ptr(const ctap_cred_t *c)
+{
+	return (c->attobj);
+}
+
+size_t
+ctap_cred_attobj_len(const ctap_cred_t *c)
+{
+	return (c->attobj_len);
+}
+
+const unsigned char *
+ctap_cred_clientdata_ptr(const ctap_cred_t *c)
+{
+	return (c->cdata);
+}
+
+size_t
+ctap_cred_clientdata_len(const ctap_cred_t *c)
+{
+	return (c->cdata_len);
+}
+
+const char *
+ctap_cred_attestation(const ctap_cred_t *c)
+{
+	return (c->attestation);
+}
+
+uint8_t
+ctap_cred_flags(const ctap_cred_t *c)
+{
+	return (c->fc != NULL ? fido_cred_flags(c->fc) : 0);
+}

@@ -1,0 +1,330 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * provisioning: enroll FIDO2 passkeys into Microsoft Entra ID.
+ *
+ * Global options may appear anywhere on the line (the seed tool's users
+ * wrote `--csv users.csv --mode headful --verbose`); everything else is
+ * handed to the verb in order.  The seed's verb-less spellings map onto
+ * verbs here.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "extern.h"
+
+#ifndef PROV_VERSION
+#define PROV_VERSION "0.0.0"
+#endif
+
+static const struct verb {
+	const char	*name;
+	cmd_fn		*fn;
+	const char	*help;
+} verbs[] = {
+	{ "login", cmd_login, "sign in (--browser, --device-code, --client-credentials)" },
+	{ "logout", cmd_logout, "forget cached tokens" },
+	{ "whoami", cmd_whoami, "show the signed-in identity and its permissions" },
+	{ "devices", cmd_devices, "list attached keys (USB and virtual)" },
+	{ "pin", cmd_pin, "pin status|set|change" },
+	{ "reset", cmd_reset, "factory-reset a key (--yes)" },
+	{ "enroll", cmd_enroll, "enroll USER... | --csv FILE | --group ID|NAME" },
+	{ "auto", cmd_auto, "keep enrolling users who need a passkey" },
+	{ "kiosk", cmd_kiosk, "unattended station: provision keys as they are plugged" },
+	{ "list", cmd_list, "list USER's passkeys" },
+	{ "remove", cmd_remove, "remove USER METHOD_ID" },
+	{ "doctor", cmd_doctor, "preflight: permissions, policy, keys" },
+	{ "webauthn", cmd_webauthn, "webauthn create|verify (no Graph)" },
+	{ "deeplink", cmd_deeplink, "deeplink register|unregister|handle URL" },
+};
+
+/* global options; `arg` says whether one follows */
+static const struct gopt {
+	const char	*name;
+	int		 arg;
+} gopts[] = {
+	{ "--tenant", 1 }, { "--client-id", 1 }, { "--cloud", 1 },
+	{ "--authority-url", 1 }, { "--graph-url", 1 },
+	{ "--graph-version", 1 }, { "--ca-bundle", 1 },
+	{ "--disable-ssl-verify", 0 }, { "--local-ssl-verify", 0 },
+	{ "--state-dir", 1 }, { "--device", 1 }, { "--virtual-keys", 1 },
+	{ "--verbose", 0 }, { "-v", 0 }, { "-vv", 0 }, { "--json", 0 },
+	{ "--mode", 1 }, { "--version", 0 }, { "--help", 0 }, { "-h", 0 },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: provisioning [global options] COMMAND [ARGS]\n\n"
+	    "commands:\n");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+	fprintf(f, "\nglobal options:\n"
+	    "  --tenant ID|DOMAIN  --client-id ID  --cloud global|usgov|usgov-dod|china\n"
+	    "  --authority-url URL  --graph-url URL  --graph-version v1.0|beta\n"
+	    "  --ca-bundle FILE  --disable-ssl-verify  --local-ssl-verify\n"
+	    "  --state-dir DIR  --device /dev/hidrawN|unix:PATH  --virtual-keys DIR\n"
+	    "  --verbose|-v  --json  --mode headful|headless  --version\n"
+	    "\nseed spellings: --login  --csv FILE  --automatic-provision"
+	    "  --register-deeplink\n"
+	    "\nRun 'provisioning COMMAND --help' for a command's options; "
+	    "see provisioning(1).\n");
+}
+
+void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "provisioning: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'provisioning --help'.\n");
+}
+
+static const struct gopt *
+find_gopt(const char *a, const char **val)
+{
+	size_t	 i, n;
+
+	*val = NULL;
+	for (i = 0; i < sizeof(gopts) / sizeof(gopts[0]); i++) {
+		n = strlen(gopts[i].name);
+		if (strcmp(a, gopts[i].name) == 0)
+			return (&gopts[i]);
+		if (gopts[i].arg && strncmp(a, gopts[i].name, n) == 0 &&
+		    a[n] == '=') {
+			*val = a + n + 1;
+			return (&gopts[i]);
+		}
+	}
+
+	return (NULL);
+}
+
+static int
+set_gopt(struct prov_ctx *ctx, const char *name, const char *val)
+{
+	if (strcmp(name, "--tenant") == 0)
+		ctx->tenant = val;
+	else if (strcmp(name, "--client-id") == 0)
+		ctx->client_id = val;
+	else if (strcmp(name, "--cloud") == 0) {
+		if (strcmp(val, "global") && strcmp(val, "usgov") &&
+		    strcmp(val, "usgov-dod") && strcmp(val, "china")) {
+			usage_error("--cloud: expected global, usgov, "
+			    "usgov-dod or china, not '%s'", val);
+			return (-1);
+		}
+		ctx->cloud = val;
+	} else if (strcmp(name, "--authority-url") == 0)
+		ctx->authority_url = val;
+	else if (strcmp(name, "--graph-url") == 0)
+		ctx->graph_url = val;
+	else if (strcmp(name, "--graph-version") == 0) {
+		if (strcmp(val, "v1.0") && strcmp(val, "beta")) {
+			usage_error("--graph-version: expected v1.0 or beta");
+			return (-1);
+		}
+		ctx->graph_version = val;
+	} else if (strcmp(name, "--ca-bundle") == 0)
+		ctx->ca_bundle = val;
+	else if (strcmp(name, "--disable-ssl-verify") == 0)
+		ctx->disable_ssl_verify = true;
+	else if (strcmp(name, "--local-ssl-verify") == 0)
+		ctx->local_ssl_verify = true;
+	else if (strcmp(name, "--state-dir") == 0)
+		ctx->state_dir = val;
+	else if (strcmp(name, "--device") == 0)
+		ctx->device = val;
+	else if (strcmp(name, "--virtual-keys") == 0)
+		ctx->virtual_keys = val;
+	else if (strcmp(name, "--verbose") == 0 || strcmp(name, "-v") == 0)
+		ctx->verbose++;
+	else if (strcmp(name, "-vv") == 0)
+		ctx->verbose += 2;
+	else if (strcmp(name, "--json") == 0)
+		ctx->json = true;
+	else if (strcmp(name, "--mode") == 0) {
+		if (strcmp(val, "headful") == 0)
+			ctx->headful = true;
+		else if (strcmp(val, "headless") == 0)
+			ctx->headful = false;
+		else {
+			usage_error("--mode: expected headful or headless");
+			return (-1);
+		}
+	}
+
+	return (0);
+}
+
+static void
+ctx_defaults(struct prov_ctx *ctx)
+{
+	const char *e;
+
+	if (ctx->tenant == NULL && (e = getenv("PROVISIONING_TENANT")) != NULL)
+		ctx->tenant = e;
+	if (ctx->authority_url == NULL &&
+	    (e = getenv("PROVISIONING_AUTHORITY_URL")) != NULL)
+		ctx->authority_url = e;
+	if (ctx->graph_url == NULL &&
+	    (e = getenv("PROVISIONING_GRAPH_URL")) != NULL)
+		ctx->graph_url = e;
+	if (ctx->state_dir == NULL &&
+	    (e = getenv("PROVISIONING_STATE_DIR")) != NULL)
+		ctx->state_dir = e;
+	if (ctx->virtual_keys == NULL &&
+	    (e = getenv("PROVISIONING_VIRTUAL_KEYS")) != NULL)
+		ctx->virtual_keys = e;
+	if (ctx->client_id == NULL)
+		ctx->client_id = DEFAULT_CLIENT_ID;
+	if (ctx->cloud == NULL)
+		ctx->cloud = "global";
+	if (ctx->graph_version == NULL)
+		ctx->graph_version = "v1.0";
+}
+
+/* the seed's verb-less spellings, rewritten to verbs */
+static char v_login[] = "login", v_auto[] = "auto", v_deeplink[] = "deeplink",
+    v_enroll[] = "enroll", a_register[] = "register", a_csv[] = "--csv";
+
+static char *
+seed_verb(const char *a, char **prefix)
+{
+	*prefix = NULL;
+	if (strcmp(a, "--login") == 0)
+		return (v_login);
+	if (strcmp(a, "--automatic-provision") == 0)
+		return (v_auto);
+	if (strcmp(a, "--register-deeplink") == 0) {
+		*prefix = a_register;
+		return (v_deeplink);
+	}
+	if (strcmp(a, "--csv") == 0) {
+		*prefix = a_csv;
+		return (v_enroll);
+	}
+
+	return (NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct prov_ctx		 ctx;
+	const struct gopt	*g;
+	const struct verb	*v = NULL;
+	const char		*val, *vname = NULL;
+	char			*prefix = NULL, *sv;
+	char			**vargv = NULL;
+	int			 vargc = 0, i, r, version = 0;
+	int			 help = 0;
+	size_t			 k;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.progname = "provisioning";
+	if ((vargv = calloc((size_t)argc + 3, sizeof(*vargv))) == NULL) {
+		fprintf(stderr, "provisioning: out of memory\n");
+		return (EXIT_USAGE);
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0 && vname != NULL) {
+			for (; i < argc; i++)
+				vargv[vargc++] = argv[i];
+			break;
+		}
+		if ((g = find_gopt(argv[i], &val)) != NULL) {
+			if (strcmp(g->name, "--version") == 0) {
+				version = 1;
+				continue;
+			}
+			if (strcmp(g->name, "--help") == 0 ||
+			    strcmp(g->name, "-h") == 0) {
+				if (vname != NULL)
+					vargv[vargc++] = argv[i];
+				else
+					help = 1;
+				continue;
+			}
+			if (g->arg && val == NULL) {
+				if (i + 1 >= argc) {
+					usage_error("%s needs a value",
+					    g->name);
+					r = EXIT_USAGE;
+					goto out;
+				}
+				val = argv[++i];
+			}
+			if (set_gopt(&ctx, g->name, val) < 0) {
+				r = EXIT_USAGE;
+				goto out;
+			}
+			continue;
+		}
+		if (vname == NULL &&
+		    (sv = seed_verb(argv[i], &prefix)) != NULL) {
+			vname = sv;
+			vargv[vargc++] = sv;
+			if (prefix != NULL)
+				vargv[vargc++] = prefix;
+			continue;
+		}
+		if (vname == NULL && argv[i][0] != '-') {
+			vname = argv[i];
+			vargv[vargc++] = argv[i];
+			continue;
+		}
+		if (vname == NULL) {
+			usage_error("unknown option '%s'", argv[i]);
+			r = EXIT_USAGE;
+			goto out;
+		}
+		vargv[vargc++] = argv[i];
+	}
+	vargv[vargc] = NULL;
+	if (version) {
+		printf("provisioning %s\n", PROV_VERSION);
+		r = EXIT_OK;
+		goto out;
+	}
+	if (help || vname == NULL) {
+		usage(help ? stdout : stderr);
+		r = help ? EXIT_OK : EXIT_USAGE;
+		goto out;
+	}
+	for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
+		if (strcmp(verbs[k].name, vname) == 0)
+			v = &verbs[k];
+	if (v == NULL) {
+		usage_error("unknown command '%s'", vname);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	ctx_defaults(&ctx);
+	log_init(ctx.verbose);
+	if (ctx.disable_ssl_verify)
+		log_warn("--disable-ssl-verify: TLS certificates are NOT "
+		    "checked; anyone on the network path can read tokens "
+		    "and forge Graph replies");
+	if (sig_setup() < 0) {
+		fprintf(stderr, "provisioning: cannot set up signals\n");
+		r = EXIT_USAGE;
+		goto out;
+	}
+	r = v->fn(&ctx, vargc, vargv);
+	if (r != EXIT_INTR && sig_interrupted())
+		r = EXIT_INTR;
+out:
+	free(vargv);
+
+	return (r);
+}

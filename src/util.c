@@ -1,0 +1,76 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctap.h"
+#include "extern.h"
+
+/* what an authenticator error means for the process exit status */
+int
+ctap_exit_code(int r)
+{
+	switch (r) {
+	case CTAP_OK:
+		return (EXIT_OK);
+	case CTAP_ERR_ARG:
+	case CTAP_ERR_PIN_POLICY:
+		return (EXIT_USAGE);
+	case CTAP_ERR_CANCELLED:
+		return (EXIT_INTR);
+	default:
+		return (EXIT_KEY);
+	}
+}
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char	buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return (-1);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return (-1);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return (-1);
+
+	return (0);
+}
+
+/*
+ * The state directory holds the token cache and the journal: create it
+ * 0700 and refuse one that others can write.
+ */
+int
+state_dir_ensure(const struct prov_ctx *ctx)
+{
+	struct stat st;
+
+	if (mkdir_p(ctx->state_dir, 0700) < 0 || stat(ctx->state_dir,
+	    &st) < 0) {
+		fprintf(stderr, "provisioning: cannot create state directory "
+		    "%s: %s\n", ctx->state_dir, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISDIR(st.st_mode) || (st.st_mode & 022) != 0) {
+		fprintf(stderr, "provisioning: state directory %s is writable "
+		    "by others; chmod 700 it\n", ctx->state_dir);
+		return (-1);
+	}
+
+	return (0);
+}
