@@ -382,6 +382,37 @@ fail:
 	return (r);
 }
 
+int
+ctap_dev_has_cred(ctap_dev_t *d, const char *rp_id, const unsigned char *id,
+    size_t len, const char *pin)
+{
+	fido_assert_t	*fa = NULL;
+	unsigned char	 cdh[32];
+	long long	 t0;
+	int		 r, fr;
+
+	if (d == NULL || !d->open || rp_id == NULL || id == NULL)
+		return (CTAP_ERR_ARG);
+	if (RAND_bytes(cdh, sizeof(cdh)) != 1)
+		return (CTAP_ERR_INTERNAL);
+	if ((fa = fido_assert_new()) == NULL ||
+	    fido_assert_set_rp(fa, rp_id) != FIDO_OK ||
+	    fido_assert_set_clientdata_hash(fa, cdh, sizeof(cdh)) !=
+	    FIDO_OK || fido_assert_allow_cred(fa, id, len) != FIDO_OK ||
+	    fido_assert_set_up(fa, FIDO_OPT_FALSE) != FIDO_OK) {
+		r = CTAP_ERR_INTERNAL;
+		goto fail;
+	}
+	ctap_dev_begin(d, d->timeout_ms);
+	t0 = now_ms();
+	fr = fido_dev_get_assert(d->dev, fa, pin);
+	r = fr == FIDO_OK ? CTAP_OK : ctap_pin_fail(d, fr, now_ms() - t0);
+fail:
+	fido_assert_free(&fa);
+
+	return (r);
+}
+
 const char *
 ctap_cred_fmt(const ctap_cred_t *c)
 {

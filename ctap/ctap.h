@@ -159,6 +159,11 @@ int		 ctap_dev_make_cred(ctap_dev_t *, ctap_cred_t *,
 int		 ctap_dev_check_cred(ctap_dev_t *, const ctap_cred_t *,
 		    const char *pin);
 
+/* does the key hold credential id for rp (silent getAssertion)?
+ * CTAP_OK yes, CTAP_ERR_NO_CREDENTIALS no, else an error */
+int		 ctap_dev_has_cred(ctap_dev_t *, const char *rp_id,
+		    const unsigned char *id, size_t len, const char *pin);
+
 const char	*ctap_cred_fmt(const ctap_cred_t *);
 const unsigned char *ctap_cred_id_ptr(const ctap_cred_t *);
 size_t		 ctap_cred_id_len(const ctap_cred_t *);

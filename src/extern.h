@@ -66,6 +66,12 @@ struct ctap_dev;
 int	key_pick(const struct prov_ctx *, char **);
 int	key_open(const char *, struct ctap_dev **);
 
+/* graphctx.c: a Graph client from the global options */
+struct graph_client;
+int	graph_open(const struct prov_ctx *, struct graph_client **);
+int	graph_exit_code(int);			/* GRAPH_ERR_* -> EXIT_* */
+void	graph_report_error(struct graph_client *, const char *, int);
+
 /* util.c */
 int	ctap_exit_code(int);		/* CTAP_ERR_* -> EXIT_* */
 int	state_dir_ensure(const struct prov_ctx *);

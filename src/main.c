@@ -166,6 +166,8 @@ set_gopt(struct prov_ctx *ctx, const char *name, const char *val)
 	return (0);
 }
 
+static char state_buf[4096];
+
 static void
 ctx_defaults(struct prov_ctx *ctx)
 {
@@ -185,6 +187,19 @@ ctx_defaults(struct prov_ctx *ctx)
 	if (ctx->virtual_keys == NULL &&
 	    (e = getenv("PROVISIONING_VIRTUAL_KEYS")) != NULL)
 		ctx->virtual_keys = e;
+	if (ctx->state_dir == NULL) {
+		/* XDG base directory spec: state belongs in XDG_STATE_HOME */
+		if ((e = getenv("XDG_STATE_HOME")) != NULL && *e == '/')
+			snprintf(state_buf, sizeof(state_buf),
+			    "%s/provisioning", e);
+		else if ((e = getenv("HOME")) != NULL && *e == '/')
+			snprintf(state_buf, sizeof(state_buf),
+			    "%s/.local/state/provisioning", e);
+		else
+			snprintf(state_buf, sizeof(state_buf),
+			    ".provisioning");
+		ctx->state_dir = state_buf;
+	}
 	if (ctx->client_id == NULL)
 		ctx->client_id = DEFAULT_CLIENT_ID;
 	if (ctx->cloud == NULL)

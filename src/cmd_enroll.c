@@ -1,0 +1,504 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * enroll, auto and kiosk: where the users come from, and the options
+ * of the pipeline.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "csvin.h"
+#include "enroll.h"
+#include "graph.h"
+#include "report.h"
+
+#define MODE_ENROLL	0
+#define MODE_AUTO	1
+#define MODE_KIOSK	2
+
+struct sources {
+	const char	*csv;
+	const char	*group;
+	int		 interval_s;
+	int		 rounds;	/* auto: stop after N rounds; 0 never */
+};
+
+static void
+enroll_usage(int mode)
+{
+	fprintf(stderr, "usage: provisioning %s",
+	    mode == MODE_AUTO ? "auto --group ID|NAME [--interval S]" :
+	    mode == MODE_KIOSK ? "kiosk --group ID|NAME | --csv FILE" :
+	    "enroll USER... | --csv FILE | --group ID|NAME");
+	fprintf(stderr, "\n"
+	    "    [--pin random|ask|keep] [--pin-env VAR] [--pin-length N]\n"
+	    "    [--force-pin-change] [--min-pin-length N]\n"
+	    "    [--display-name TEMPLATE] [--replace] [--dry-run]\n"
+	    "    [--as-user [--issue-tap]] [--same-key | --parallel]\n"
+	    "    [--report FILE] [--failures FILE] [--pins-out FILE]\n"
+	    "    [--no-verify] [--timeout S] [--challenge-timeout MIN]\n"
+	    "PINs: 'random' (a new PIN per blank key, written only to "
+	    "--pins-out),\n'ask' (prompted), 'keep' (from the environment "
+	    "variable named by --pin-env).\n");
+}
+
+static int
+parse_int(const char *s, int lo, int hi, int *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi)
+		return (-1);
+	*out = (int)v;
+
+	return (0);
+}
+
+static int
+parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
+    struct sources *src, int *first_user)
+{
+	static const struct option lopts[] = {
+		{ "csv", required_argument, NULL, 'c' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "pin", required_argument, NULL, 'p' },
+		{ "pin-env", required_argument, NULL, 'e' },
+		{ "pin-length", required_argument, NULL, 'L' },
+		{ "force-pin-change", no_argument, NULL, 'F' },
+		{ "min-pin-length", required_argument, NULL, 'M' },
+		{ "display-name", required_argument, NULL, 'd' },
+		{ "replace", no_argument, NULL, 'R' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "as-user", no_argument, NULL, 'u' },
+		{ "issue-tap", no_argument, NULL, 'T' },
+		{ "same-key", no_argument, NULL, 's' },
+		{ "parallel", no_argument, NULL, 'P' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "failures", required_argument, NULL, 'f' },
+		{ "pins-out", required_argument, NULL, 'o' },
+		{ "no-verify", no_argument, NULL, 'V' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "challenge-timeout", required_argument, NULL, 'C' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "rounds", required_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*pin = NULL;
+	int		 c, v;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			src->csv = optarg;
+			break;
+		case 'g':
+			src->group = optarg;
+			break;
+		case 'p':
+			pin = optarg;
+			break;
+		case 'e':
+			o->pin_env = optarg;
+			break;
+		case 'L':
+			if (parse_int(optarg, 6, 63, &o->pin_length) < 0) {
+				usage_error("--pin-length: 6 to 63");
+				return (-1);
+			}
+			break;
+		case 'F':
+			o->force_pin_change = true;
+			break;
+		case 'M':
+			if (parse_int(optarg, 4, 63, &o->min_pin_length) < 0) {
+				usage_error("--min-pin-length: 4 to 63");
+				return (-1);
+			}
+			break;
+		case 'd':
+			o->display_tmpl = optarg;
+			break;
+		case 'R':
+			o->replace = true;
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case 'u':
+			o->as_user = true;
+			break;
+		case 'T':
+			o->issue_tap = true;
+			break;
+		case 's':
+			o->keys_mode = KEYS_SAME;
+			break;
+		case 'P':
+			o->keys_mode = KEYS_PARALLEL;
+			break;
+		case 'r':
+			o->report_path = optarg;
+			break;
+		case 'f':
+			o->failures_path = optarg;
+			break;
+		case 'o':
+			o->pins_out = optarg;
+			break;
+		case 'V':
+			o->verify = false;
+			break;
+		case 't':
+			if (parse_int(optarg, 1, 3600, &v) < 0) {
+				usage_error("--timeout: seconds, 1 to 3600");
+				return (-1);
+			}
+			o->touch_timeout_ms = v * 1000;
+			break;
+		case 'C':
+			if (parse_int(optarg, 5, 43200, &o->challenge_minutes) <
+			    0) {
+				usage_error("--challenge-timeout: minutes, 5 "
+				    "to 43200 (beta only)");
+				return (-1);
+			}
+			break;
+		case 'i':
+			if (parse_int(optarg, 1, 86400, &src->interval_s) < 0) {
+				usage_error("--interval: seconds");
+				return (-1);
+			}
+			break;
+		case 'N':
+			if (parse_int(optarg, 1, INT_MAX, &src->rounds) < 0) {
+				usage_error("--rounds: a positive number");
+				return (-1);
+			}
+			break;
+		case 'h':
+			enroll_usage(mode);
+			return (1);
+		default:
+			usage_error("%s: unknown option '%s'", argv[0],
+			    argv[optind - 1]);
+			return (-1);
+		}
+	}
+	*first_user = optind;
+	if (pin == NULL)
+		o->pin_policy = o->pin_env != NULL ? PIN_KEEP :
+		    o->pins_out != NULL ? PIN_RANDOM : PIN_ASK;
+	else if (strcmp(pin, "random") == 0)
+		o->pin_policy = PIN_RANDOM;
+	else if (strcmp(pin, "ask") == 0)
+		o->pin_policy = PIN_ASK;
+	else if (strcmp(pin, "keep") == 0)
+		o->pin_policy = PIN_KEEP;
+	else {
+		usage_error("--pin: random, ask or keep");
+		return (-1);
+	}
+	if (o->pin_policy == PIN_KEEP && o->pin_env == NULL) {
+		usage_error("--pin keep needs --pin-env VAR (PINs are never "
+		    "taken from the command line)");
+		return (-1);
+	}
+	if (o->pin_policy == PIN_RANDOM && o->pins_out == NULL &&
+	    !o->dry_run) {
+		usage_error("--pin random needs --pins-out FILE: the "
+		    "generated PINs must go somewhere");
+		return (-1);
+	}
+	if (o->issue_tap && !o->as_user) {
+		usage_error("--issue-tap goes with --as-user");
+		return (-1);
+	}
+	if (src->csv != NULL && src->group != NULL) {
+		usage_error("--csv and --group cannot be combined");
+		return (-1);
+	}
+
+	return (0);
+}
+
+/* CSV rows: bad rows and duplicates are failures.csv lines, not stops */
+static int
+from_csv(const char *path, const struct enroll_opts *o,
+    struct enroll_list *l)
+{
+	csvin_t			*c = NULL;
+	csvin_row_t		 row;
+	report_t		*fails = NULL;
+	struct report_failure	 rf;
+	char			 err[512], msg[600];
+	int			 r = EXIT_USAGE;
+
+	if (csvin_open(path, &c, err, sizeof(err)) != CSVIN_OK) {
+		fprintf(stderr, "provisioning: %s: %s\n", path, err);
+		return (EXIT_USAGE);
+	}
+	while (csvin_next(c, &row) == CSVIN_OK) {
+		if (row.status == CSVIN_ROW_OK) {
+			if (enroll_list_add(l, row.user, NULL, NULL,
+			    row.line) < 0)
+				goto fail;
+			continue;
+		}
+		if (fails == NULL && report_open(o->failures_path,
+		    REPORT_FAILURES, &fails, err, sizeof(err)) != REPORT_OK) {
+			fprintf(stderr, "provisioning: %s\n", err);
+			goto fail;
+		}
+		if (row.status == CSVIN_ROW_DUPLICATE)
+			snprintf(msg, sizeof(msg), "line %zu: duplicate of "
+			    "line %zu; enrolled once", row.line, row.dup_of);
+		else
+			snprintf(msg, sizeof(msg), "line %zu: %s", row.line,
+			    row.reason);
+		memset(&rf, 0, sizeof(rf));
+		rf.user = row.user[0] ? row.user : row.excerpt;
+		rf.stage = "csv";
+		rf.error_code = row.code;
+		rf.message = msg;
+		if (report_failure(fails, &rf) != REPORT_OK)
+			goto fail;
+		fprintf(stderr, "provisioning: %s: %s\n", path, msg);
+	}
+	r = EXIT_OK;
+fail:
+	report_free(&fails);
+	csvin_free(&c);
+
+	return (r);
+}
+
+struct group_walk {
+	struct enroll_list	*all;
+	size_t			 skipped;
+};
+
+static int
+member_cb(void *arg, const graph_user_t *u)
+{
+	struct group_walk *gw = arg;
+
+	if (strcasecmp(graph_user_type(u), "Guest") == 0 ||
+	    !graph_user_enabled(u)) {
+		log_info("group: %s skipped (%s)", graph_user_upn(u),
+		    graph_user_enabled(u) ? "guest" : "disabled");
+		gw->skipped++;
+		return (0);
+	}
+
+	return (enroll_list_add(gw->all, graph_user_upn(u), graph_user_upn(u),
+	    graph_user_id(u), 0) < 0 ? -1 : 0);
+}
+
+/* transitive members without a passkey yet, checked in $batches */
+static int
+from_group(struct prov_ctx *ctx, const char *group, struct enroll_list *l)
+{
+	graph_client_t		*c = NULL;
+	struct enroll_list	 all;
+	struct group_walk	 gw;
+	const char		**ids = NULL;
+	char			*gid = NULL;
+	int			*has = NULL, r, gr;
+	size_t			 i, have = 0;
+
+	memset(&all, 0, sizeof(all));
+	memset(&gw, 0, sizeof(gw));
+	gw.all = &all;
+	if ((r = graph_open(ctx, &c)) != EXIT_OK)
+		return (r);
+	if ((gr = graph_group_resolve(c, group, &gid)) != GRAPH_OK ||
+	    (gr = graph_group_members(c, gid, member_cb, &gw)) != GRAPH_OK) {
+		graph_report_error(c, group, gr);
+		r = graph_exit_code(gr);
+		goto fail;
+	}
+	r = EXIT_USAGE;
+	if (all.n > 0 && ((ids = calloc(all.n, sizeof(*ids))) == NULL ||
+	    (has = calloc(all.n, sizeof(*has))) == NULL))
+		goto fail;
+	for (i = 0; i < all.n; i++)
+		ids[i] = all.v[i].id;
+	if (all.n > 0 && (gr = graph_batch_has_passkey(c, ids, all.n,
+	    has)) != GRAPH_OK) {
+		graph_report_error(c, "checking existing passkeys", gr);
+		r = graph_exit_code(gr);
+		goto fail;
+	}
+	for (i = 0; i < all.n; i++) {
+		if (has[i] == 1) {
+			have++;
+			continue;
+		}
+		if (enroll_list_add(l, all.v[i].ref, all.v[i].upn,
+		    all.v[i].id, 0) < 0)
+			goto fail;
+	}
+	log_info("group %s: %zu members, %zu with a passkey already, %zu "
+	    "guests or disabled, %zu to enroll", group, all.n + gw.skipped,
+	    have, gw.skipped, l->n);
+	r = EXIT_OK;
+fail:
+	free(ids);
+	free(has);
+	free(gid);
+	enroll_list_reset(&all);
+	graph_client_free(&c);
+
+	return (r);
+}
+
+static void
+print_summary(const struct enroll_summary *s, const struct enroll_opts *o)
+{
+	fprintf(stderr, "\n%zu enrolled, %zu failed, %zu skipped, of %zu "
+	    "users\n", s->enrolled, s->failed, s->skipped, s->total);
+	if (s->failed > 0)
+		fprintf(stderr, "failures: %s\n", o->failures_path);
+	if (o->report_path != NULL && s->enrolled > 0)
+		fprintf(stderr, "report: %s\n", o->report_path);
+}
+
+static void
+sleep_interruptible(int seconds)
+{
+	struct timespec	ts = { 0, 200 * 1000 * 1000 };
+	long long	end = now_ms() + (long long)seconds * 1000;
+
+	while (!sig_interrupted() && now_ms() < end)
+		nanosleep(&ts, NULL);
+}
+
+static int
+run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
+{
+	struct enroll_opts	 o;
+	struct sources		 src;
+	struct enroll_list	 l;
+	struct enroll_summary	 sum;
+	int			 first, r, i, round = 0;
+	char			 source[1024];
+
+	memset(&o, 0, sizeof(o));
+	memset(&src, 0, sizeof(src));
+	memset(&l, 0, sizeof(l));
+	o.pin_length = 8;
+	o.verify = true;
+	o.failures_path = REPORT_FAILURES_DEFAULT;
+	o.touch_timeout_ms = 120000;
+	o.max_attempts = 3;
+	o.keys_mode = KEYS_ONE_PER_USER;
+	o.pause = ctx->headful;
+	src.interval_s = 60;
+	if (mode == MODE_AUTO && (src.group = getenv("PROVISIONING_GROUP")) !=
+	    NULL && *src.group == '\0')
+		src.group = NULL;
+	if ((r = parse_opts(mode, argc, argv, &o, &src, &first)) != 0)
+		return (r > 0 ? EXIT_OK : EXIT_USAGE);
+	if (o.report_path == NULL)
+		o.report_path = ctx->json ? "report.jsonl" : "report.csv";
+	if (mode == MODE_KIOSK) {
+		o.keys_mode = KEYS_ONE_PER_USER;
+		o.wait_for_keys = true;
+	}
+	if (o.as_user)
+		o.keys_mode = KEYS_ONE_PER_USER;
+	if ((mode == MODE_AUTO || mode == MODE_KIOSK) && src.group == NULL &&
+	    src.csv == NULL) {
+		usage_error("%s needs --group ID|NAME (the users to keep "
+		    "provisioned), or PROVISIONING_GROUP", argv[0]);
+		return (EXIT_USAGE);
+	}
+	if (mode == MODE_AUTO && src.group == NULL) {
+		usage_error("auto needs --group ID|NAME");
+		return (EXIT_USAGE);
+	}
+	if (first < argc && (src.csv != NULL || src.group != NULL)) {
+		usage_error("give users on the command line, or --csv, or "
+		    "--group; not several");
+		return (EXIT_USAGE);
+	}
+	if (first >= argc && src.csv == NULL && src.group == NULL) {
+		enroll_usage(mode);
+		return (EXIT_USAGE);
+	}
+	if (state_dir_ensure(ctx) < 0)
+		return (EXIT_USAGE);
+	for (;;) {
+		if (src.csv != NULL) {
+			snprintf(source, sizeof(source), "csv:%s", src.csv);
+			if ((r = from_csv(src.csv, &o, &l)) != EXIT_OK)
+				break;
+		} else if (src.group != NULL) {
+			snprintf(source, sizeof(source), "group:%s",
+			    src.group);
+			if ((r = from_group(ctx, src.group, &l)) != EXIT_OK)
+				break;
+		} else {
+			snprintf(source, sizeof(source), "users");
+			for (i = first; i < argc; i++)
+				if (enroll_list_add(&l, argv[i], NULL, NULL,
+				    0) < 0) {
+					r = EXIT_USAGE;
+					goto out;
+				}
+		}
+		if (l.n > 0 || mode == MODE_ENROLL) {
+			r = enroll_run(ctx, &o, &l, source, &sum);
+			print_summary(&sum, &o);
+		} else
+			r = EXIT_OK;
+		enroll_list_reset(&l);
+		round++;
+		if (mode == MODE_ENROLL || src.csv != NULL ||
+		    r == EXIT_AUTH || r == EXIT_USAGE || r == EXIT_INTR ||
+		    sig_interrupted() || (src.rounds && round >= src.rounds))
+			break;
+		log_info("waiting %d s before looking for new users",
+		    src.interval_s);
+		sleep_interruptible(src.interval_s);
+		if (sig_interrupted()) {
+			r = EXIT_INTR;
+			break;
+		}
+	}
+out:
+	enroll_list_reset(&l);
+
+	return (r);
+}
+
+int
+cmd_enroll(struct prov_ctx *ctx, int argc, char **argv)
+{
+	return (run_enroll(ctx, MODE_ENROLL, argc, argv));
+}
+
+int
+cmd_auto(struct prov_ctx *ctx, int argc, char **argv)
+{
+	return (run_enroll(ctx, MODE_AUTO, argc, argv));
+}
+
+int
+cmd_kiosk(struct prov_ctx *ctx, int argc, char **argv)
+{
+	return (run_enroll(ctx, MODE_KIOSK, argc, argv));
+}

@@ -1,0 +1,1186 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The enroll pipeline (see enroll.h).  Three kinds of threads share one
+ * struct run under its lock:
+ *
+ *   prefetchers  take the next user, resolve them and fetch their
+ *                creationOptions, so a challenge is ready when a key
+ *                frees up (the ready queue is bounded: challenges
+ *                expire after five minutes);
+ *   key workers  one per key: makeCredential, self-check, getAssertion;
+ *                a key that fails (pulled, wrong PIN, full) is set aside
+ *                and its user goes back to the ready queue;
+ *   posters      register the credential with Graph and record it.
+ *
+ * The journal gets every transition before the next step starts.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "enroll_int.h"
+
+#define PREFETCHERS_MAX		4
+#define POSTERS_MAX		4
+#define EXPIRY_MARGIN_S		60	/* re-fetch a challenge this close */
+
+int
+enroll_list_add(struct enroll_list *l, const char *ref, const char *upn,
+    const char *id, size_t line)
+{
+	struct enroll_user	*v;
+	size_t			 cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap ? l->cap * 2 : 64;
+		if ((v = reallocarray(l->v, cap, sizeof(*v))) == NULL)
+			return (-1);
+		l->v = v;
+		l->cap = cap;
+	}
+	v = &l->v[l->n];
+	memset(v, 0, sizeof(*v));
+	if ((v->ref = strdup(ref)) == NULL ||
+	    (upn != NULL && (v->upn = strdup(upn)) == NULL) ||
+	    (id != NULL && (v->id = strdup(id)) == NULL)) {
+		free(v->ref);
+		free(v->upn);
+		return (-1);
+	}
+	v->line = line;
+	l->n++;
+
+	return (0);
+}
+
+void
+enroll_list_reset(struct enroll_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].ref);
+		free(l->v[i].upn);
+		free(l->v[i].id);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* the journal key of a list entry, before Graph resolved it */
+static void
+user_key_of(const struct enroll_user *u, char *buf, size_t len)
+{
+	const char *upn = u->upn, *id = u->id;
+
+	if (upn == NULL && id == NULL) {
+		if (strchr(u->ref, '@') != NULL)
+			upn = u->ref;
+		else
+			id = u->ref;
+	}
+	if (journal_user_key(upn, id, buf, len) != JOURNAL_OK)
+		snprintf(buf, len, "%s", u->ref);
+}
+
+/* progress and narration: stderr, one line per event */
+void
+run_say(struct run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&run->tty);
+	fprintf(stderr, "[%zu/%zu] ", run->finished, run->users->n);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	pthread_mutex_unlock(&run->tty);
+}
+
+static void
+q_push(struct queue *q, struct job *jb, bool front)
+{
+	jb->next = NULL;
+	if (q->head == NULL)
+		q->head = q->tail = jb;
+	else if (front) {
+		jb->next = q->head;
+		q->head = jb;
+	} else {
+		q->tail->next = jb;
+		q->tail = jb;
+	}
+	q->n++;
+}
+
+static struct job *
+q_pop(struct queue *q)
+{
+	struct job *jb;
+
+	if ((jb = q->head) == NULL)
+		return (NULL);
+	q->head = jb->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	jb->next = NULL;
+
+	return (jb);
+}
+
+static void
+job_clear_attempt(struct job *jb)
+{
+	webauthn_options_free(&jb->opts);
+	ctap_cred_free(&jb->cred);
+	free(jb->cdata);
+	free(jb->cred_b64);
+	free(jb->body);
+	free(jb->display);
+	jb->cdata = jb->cred_b64 = jb->body = jb->display = NULL;
+	jb->cdlen = 0;
+}
+
+static void
+job_free(struct job *jb)
+{
+	if (jb == NULL)
+		return;
+	job_clear_attempt(jb);
+	graph_client_free(&jb->uc);
+	free(jb->upn);
+	free(jb->id);
+	free(jb->name);
+	free(jb);
+}
+
+static const char *
+job_user(const struct job *jb, const struct run *run)
+{
+	return (jb->upn != NULL ? jb->upn : run->users->v[jb->idx].ref);
+}
+
+/* a terminal state: counted, announced, freed */
+static void
+job_finish(struct run *run, struct job *jb, size_t *counter)
+{
+	pthread_mutex_lock(&run->lock);
+	(*counter)++;
+	run->finished++;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+	job_free(jb);
+}
+
+void
+job_fail(struct run *run, struct job *jb, const char *stage,
+    const char *code, const char *msg, const char *request_id)
+{
+	struct journal_fields		jf;
+	struct report_failure		rf;
+
+	memset(&jf, 0, sizeof(jf));
+	jf.stage = stage;
+	jf.error_code = code;
+	jf.message = msg;
+	jf.request_id = request_id != NULL && *request_id ? request_id : NULL;
+	if (run->j != NULL && jb->key[0] != '\0' &&
+	    journal_user_set_state(run->j, jb->key, JOURNAL_ST_FAILED,
+	    &jf) != JOURNAL_OK)
+		log_warn("journal: cannot record the failure of %s",
+		    job_user(jb, run));
+	memset(&rf, 0, sizeof(rf));
+	rf.user = job_user(jb, run);
+	rf.stage = stage;
+	rf.error_code = code;
+	rf.message = msg;
+	rf.request_id = request_id;
+	if (run->failures != NULL && report_failure(run->failures, &rf) !=
+	    REPORT_OK)
+		log_warn("cannot write to %s", report_path(run->failures));
+	run_say(run, "%s: FAILED at %s: %s%s%s%s", rf.user, stage, msg,
+	    request_id != NULL && *request_id ? " [request-id " : "",
+	    request_id != NULL && *request_id ? request_id : "",
+	    request_id != NULL && *request_id ? "]" : "");
+	job_finish(run, jb, &run->failed);
+}
+
+static void
+job_skip(struct run *run, struct job *jb, const char *reason, bool already)
+{
+	struct journal_fields jf;
+
+	memset(&jf, 0, sizeof(jf));
+	jf.reason = reason;
+	if (run->j != NULL && !already && jb->key[0] != '\0')
+		(void)journal_user_set_state(run->j, jb->key,
+		    JOURNAL_ST_SKIPPED, &jf);
+	run_say(run, "%s: skipped: %s", job_user(jb, run), reason);
+	job_finish(run, jb, already ? &run->already : &run->skipped);
+}
+
+static void
+set_fatal(struct run *run, int code, const char *msg)
+{
+	pthread_mutex_lock(&run->lock);
+	if (!run->stop) {
+		run->stop = true;
+		run->fatal = code;
+		snprintf(run->fatal_msg, sizeof(run->fatal_msg), "%s", msg);
+	}
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static bool
+stopping(struct run *run)
+{
+	if (sig_interrupted() && !run->stop) {
+		pthread_mutex_lock(&run->lock);
+		run->stop = true;
+		pthread_cond_broadcast(&run->cond);
+		pthread_mutex_unlock(&run->lock);
+	}
+
+	return (run->stop);
+}
+
+/* a Graph failure: fatal for the whole run (auth) or for this user */
+static void
+graph_fail(struct run *run, struct job *jb, graph_client_t *c,
+    const char *stage, int r)
+{
+	char		 msg[1024];
+	const char	*gm = graph_last_message(c), *hint = graph_last_hint(c);
+
+	snprintf(msg, sizeof(msg), "%s%s%s%s%s", graph_strerr(r),
+	    *gm ? ": " : "", gm, *hint ? "; " : "", hint);
+	if (r == GRAPH_ERR_LOGIN_REQUIRED || r == GRAPH_ERR_AUTH) {
+		set_fatal(run, EXIT_AUTH, msg);
+		job_fail(run, jb, stage, *graph_last_code(c) ?
+		    graph_last_code(c) : "auth", msg,
+		    graph_last_request_id(c));
+		return;
+	}
+	job_fail(run, jb, stage, *graph_last_code(c) ? graph_last_code(c) :
+	    "graph", msg, graph_last_request_id(c));
+}
+
+static int
+journal_set(struct run *run, struct job *jb, enum journal_state st,
+    const struct journal_fields *jf)
+{
+	int r;
+
+	if (run->j == NULL)
+		return (0);
+	if ((r = journal_user_set_state(run->j, jb->key, st, jf)) !=
+	    JOURNAL_OK) {
+		/* without the journal a crash could register twice: stop */
+		set_fatal(run, EXIT_USAGE, "cannot write the journal");
+		log_warn("journal: %s (%s)", journal_strerr(r),
+		    journal_errmsg(run->j));
+		return (-1);
+	}
+
+	return (0);
+}
+
+/* creationOptions for the job's user; parsed, checked, journalled */
+static int
+fetch_options(struct run *run, graph_client_t *c, struct job *jb)
+{
+	char	*json = NULL, err[256];
+	int	 r;
+
+	webauthn_options_free(&jb->opts);
+	if ((r = graph_creation_options(jb->uc != NULL ? jb->uc : c,
+	    jb->uc != NULL ? NULL : jb->id, run->o->challenge_minutes,
+	    &json)) != GRAPH_OK) {
+		graph_fail(run, jb, jb->uc != NULL ? jb->uc : c, "options", r);
+		return (-1);
+	}
+	r = webauthn_options_parse(json, strlen(json), &jb->opts, err,
+	    sizeof(err));
+	free(json);
+	if (r != WEBAUTHN_OK) {
+		job_fail(run, jb, "options", "bad_options", err, NULL);
+		return (-1);
+	}
+	if (journal_set(run, jb, JOURNAL_ST_OPTIONS_FETCHED, NULL) < 0) {
+		job_fail(run, jb, "journal", "journal", "cannot write the "
+		    "journal", NULL);
+		return (-1);
+	}
+
+	return (0);
+}
+
+static bool
+options_stale(const struct job *jb)
+{
+	time_t exp = webauthn_options_expires(jb->opts);
+
+	return (exp != 0 && exp - time(NULL) < EXPIRY_MARGIN_S);
+}
+
+/*
+ * --as-user: the user signs in (with a one-time TAP the operator
+ * hands over, if asked) and registers through /me with their token.
+ */
+static int
+user_signin(struct run *run, graph_client_t *admin, struct job *jb)
+{
+	char	*tap = NULL;
+	int	 r;
+
+	if (run->o->issue_tap) {
+		if ((r = graph_tap_create(admin, jb->id, 60, true, &tap,
+		    NULL)) != GRAPH_OK) {
+			graph_fail(run, jb, admin, "tap", r);
+			return (-1);
+		}
+		pthread_mutex_lock(&run->tty);
+		{
+			FILE *tty = fopen("/dev/tty", "w");
+
+			/* shown to the operator only: never logged */
+			if (tty != NULL) {
+				fprintf(tty, "\nTemporary Access Pass for %s "
+				    "(one use, 60 minutes): %s\n\n", jb->upn,
+				    tap);
+				fclose(tty);
+			} else
+				log_warn("no terminal to show the Temporary "
+				    "Access Pass of %s; it was created but "
+				    "not displayed", jb->upn);
+		}
+		pthread_mutex_unlock(&run->tty);
+		freezero_str(tap);
+	}
+	if ((r = graph_client_new_user(&jb->uc, admin)) != GRAPH_OK ||
+	    (r = graph_login_browser(jb->uc, jb->upn)) != GRAPH_OK) {
+		graph_fail(run, jb, jb->uc != NULL ? jb->uc : admin, "signin",
+		    r);
+		return (-1);
+	}
+
+	return (0);
+}
+
+/* resolve + options for one user; the job is queued or finished */
+static void
+prefetch_one(struct run *run, graph_client_t *c, size_t idx)
+{
+	const struct enroll_user	*u = &run->users->v[idx];
+	graph_user_t			*gu = NULL;
+	struct journal_fields		 jf;
+	struct job			*jb;
+	const char			*type;
+	int				 r, done;
+
+	if ((jb = calloc(1, sizeof(*jb))) == NULL) {
+		set_fatal(run, EXIT_USAGE, "out of memory");
+		return;
+	}
+	jb->idx = idx;
+	user_key_of(u, jb->key, sizeof(jb->key));
+	if (run->j != NULL && journal_is_done(run->j, jb->key) == 1) {
+		job_skip(run, jb, "already enrolled (journal)", true);
+		return;
+	}
+	memset(&jf, 0, sizeof(jf));
+	jf.upn = strchr(u->ref, '@') ? u->ref : NULL;
+	if (journal_set(run, jb, JOURNAL_ST_PENDING, &jf) < 0) {
+		job_free(jb);
+		return;
+	}
+	if ((r = graph_user_get(c, u->id != NULL ? u->id : u->ref, &gu)) !=
+	    GRAPH_OK) {
+		if (r == GRAPH_ERR_NOT_FOUND)
+			job_fail(run, jb, "resolve", "user_not_found",
+			    "no such user in the tenant; check the UPN or "
+			    "object id", graph_last_request_id(c));
+		else
+			graph_fail(run, jb, c, "resolve", r);
+		return;
+	}
+	if ((jb->upn = strdup(graph_user_upn(gu))) == NULL ||
+	    (jb->id = strdup(graph_user_id(gu))) == NULL ||
+	    (jb->name = strdup(graph_user_display_name(gu))) == NULL) {
+		graph_user_free(&gu);
+		job_fail(run, jb, "resolve", "internal", "out of memory", NULL);
+		return;
+	}
+	type = graph_user_type(gu);
+	if (strcasecmp(type, "Guest") == 0) {
+		graph_user_free(&gu);
+		job_fail(run, jb, "resolve", "guest_user", "guest accounts "
+		    "cannot hold passkeys in Entra ID (not supported for "
+		    "internal or external guests)", NULL);
+		return;
+	}
+	if (!graph_user_enabled(gu)) {
+		graph_user_free(&gu);
+		job_fail(run, jb, "resolve", "account_disabled", "the "
+		    "account is disabled; enable it in Entra ID first", NULL);
+		return;
+	}
+	graph_user_free(&gu);
+	memset(&jf, 0, sizeof(jf));
+	jf.upn = jb->upn;
+	jf.object_id = jb->id;
+	if (journal_set(run, jb, JOURNAL_ST_RESOLVED, &jf) < 0) {
+		job_free(jb);
+		return;
+	}
+	/* the journal now knows the user by object id */
+	journal_user_key(jb->upn, jb->id, jb->key, sizeof(jb->key));
+	if (run->j != NULL && (done = journal_is_done(run->j, jb->key)) ==
+	    1) {
+		job_skip(run, jb, "already enrolled (journal)", true);
+		return;
+	}
+	if (run->o->as_user && user_signin(run, c, jb) < 0)
+		return;
+	if (fetch_options(run, c, jb) < 0)
+		return;
+	if (run->o->dry_run) {
+		run_say(run, "%s (%s): ready; would register a passkey for "
+		    "rp %s (dry run: no touch, no registration)", jb->upn,
+		    jb->id, webauthn_options_rp_id(jb->opts));
+		job_finish(run, jb, &run->skipped);
+		return;
+	}
+	pthread_mutex_lock(&run->lock);
+	q_push(&run->ready, jb, false);
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void *
+prefetcher(void *arg)
+{
+	struct run	*run = arg;
+	graph_client_t	*c = NULL;
+	size_t		 idx;
+
+	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
+		set_fatal(run, EXIT_USAGE, "cannot create a Graph client");
+		return (NULL);
+	}
+	for (;;) {
+		pthread_mutex_lock(&run->lock);
+		while (!run->stop && run->ready.n >= run->ready_cap &&
+		    run->workers_alive > 0)
+			pthread_cond_wait(&run->cond, &run->lock);
+		if (run->stop || run->next_in >= run->users->n ||
+		    (run->workers_alive == 0 && !run->o->dry_run)) {
+			pthread_mutex_unlock(&run->lock);
+			break;
+		}
+		idx = run->next_in++;
+		run->prefetching++;
+		pthread_mutex_unlock(&run->lock);
+		prefetch_one(run, c, idx);
+		pthread_mutex_lock(&run->lock);
+		run->prefetching--;
+		pthread_cond_broadcast(&run->cond);
+		pthread_mutex_unlock(&run->lock);
+		if (stopping(run))
+			break;
+	}
+	graph_client_free(&c);
+
+	return (NULL);
+}
+
+/* next job for a key worker, or NULL when no more can come */
+static struct job *
+next_ready(struct run *run)
+{
+	struct job *jb = NULL;
+
+	pthread_mutex_lock(&run->lock);
+	for (;;) {
+		if (run->stop)
+			break;
+		if ((jb = q_pop(&run->ready)) != NULL) {
+			run->keywork++;
+			break;
+		}
+		if (run->next_in >= run->users->n && run->prefetching == 0 &&
+		    run->keywork == 0)
+			break;
+		pthread_cond_wait(&run->cond, &run->lock);
+	}
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+
+	return (jb);
+}
+
+/* give a job back (its key failed): another key takes it */
+static void
+requeue(struct run *run, struct job *jb)
+{
+	job_clear_attempt(jb);
+	jb->attempts++;
+	pthread_mutex_lock(&run->lock);
+	q_push(&run->ready, jb, true);
+	run->keywork--;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void
+to_post(struct run *run, struct job *jb)
+{
+	pthread_mutex_lock(&run->lock);
+	q_push(&run->post, jb, false);
+	run->keywork--;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void
+keywork_done(struct run *run)
+{
+	pthread_mutex_lock(&run->lock);
+	run->keywork--;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+/* errors that mean "this key, not this user": try another key */
+static bool
+key_fault(int cr)
+{
+	switch (cr) {
+	case CTAP_ERR_IO:
+	case CTAP_ERR_NO_DEVICE:
+	case CTAP_ERR_PIN_INVALID:
+	case CTAP_ERR_PIN_BLOCKED:
+	case CTAP_ERR_PIN_AUTH_BLOCKED:
+	case CTAP_ERR_PIN_REQUIRED:
+	case CTAP_ERR_PIN_NOT_SET:
+	case CTAP_ERR_PIN_CHANGE:
+	case CTAP_ERR_KEY_FULL:
+	case CTAP_ERR_NOT_FIDO2:
+	case CTAP_ERR_PROTOCOL:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+/*
+ * --replace after an exclude hit: find which of the user's registered
+ * credentials this key holds, remove that method from Graph, and let
+ * makeCredential overwrite it on the key.
+ */
+static int
+replace_old(struct run *run, graph_client_t *c, struct key *k,
+    struct job *jb, ctap_cred_t *cred)
+{
+	graph_methods_t		*ms = NULL;
+	const graph_method_t	*m;
+	char			*b64 = NULL;
+	size_t			 i, n;
+	int			 r = -1, gr;
+
+	n = webauthn_options_exclude_len(jb->opts);
+	for (i = 0; i < n; i++) {
+		if (ctap_dev_has_cred(k->dev, webauthn_options_rp_id(jb->opts),
+		    webauthn_options_exclude_ptr(jb->opts, i),
+		    webauthn_options_exclude_id_len(jb->opts, i), k->pin) !=
+		    CTAP_OK)
+			continue;
+		if (b64url_encode(webauthn_options_exclude_ptr(jb->opts, i),
+		    webauthn_options_exclude_id_len(jb->opts, i), &b64) < 0)
+			goto fail;
+		break;
+	}
+	if (b64 == NULL)
+		goto fail;
+	if ((gr = graph_fido2_list(c, jb->id, &ms)) != GRAPH_OK)
+		goto fail;
+	if ((m = graph_methods_find_cred(ms, b64)) != NULL) {
+		run_say(run, "%s: --replace: removing the old passkey %s",
+		    jb->upn, graph_method_id(m));
+		if ((gr = graph_fido2_delete(c, jb->id,
+		    graph_method_id(m))) != GRAPH_OK)
+			goto fail;
+	}
+	/* the key replaces a resident credential with the same user id */
+	r = webauthn_apply(jb->opts, cred, jb->cdata, jb->cdlen) ==
+	    WEBAUTHN_OK ? 0 : -1;
+fail:
+	graph_methods_free(&ms);
+	free(b64);
+
+	return (r);
+}
+
+/*
+ * One user on one key.  Returns 0 when the job moved on (post queue or
+ * finished), 1 when the key is at fault and the job was given back.
+ */
+static int
+key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
+{
+	struct journal_fields	 jf;
+	ctap_cred_t		*cred = NULL;
+	char			 msg[512];
+	int			 cr;
+
+	if (options_stale(jb) && fetch_options(run, c, jb) < 0) {
+		keywork_done(run);
+		return (0);
+	}
+	free(jb->cdata);
+	jb->cdata = NULL;
+	if (webauthn_clientdata(jb->opts, &jb->cdata, &jb->cdlen) !=
+	    WEBAUTHN_OK || (cred = ctap_cred_new()) == NULL ||
+	    webauthn_apply(jb->opts, cred, jb->cdata, jb->cdlen) !=
+	    WEBAUTHN_OK) {
+		ctap_cred_free(&cred);
+		keywork_done(run);
+		job_fail(run, jb, "key", "internal", "cannot prepare the "
+		    "makeCredential request", NULL);
+		return (0);
+	}
+	if (run->ctx->headful || isatty(STDERR_FILENO))
+		run_say(run, "%s: touch the key %s", jb->upn, k->path);
+	sig_watch(k->dev);
+	cr = ctap_dev_make_cred(k->dev, cred, k->pin);
+	if (cr == CTAP_ERR_EXCLUDED && run->o->replace) {
+		ctap_cred_free(&cred);
+		if ((cred = ctap_cred_new()) != NULL &&
+		    replace_old(run, c, k, jb, cred) == 0)
+			cr = ctap_dev_make_cred(k->dev, cred, k->pin);
+	}
+	sig_unwatch(k->dev);
+	if (cr == CTAP_OK && run->o->verify)
+		cr = ctap_dev_check_cred(k->dev, cred, k->pin);
+	if (cr != CTAP_OK) {
+		ctap_cred_free(&cred);
+		if (cr == CTAP_ERR_EXCLUDED) {
+			keywork_done(run);
+			job_skip(run, jb, "this key already holds the user's "
+			    "passkey (already registered); --replace "
+			    "registers it again", false);
+			return (0);
+		}
+		if (cr == CTAP_ERR_CANCELLED) {
+			requeue(run, jb);
+			return (0);
+		}
+		if (key_fault(cr)) {
+			snprintf(k->why, sizeof(k->why), "%s",
+			    ctap_strerr(cr));
+			if (cr == CTAP_ERR_PIN_INVALID &&
+			    ctap_dev_retries(k->dev) >= 0)
+				snprintf(k->why, sizeof(k->why), "%s (%d "
+				    "retries left)", ctap_strerr(cr),
+				    ctap_dev_retries(k->dev));
+			if (jb->attempts + 1 >= run->o->max_attempts) {
+				keywork_done(run);
+				job_fail(run, jb, "key", "key_failed", k->why,
+				    NULL);
+				return (1);
+			}
+			requeue(run, jb);
+			return (1);
+		}
+		snprintf(msg, sizeof(msg), "%s", ctap_strerr(cr));
+		keywork_done(run);
+		job_fail(run, jb, "key", cr == CTAP_ERR_TIMEOUT ? "no_touch" :
+		    "key", msg, NULL);
+		return (0);
+	}
+	jb->cred = cred;
+	snprintf(jb->device, sizeof(jb->device), "%s", k->serial[0] ?
+	    k->serial : k->path);
+	snprintf(jb->model, sizeof(jb->model), "%s", k->product);
+	if (b64url_encode(ctap_cred_id_ptr(cred), ctap_cred_id_len(cred),
+	    &jb->cred_b64) < 0 ||
+	    webauthn_display_name(run->o->display_tmpl, jb->upn, jb->name,
+	    k->product, ctap_cred_aaguid(cred), k->serial, NULL,
+	    &jb->display) != WEBAUTHN_OK ||
+	    webauthn_body(cred, jb->display, &jb->body) != WEBAUTHN_OK) {
+		keywork_done(run);
+		job_fail(run, jb, "key", "internal", "cannot build the "
+		    "registration body", NULL);
+		return (0);
+	}
+	/* recorded before the POST: a crash here is found on resume */
+	memset(&jf, 0, sizeof(jf));
+	jf.credential_id = jb->cred_b64;
+	jf.device = jb->device;
+	jf.aaguid = ctap_cred_aaguid(cred);
+	if (journal_set(run, jb, JOURNAL_ST_KEY_TOUCHED, &jf) < 0) {
+		keywork_done(run);
+		job_fail(run, jb, "journal", "journal", "cannot write the "
+		    "journal", NULL);
+		return (0);
+	}
+	k->successes++;
+	to_post(run, jb);
+
+	return (0);
+}
+
+struct worker {
+	struct run	*run;
+	char		*path;		/* NULL: one key per user */
+	pthread_t	 tid;
+};
+
+static void
+headful_pause(struct run *run)
+{
+	FILE	*tty;
+	char	 line[64];
+
+	if (!run->o->pause || (tty = fopen("/dev/tty", "r+")) == NULL)
+		return;
+	pthread_mutex_lock(&run->tty);
+	fprintf(tty, "Press Enter to go on with the next user (Ctrl+C to "
+	    "stop)... ");
+	fflush(tty);
+	(void)!fgets(line, sizeof(line), tty);
+	pthread_mutex_unlock(&run->tty);
+	fclose(tty);
+}
+
+static void *
+key_worker(void *arg)
+{
+	struct worker	*w = arg;
+	struct run	*run = w->run;
+	graph_client_t	*c = NULL;
+	struct key	 k;
+	struct job	*jb;
+	char		*path = NULL;
+	bool		 have_key = false;
+
+	ctap_init();
+	memset(&k, 0, sizeof(k));
+	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
+		set_fatal(run, EXIT_USAGE, "cannot create a Graph client");
+		goto out;
+	}
+	while ((jb = next_ready(run)) != NULL) {
+		if (!have_key) {
+			free(path);
+			path = NULL;
+			if (w->path != NULL)
+				path = strdup(w->path);
+			else if (key_wait_fresh(run, &path, jb->upn) < 0) {
+				requeue(run, jb);
+				break;
+			}
+			if (path == NULL || key_acquire(run, &k, path,
+			    jb->upn) != CTAP_OK) {
+				run_say(run, "key %s set aside: %s", path ?
+				    path : "?", k.why);
+				key_release(run, &k);
+				requeue(run, jb);
+				if (w->path != NULL)
+					break;
+				continue;
+			}
+			have_key = true;
+			if (run->ctx->headful)
+				run_say(run, "using key %s (%s)", k.path,
+				    k.product);
+		}
+		if (key_job(run, c, &k, jb) == 1) {
+			run_say(run, "key %s set aside: %s", k.path, k.why);
+			key_release(run, &k);
+			have_key = false;
+			if (w->path != NULL)
+				break;
+			continue;
+		}
+		if (w->path == NULL) {
+			/* one key per user: this key is done */
+			key_release(run, &k);
+			have_key = false;
+			if (!stopping(run))
+				run_say(run, "remove the key; then insert "
+				    "the next one");
+		}
+		if (run->ctx->headful)
+			headful_pause(run);
+	}
+out:
+	if (have_key)
+		key_release(run, &k);
+	free(path);
+	graph_client_free(&c);
+	pthread_mutex_lock(&run->lock);
+	run->workers_alive--;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+
+	return (NULL);
+}
+
+static void
+post_one(struct run *run, graph_client_t *c, struct job *jb)
+{
+	struct journal_fields	 jf;
+	graph_method_t		*m = NULL;
+	graph_client_t		*gc = jb->uc != NULL ? jb->uc : c;
+	int			 r;
+
+	if ((r = graph_fido2_register(gc, jb->uc != NULL ? NULL : jb->id,
+	    jb->body, jb->cred_b64, &m)) != GRAPH_OK) {
+		graph_fail(run, jb, gc, "register", r);
+		return;
+	}
+	memset(&jf, 0, sizeof(jf));
+	jf.method_id = graph_method_id(m);
+	if (journal_set(run, jb, JOURNAL_ST_REGISTERED, &jf) < 0 ||
+	    journal_set(run, jb, JOURNAL_ST_DONE, NULL) < 0) {
+		graph_method_free(&m);
+		job_fail(run, jb, "journal", "journal", "registered, but the "
+		    "journal could not record it; a re-run reconciles",
+		    NULL);
+		return;
+	}
+	run_say(run, "%s: enrolled (key %s, %s attestation, method %s)",
+	    jb->upn, jb->device, graph_method_attestation_level(m),
+	    graph_method_id(m));
+	graph_method_free(&m);
+	job_finish(run, jb, &run->enrolled);
+}
+
+static void *
+poster(void *arg)
+{
+	struct run	*run = arg;
+	graph_client_t	*c = NULL;
+	struct job	*jb;
+
+	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
+		set_fatal(run, EXIT_USAGE, "cannot create a Graph client");
+		return (NULL);
+	}
+	for (;;) {
+		pthread_mutex_lock(&run->lock);
+		while ((jb = q_pop(&run->post)) == NULL &&
+		    (run->workers_alive > 0 || run->keywork > 0))
+			pthread_cond_wait(&run->cond, &run->lock);
+		pthread_mutex_unlock(&run->lock);
+		if (jb == NULL)
+			break;
+		/* a touched key's credential is always posted, even on
+		 * Ctrl+C: the journal would otherwise hold it half-done */
+		post_one(run, c, jb);
+	}
+	graph_client_free(&c);
+
+	return (NULL);
+}
+
+/*
+ * Users a previous run left between makeCredential and "done": is the
+ * credential among their methods?  Then they are done; else they start
+ * again with a fresh challenge.
+ */
+struct reconcile_ctx {
+	struct run	*run;
+	size_t		 fixed;
+};
+
+static int
+reconcile_one(const journal_entry_t *e, void *arg)
+{
+	struct reconcile_ctx	*rc = arg;
+	struct run		*run = rc->run;
+	struct journal_fields	 jf;
+	graph_methods_t		*ms = NULL;
+	const graph_method_t	*m;
+	const char		*uid;
+	int			 r;
+
+	if (e->credential_id[0] == '\0')
+		return (0);
+	uid = e->object_id[0] ? e->object_id : e->upn;
+	if ((r = graph_fido2_list(run->admin, uid, &ms)) != GRAPH_OK) {
+		log_warn("resume: cannot check %s's passkeys: %s", uid,
+		    graph_strerr(r));
+		return (graph_err_is_auth(r) ? EXIT_AUTH : 0);
+	}
+	memset(&jf, 0, sizeof(jf));
+	if ((m = graph_methods_find_cred(ms, e->credential_id)) != NULL) {
+		jf.method_id = graph_method_id(m);
+		r = journal_user_set_state(run->j, e->user_key,
+		    JOURNAL_ST_DONE, &jf);
+		log_info("resume: %s was registered before the interruption",
+		    e->upn);
+	} else
+		r = journal_user_set_state(run->j, e->user_key,
+		    JOURNAL_ST_PENDING, &jf);
+	graph_methods_free(&ms);
+	if (r != JOURNAL_OK)
+		return (EXIT_USAGE);
+	rc->fixed++;
+
+	return (0);
+}
+
+static int
+open_outputs(struct run *run)
+{
+	char err[256];
+
+	if (run->o->failures_path != NULL && report_open(run->o->failures_path,
+	    REPORT_FAILURES, &run->failures, err, sizeof(err)) !=
+	    REPORT_OK) {
+		fprintf(stderr, "provisioning: %s\n", err);
+		return (-1);
+	}
+	if (run->o->pins_out != NULL && report_open(run->o->pins_out,
+	    REPORT_PINS, &run->pins, err, sizeof(err)) != REPORT_OK) {
+		fprintf(stderr, "provisioning: %s\n", err);
+		return (-1);
+	}
+
+	return (0);
+}
+
+/*
+ * The report lists every user of this input that is enrolled, whenever
+ * it happened: written from the journal at the end, to a temporary
+ * file renamed over the old one, so a re-run after a crash leaves a
+ * report that agrees with Graph.
+ */
+static int
+write_report(struct run *run)
+{
+	report_t		*rep = NULL;
+	struct report_success	 rs;
+	journal_entry_t		 e;
+	char			 tmp[4096], err[256], key[JOURNAL_KEY_LEN];
+	size_t			 i;
+	const struct enroll_user *u;
+	int			 r = -1;
+
+	if (run->o->report_path == NULL || run->j == NULL)
+		return (0);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", run->o->report_path);
+	unlink(tmp);
+	if (report_open(tmp, run->ctx->json ? REPORT_SUCCESS_JSONL :
+	    REPORT_SUCCESS_CSV, &rep, err, sizeof(err)) != REPORT_OK) {
+		fprintf(stderr, "provisioning: %s\n", err);
+		return (-1);
+	}
+	for (i = 0; i < run->users->n; i++) {
+		u = &run->users->v[i];
+		user_key_of(u, key, sizeof(key));
+		if (journal_user_get(run->j, key, &e) != JOURNAL_OK ||
+		    e.state != JOURNAL_ST_DONE)
+			continue;
+		memset(&rs, 0, sizeof(rs));
+		rs.user = e.upn;
+		rs.user_id = e.object_id;
+		rs.method_id = e.method_id;
+		rs.credential_id = e.credential_id;
+		rs.aaguid = e.aaguid;
+		rs.model = e.model;
+		rs.display_name = e.display_name;
+		rs.device = e.device;
+		rs.attestation = e.attestation;
+		if (report_success(rep, &rs) != REPORT_OK)
+			goto fail;
+	}
+	report_free(&rep);
+	if (rename(tmp, run->o->report_path) < 0)
+		goto fail;
+	r = 0;
+fail:
+	report_free(&rep);
+	if (r < 0)
+		fprintf(stderr, "provisioning: cannot write the report %s\n",
+		    run->o->report_path);
+
+	return (r);
+}
+
+int
+enroll_run(struct prov_ctx *ctx, const struct enroll_opts *o,
+    const struct enroll_list *users, const char *source,
+    struct enroll_summary *sum)
+{
+	struct run		 run;
+	struct reconcile_ctx	 rc;
+	struct worker		 w[64];
+	pthread_t		 pre[PREFETCHERS_MAX], pst[POSTERS_MAX];
+	char			 path[4096], **keys = NULL;
+	size_t			 nkeys = 0, nw = 0, npre, npost, i;
+	int			 r = EXIT_USAGE, jr, gr;
+	struct job		*jb;
+
+	memset(&run, 0, sizeof(run));
+	memset(sum, 0, sizeof(*sum));
+	run.ctx = ctx;
+	run.o = o;
+	run.users = users;
+	run.t0 = now_ms();
+	pthread_mutex_init(&run.lock, NULL);
+	pthread_mutex_init(&run.tty, NULL);
+	pthread_cond_init(&run.cond, NULL);
+	if (open_outputs(&run) < 0)
+		goto out;
+	if ((r = graph_open(ctx, &run.admin)) != EXIT_OK)
+		goto out;
+	if ((gr = graph_auth_load(run.admin)) != GRAPH_OK) {
+		graph_report_error(run.admin, "sign-in", gr);
+		if (gr == GRAPH_ERR_LOGIN_REQUIRED)
+			fprintf(stderr, "provisioning: run 'provisioning "
+			    "login' first\n");
+		r = graph_exit_code(gr);
+		goto out;
+	}
+	if (!o->dry_run) {
+		snprintf(path, sizeof(path), "%s/%s", ctx->state_dir,
+		    JOURNAL_FILE);
+		if ((jr = journal_open(path, &run.j)) != JOURNAL_OK) {
+			fprintf(stderr, "provisioning: journal %s: %s\n", path,
+			    journal_strerr(jr));
+			r = EXIT_USAGE;
+			goto out;
+		}
+		if (journal_run_begin(run.j, "enroll", source, &run.run_id) !=
+		    JOURNAL_OK) {
+			r = EXIT_USAGE;
+			goto out;
+		}
+		memset(&rc, 0, sizeof(rc));
+		rc.run = &run;
+		if ((r = journal_pending_reconcile(run.j, reconcile_one,
+		    &rc)) != 0)
+			goto out;
+		if (rc.fixed > 0)
+			log_info("resume: %zu interrupted users reconciled "
+			    "with Graph", rc.fixed);
+	}
+	/* the keys, one worker each (one worker for one-key-per-user) */
+	if (!o->dry_run) {
+		if (o->keys_mode == KEYS_ONE_PER_USER || o->as_user) {
+			w[nw].run = &run;
+			w[nw].path = NULL;
+			nw++;
+		} else {
+			if (key_list_usable(&run, &keys, &nkeys) < 0) {
+				r = EXIT_KEY;
+				goto out;
+			}
+			if (nkeys == 0) {
+				fprintf(stderr, "provisioning: no usable "
+				    "security key attached\n");
+				r = EXIT_KEY;
+				goto out;
+			}
+			if (o->keys_mode == KEYS_SAME && nkeys > 1 &&
+			    ctx->device == NULL) {
+				fprintf(stderr, "provisioning: --same-key "
+				    "with %zu keys attached: name one with "
+				    "--device, or use --parallel\n", nkeys);
+				r = EXIT_USAGE;
+				goto out;
+			}
+			for (i = 0; i < nkeys && nw < 64; i++) {
+				if (o->keys_mode == KEYS_SAME && i > 0)
+					break;
+				w[nw].run = &run;
+				w[nw].path = keys[i];
+				nw++;
+			}
+		}
+	}
+	run.workers_alive = nw;
+	run.ready_cap = nw * 2 + 1;
+	npre = o->as_user ? 1 : nw + 1 < PREFETCHERS_MAX ? nw + 1 :
+	    PREFETCHERS_MAX;
+	npost = nw < POSTERS_MAX ? (nw ? nw : 1) : POSTERS_MAX;
+	if (o->dry_run)
+		npost = 0;
+	for (i = 0; i < npre; i++)
+		pthread_create(&pre[i], NULL, prefetcher, &run);
+	for (i = 0; i < nw; i++)
+		pthread_create(&w[i].tid, NULL, key_worker, &w[i]);
+	for (i = 0; i < npost; i++)
+		pthread_create(&pst[i], NULL, poster, &run);
+	for (i = 0; i < nw; i++)
+		pthread_join(w[i].tid, NULL);
+	pthread_mutex_lock(&run.lock);
+	pthread_cond_broadcast(&run.cond);
+	pthread_mutex_unlock(&run.lock);
+	for (i = 0; i < npre; i++)
+		pthread_join(pre[i], NULL);
+	for (i = 0; i < npost; i++)
+		pthread_join(pst[i], NULL);
+	/* what no key took: fail it with the reason */
+	while ((jb = q_pop(&run.ready)) != NULL) {
+		if (run.stop || sig_interrupted())
+			job_free(jb);
+		else
+			job_fail(&run, jb, "key", "no_key", "no usable "
+			    "security key left (see the messages above)",
+			    NULL);
+	}
+	if (!run.stop && !sig_interrupted() && !o->dry_run)
+		while (run.next_in < users->n) {
+			if ((jb = calloc(1, sizeof(*jb))) == NULL)
+				break;
+			jb->idx = run.next_in++;
+			job_fail(&run, jb, "key", "no_key", "no usable "
+			    "security key left", NULL);
+		}
+	write_report(&run);
+	sum->enrolled = run.enrolled + run.already;
+	sum->failed = run.failed;
+	sum->skipped = run.skipped;
+	sum->total = users->n;
+	if (run.fatal) {
+		fprintf(stderr, "provisioning: stopped: %s\n", run.fatal_msg);
+		r = run.fatal;
+	} else if (sig_interrupted())
+		r = EXIT_INTR;
+	else
+		r = run.failed > 0 || run.finished < users->n ?
+		    EXIT_PARTIAL : EXIT_OK;
+	if (run.j != NULL)
+		journal_run_end(run.j, run.run_id, r == EXIT_OK ?
+		    JOURNAL_RUN_DONE : r == EXIT_PARTIAL ?
+		    JOURNAL_RUN_PARTIAL : r == EXIT_INTR ?
+		    JOURNAL_RUN_INTERRUPTED : JOURNAL_RUN_FAILED);
+out:
+	if (keys != NULL) {
+		for (i = 0; i < nkeys; i++)
+			free(keys[i]);
+		free(keys);
+	}
+	graph_client_free(&run.admin);
+	journal_free(&run.j);
+	report_free(&run.failures);
+	report_free(&run.pins);
+	pthread_mutex_destroy(&run.lock);
+	pthread_mutex_destroy(&run.tty);
+	pthread_cond_destroy(&run.cond);
+
+	return (r);
+}

@@ -1,0 +1,325 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Keys in the enroll pipeline: finding them, getting them ready (PIN
+ * per --pin policy) and letting them go (PIN rules applied only after
+ * a successful registration, since a forced PIN change blocks the key
+ * for any further enrollment).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "enroll_int.h"
+
+static void
+key_reset(struct key *k)
+{
+	ctap_dev_free(&k->dev);
+	freezero_str(k->pin);
+	free(k->path);
+	free(k->serial);
+	free(k->product);
+	memset(k, 0, sizeof(*k));
+}
+
+/* k->why = prefix + (msg, or what cr means) */
+static int
+set_aside(struct key *k, int cr, const char *prefix, const char *msg)
+{
+	snprintf(k->why, sizeof(k->why), "%s%s", prefix, msg != NULL ? msg :
+	    ctap_strerr(cr));
+	return (cr != CTAP_OK ? cr : CTAP_ERR_ARG);
+}
+
+/* the PIN this key gets or already has, per --pin */
+static int
+key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
+{
+	const struct enroll_opts	*o = run->o;
+	char				 prompt[512];
+	size_t				 len;
+	int				 r;
+
+	if (o->pin_policy == PIN_KEEP) {
+		if ((k->pin = pin_read(o->pin_env, NULL, false)) == NULL)
+			return (set_aside(k, CTAP_ERR_PIN_REQUIRED, "",
+			    "no PIN in the --pin-env variable"));
+	} else if (o->pin_policy == PIN_ASK) {
+		snprintf(prompt, sizeof(prompt), "%s PIN for the key at %s: ",
+		    has_pin ? "Current" : "New", k->path);
+		pthread_mutex_lock(&run->tty);
+		k->pin = pin_read(NULL, prompt, !has_pin);
+		pthread_mutex_unlock(&run->tty);
+		if (k->pin == NULL)
+			return (set_aside(k, CTAP_ERR_PIN_REQUIRED, "",
+			    "no PIN entered"));
+	} else {
+		if (has_pin)
+			return (set_aside(k, CTAP_ERR_PIN_REQUIRED, "",
+			    "the key already has a PIN; use --pin keep "
+			    "--pin-env VAR or --pin ask, or reset the key"));
+		len = (size_t)o->pin_length;
+		if (len < k->min_pin)
+			len = k->min_pin;
+		if ((k->pin = calloc(1, len + 1)) == NULL ||
+		    ctap_pin_random(k->pin, len) != CTAP_OK)
+			return (set_aside(k, CTAP_ERR_INTERNAL, "", NULL));
+	}
+	if (has_pin)
+		return (CTAP_OK);
+	if ((r = ctap_dev_pin_set(k->dev, k->pin)) != CTAP_OK)
+		return (set_aside(k, r, "cannot set the PIN: ", NULL));
+	/*
+	 * Record a generated PIN at once: if anything later fails, the
+	 * operator still knows the PIN of a key we changed.
+	 */
+	if (o->pin_policy == PIN_RANDOM && run->pins != NULL &&
+	    report_pin(run->pins, user, k->serial[0] ? k->serial : k->path,
+	    k->pin) != REPORT_OK)
+		return (set_aside(k, CTAP_ERR_INTERNAL, "",
+		    "cannot write the PIN to --pins-out"));
+	/* libfido2 caches the PIN state from open: reopen */
+	ctap_dev_close(k->dev);
+	if ((r = ctap_dev_open(k->dev, k->path)) != CTAP_OK)
+		return (set_aside(k, r, "", NULL));
+
+	return (CTAP_OK);
+}
+
+static void
+key_describe(struct run *run, struct key *k)
+{
+	ctap_devlist_t *l;
+
+	k->serial = strdup("");
+	k->product = strdup("");
+	if ((l = ctap_devlist_new()) == NULL)
+		return;
+	if (ctap_devlist_scan(l, k->path, NULL, false) == CTAP_OK &&
+	    ctap_devlist_len(l) == 1) {
+		free(k->product);
+		k->product = strdup(ctap_devlist_product(l, 0));
+	}
+	ctap_devlist_free(&l);
+	/* a USB key's serial comes from a full scan */
+	if (strncmp(k->path, "unix:", 5) == 0 ||
+	    (l = ctap_devlist_new()) == NULL)
+		return;
+	if (ctap_devlist_scan(l, NULL, run->ctx->virtual_keys, false) ==
+	    CTAP_OK) {
+		size_t i;
+
+		for (i = 0; i < ctap_devlist_len(l); i++)
+			if (strcmp(ctap_devlist_path(l, i), k->path) == 0) {
+				free(k->serial);
+				k->serial = strdup(ctap_devlist_serial(l, i));
+				free(k->product);
+				k->product = strdup(ctap_devlist_product(l,
+				    i));
+			}
+	}
+	ctap_devlist_free(&l);
+}
+
+/*
+ * Open the key at `path` and make it ready to enroll: FIDO2, no
+ * pending PIN change, room left, PIN known.  On failure k->why says
+ * why the key is set aside.
+ */
+int
+key_acquire(struct run *run, struct key *k, const char *path,
+    const char *user)
+{
+	ctap_info_t	*ci = NULL;
+	bool		 has_pin;
+	int		 r;
+
+	memset(k, 0, sizeof(*k));
+	if ((k->path = strdup(path)) == NULL || (k->dev = ctap_dev_new()) ==
+	    NULL || (ci = ctap_info_new()) == NULL) {
+		r = set_aside(k, CTAP_ERR_INTERNAL, "", NULL);
+		goto fail;
+	}
+	key_describe(run, k);
+	if (k->serial == NULL || k->product == NULL) {
+		r = set_aside(k, CTAP_ERR_INTERNAL, "", NULL);
+		goto fail;
+	}
+	ctap_dev_set_timeout(k->dev, run->o->touch_timeout_ms);
+	if ((r = ctap_dev_open(k->dev, path)) != CTAP_OK ||
+	    (r = ctap_dev_get_info(k->dev, ci)) != CTAP_OK) {
+		set_aside(k, r, "", NULL);
+		goto fail;
+	}
+	k->min_pin = (size_t)ctap_info_min_pin_length(ci);
+	k->authnr_cfg = ctap_info_option(ci, "authnrCfg") == 1;
+	has_pin = ctap_info_has_pin(ci);
+	if (ctap_info_option(ci, "rk") != 1) {
+		r = set_aside(k, CTAP_ERR_UNSUPPORTED, "",
+		    "the key cannot store resident passkeys");
+		goto fail;
+	}
+	if (ctap_info_force_pin_change(ci)) {
+		r = set_aside(k, CTAP_ERR_PIN_CHANGE, "", NULL);
+		goto fail;
+	}
+	if (ctap_info_remaining_rk(ci) == 0) {
+		r = set_aside(k, CTAP_ERR_KEY_FULL, "", NULL);
+		goto fail;
+	}
+	if ((r = key_pin(run, k, has_pin, user)) != CTAP_OK)
+		goto fail;
+	r = CTAP_OK;
+fail:
+	ctap_info_free(&ci);
+	if (r != CTAP_OK) {
+		ctap_dev_free(&k->dev);
+		freezero_str(k->pin);
+		k->pin = NULL;
+	}
+
+	return (r);
+}
+
+void
+key_release(struct run *run, struct key *k)
+{
+	const struct enroll_opts	*o = run->o;
+	int				 r;
+
+	if (k->dev != NULL && k->successes > 0 && k->pin != NULL &&
+	    (o->min_pin_length > 0 || o->force_pin_change)) {
+		if (!k->authnr_cfg)
+			log_warn("%s: the key lacks CTAP 2.1 "
+			    "authenticatorConfig; --min-pin-length and "
+			    "--force-pin-change were not applied", k->path);
+		else {
+			if (o->min_pin_length > 0 &&
+			    (r = ctap_dev_set_min_pin_length(k->dev,
+			    (size_t)o->min_pin_length, k->pin)) != CTAP_OK)
+				log_warn("%s: cannot set the minimum PIN "
+				    "length: %s", k->path, ctap_strerr(r));
+			if (o->force_pin_change &&
+			    (r = ctap_dev_force_pin_change(k->dev,
+			    k->pin)) != CTAP_OK)
+				log_warn("%s: cannot force a PIN change: %s",
+				    k->path, ctap_strerr(r));
+		}
+	}
+	key_reset(k);
+}
+
+int
+key_list_usable(struct run *run, char ***paths, size_t *n)
+{
+	ctap_devlist_t	*l = NULL;
+	char		**v = NULL;
+	size_t		 i, len;
+	int		 r = -1;
+
+	*paths = NULL;
+	*n = 0;
+	if ((l = ctap_devlist_new()) == NULL ||
+	    ctap_devlist_scan(l, run->ctx->device, run->ctx->virtual_keys,
+	    true) != CTAP_OK)
+		goto fail;
+	len = ctap_devlist_len(l);
+	if ((v = calloc(len + 1, sizeof(*v))) == NULL)
+		goto fail;
+	for (i = 0; i < len; i++) {
+		if (ctap_devlist_status(l, i) != CTAP_OK) {
+			log_info("ignoring %s: %s", ctap_devlist_path(l, i),
+			    ctap_strerr(ctap_devlist_status(l, i)));
+			continue;
+		}
+		if ((v[*n] = strdup(ctap_devlist_path(l, i))) == NULL)
+			goto fail;
+		(*n)++;
+	}
+	*paths = v;
+	v = NULL;
+	r = 0;
+fail:
+	if (v != NULL) {
+		for (i = 0; v[i] != NULL; i++)
+			free(v[i]);
+		free(v);
+	}
+	ctap_devlist_free(&l);
+
+	return (r);
+}
+
+static void
+free_paths(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * One key per user: wait until a key is attached that this run has not
+ * used yet.  A used key that disappears is forgotten, so a new key that
+ * reuses its /dev/hidrawN counts as new.
+ */
+int
+key_wait_fresh(struct run *run, char **path, const char *user)
+{
+	struct timespec	 ts = { 0, 300 * 1000 * 1000 };
+	char		**v;
+	size_t		 n, i, k;
+	bool		 told = false, found, seen;
+
+	*path = NULL;
+	for (;;) {
+		if (sig_interrupted() || run->stop)
+			return (-1);
+		if (key_list_usable(run, &v, &n) < 0)
+			return (-1);
+		/* forget used keys that were pulled out */
+		for (k = 0; k < run->nused;) {
+			seen = false;
+			for (i = 0; i < n; i++)
+				if (strcmp(v[i], run->used[k]) == 0)
+					seen = true;
+			if (!seen) {
+				memmove(run->used[k], run->used[run->nused - 1],
+				    sizeof(run->used[k]));
+				run->nused--;
+			} else
+				k++;
+		}
+		for (i = 0; i < n; i++) {
+			found = false;
+			for (k = 0; k < run->nused; k++)
+				if (strcmp(v[i], run->used[k]) == 0)
+					found = true;
+			if (!found) {
+				*path = strdup(v[i]);
+				free_paths(v, n);
+				if (*path == NULL)
+					return (-1);
+				if (run->nused < 64)
+					snprintf(run->used[run->nused++],
+					    sizeof(run->used[0]), "%s", *path);
+				return (0);
+			}
+		}
+		free_paths(v, n);
+		if (!run->o->wait_for_keys && run->ctx->device != NULL)
+			return (-1);
+		if (!told) {
+			run_say(run, "insert a new security key for %s "
+			    "(Ctrl+C to stop)", user);
+			told = true;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
