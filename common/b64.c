@@ -196,7 +196,8 @@ b64_decode_any(const char *s, struct b64_any *a)
 	}
 	if (decode(s, len, 1, &p, &plen) == 0)
 		any_add(a, p, plen);
-	if (s[len - 1] >= '0' && s[len - 1] <= '2' &&
+	/* a lone digit would be an empty id, not a reading */
+	if (len > 1 && s[len - 1] >= '0' && s[len - 1] <= '2' &&
 	    (len - 1 + (size_t)(s[len - 1] - '0')) % 4 == 0 &&
 	    decode(s, len - 1, 1, &p, &plen) == 0)
 		any_add(a, p, plen);

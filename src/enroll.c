@@ -234,7 +234,10 @@ set_fatal(struct run *run, int code, const char *msg)
 	if (!run->stop) {
 		run->stop = true;
 		run->fatal = code;
-		snprintf(run->fatal_msg, sizeof(run->fatal_msg), "%s", msg);
+		/* a long Graph message is cut, not lost: it is logged too */
+		if (snprintf(run->fatal_msg, sizeof(run->fatal_msg), "%s",
+		    msg) >= (int)sizeof(run->fatal_msg))
+			log_info("%s", msg);
 	}
 	pthread_cond_broadcast(&run->cond);
 	pthread_mutex_unlock(&run->lock);
@@ -727,6 +730,8 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 	jf.credential_id = jb->cred_b64;
 	jf.device = jb->device;
 	jf.aaguid = ctap_cred_aaguid(cred);
+	jf.model = jb->model;
+	jf.display_name = jb->display;
 	if (journal_set(run, jb, JOURNAL_ST_KEY_TOUCHED, &jf) < 0) {
 		keywork_done(run);
 		job_fail(run, jb, "journal", "journal", "cannot write the "
@@ -851,6 +856,10 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	}
 	memset(&jf, 0, sizeof(jf));
 	jf.method_id = graph_method_id(m);
+	jf.attestation = graph_method_attestation_level(m);
+	/* Entra names the model from the AAGUID when it knows it */
+	if (*graph_method_model(m) != '\0')
+		jf.model = graph_method_model(m);
 	if (journal_set(run, jb, JOURNAL_ST_REGISTERED, &jf) < 0 ||
 	    journal_set(run, jb, JOURNAL_ST_DONE, NULL) < 0) {
 		graph_method_free(&m);
@@ -926,6 +935,7 @@ reconcile_one(const journal_entry_t *e, void *arg)
 	memset(&jf, 0, sizeof(jf));
 	if ((m = graph_methods_find_cred(ms, e->credential_id)) != NULL) {
 		jf.method_id = graph_method_id(m);
+		jf.attestation = graph_method_attestation_level(m);
 		r = journal_user_set_state(run->j, e->user_key,
 		    JOURNAL_ST_DONE, &jf);
 		log_info("resume: %s was registered before the interruption",

@@ -376,24 +376,31 @@ test_config(void **state)
 	struct vauthproc	 v;
 	ctap_dev_t		*d;
 	ctap_info_t		*ci;
-	const char *const	 args[] = { "--pin", PIN, NULL };
+	const char *const	 args[] = { "--pin", "49381726", NULL };
 
 	(void)state;
 	d = open_key(&v, args);
-	assert_int_equal(ctap_dev_set_min_pin_length(d, 8, PIN), CTAP_OK);
 	assert_non_null(ci = ctap_info_new());
+	assert_int_equal(ctap_dev_set_min_pin_length(d, 8, "49381726"),
+	    CTAP_OK);
 	assert_int_equal(ctap_dev_get_info(d, ci), CTAP_OK);
 	assert_int_equal(ctap_info_min_pin_length(ci), 8);
 	assert_false(ctap_info_force_pin_change(ci));
-	assert_int_equal(ctap_dev_force_pin_change(d, PIN), CTAP_OK);
+	assert_int_equal(ctap_dev_force_pin_change(d, "49381726"), CTAP_OK);
 	assert_int_equal(ctap_dev_get_info(d, ci), CTAP_OK);
 	assert_true(ctap_info_force_pin_change(ci));
 	/* the new PIN must obey the new minimum */
-	assert_int_equal(ctap_dev_pin_change(d, PIN, "5729461"),
+	assert_int_equal(ctap_dev_pin_change(d, "49381726", "5729461"),
 	    CTAP_ERR_PIN_POLICY);
-	assert_int_equal(ctap_dev_pin_change(d, PIN, "57294618"), CTAP_OK);
+	assert_int_equal(ctap_dev_pin_change(d, "49381726", "57294618"),
+	    CTAP_OK);
 	assert_int_equal(ctap_dev_get_info(d, ci), CTAP_OK);
 	assert_false(ctap_info_force_pin_change(ci));
+	/* a minimum above the current PIN's length forces a change too */
+	assert_int_equal(ctap_dev_set_min_pin_length(d, 10, "57294618"),
+	    CTAP_OK);
+	assert_int_equal(ctap_dev_get_info(d, ci), CTAP_OK);
+	assert_true(ctap_info_force_pin_change(ci));
 	ctap_info_free(&ci);
 	ctap_dev_free(&d);
 	vauthproc_stop(&v);
@@ -494,29 +501,37 @@ test_devlist(void **state)
 	vauthproc_stop(&v2);
 }
 
+static int
+teardown(void **state)
+{
+	(void)state;
+	vauthproc_stop_all();
+	return (0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_info),
-		cmocka_unit_test(test_devlist),
-		cmocka_unit_test(test_pin_set_change),
-		cmocka_unit_test(test_make_cred_packed),
-		cmocka_unit_test(test_make_cred_self),
-		cmocka_unit_test(test_make_cred_none),
-		cmocka_unit_test(test_protocol_1),
-		cmocka_unit_test(test_protocol_2),
-		cmocka_unit_test(test_pin_blocked),
-		cmocka_unit_test(test_presence_denied),
-		cmocka_unit_test(test_presence_timeout),
-		cmocka_unit_test(test_cancel),
-		cmocka_unit_test(test_reset),
-		cmocka_unit_test(test_config),
-		cmocka_unit_test(test_faults),
-		cmocka_unit_test(test_fault_slow_keepalive),
-		cmocka_unit_test(test_fault_info),
+		cmocka_unit_test_teardown(test_info, teardown),
+		cmocka_unit_test_teardown(test_devlist, teardown),
+		cmocka_unit_test_teardown(test_pin_set_change, teardown),
+		cmocka_unit_test_teardown(test_make_cred_packed, teardown),
+		cmocka_unit_test_teardown(test_make_cred_self, teardown),
+		cmocka_unit_test_teardown(test_make_cred_none, teardown),
+		cmocka_unit_test_teardown(test_protocol_1, teardown),
+		cmocka_unit_test_teardown(test_protocol_2, teardown),
+		cmocka_unit_test_teardown(test_pin_blocked, teardown),
+		cmocka_unit_test_teardown(test_presence_denied, teardown),
+		cmocka_unit_test_teardown(test_presence_timeout, teardown),
+		cmocka_unit_test_teardown(test_cancel, teardown),
+		cmocka_unit_test_teardown(test_reset, teardown),
+		cmocka_unit_test_teardown(test_config, teardown),
+		cmocka_unit_test_teardown(test_faults, teardown),
+		cmocka_unit_test_teardown(test_fault_slow_keepalive, teardown),
+		cmocka_unit_test_teardown(test_fault_info, teardown),
 	};
 
 	ctap_init();
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	return (cmocka_run_group_tests(tests, NULL, teardown));
 }

@@ -11,12 +11,14 @@
 
 struct vauthproc {
 	pid_t	pid;
-	char	dir[256];
-	char	sock[300];	/* "unix:<dir>/key" */
+	char	dir[200];
+	char	sock[320];	/* "unix:<dir>/key" */
 };
 
 /* extra: NULL-terminated vauth arguments after --socket */
 int	vauthproc_start(struct vauthproc *, const char *const *extra);
 void	vauthproc_stop(struct vauthproc *);
+/* stop every daemon still running (a failed assertion skips stop) */
+void	vauthproc_stop_all(void);
 
 #endif

@@ -1,0 +1,581 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * HTTPS over libcurl: one easy handle per client (so connections are
+ * reused), bounded bodies, a client-request-id per request, Graph's
+ * request-id kept, and the retry policy: 429 and 503 wait for
+ * Retry-After; other 5xx and network errors back off exponentially with
+ * jitter, for idempotent requests only.
+ */
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common.h"
+#include "graph_int.h"
+
+#define BACKOFF_BASE_MS	500
+#define BACKOFF_MAX_MS	16000
+#define CONNECT_TIMEOUT	10
+
+struct body {
+	char	*ptr;
+	size_t	 len;
+	size_t	 cap;
+	bool	 toobig;
+};
+
+struct hdrs {
+	char		request_id[80];
+	long long	retry_after;
+};
+
+static pthread_once_t	 once = PTHREAD_ONCE_INIT;
+static int		 global_ok;
+
+static void
+global_init(void)
+{
+	global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+int
+http_global_init(void)
+{
+	pthread_once(&once, global_init);
+
+	return (global_ok ? GRAPH_OK : GRAPH_ERR_INTERNAL);
+}
+
+int
+http_init(graph_client_t *c)
+{
+	if (http_global_init() != GRAPH_OK ||
+	    (c->curl = curl_easy_init()) == NULL)
+		return (GRAPH_ERR_INTERNAL);
+
+	return (GRAPH_OK);
+}
+
+void
+http_cleanup(graph_client_t *c)
+{
+	if (c->curl != NULL)
+		curl_easy_cleanup(c->curl);
+	c->curl = NULL;
+}
+
+void
+http_resp_reset(struct http_resp *r)
+{
+	if (r->body != NULL)
+		freezero_buf(r->body, r->len + 1);
+	memset(r, 0, sizeof(*r));
+	r->retry_after = -1;
+}
+
+char *
+http_escape(graph_client_t *c, const char *s)
+{
+	char	*e, *out;
+
+	if ((e = curl_easy_escape(c->curl, s, 0)) == NULL)
+		return (NULL);
+	out = strdup(e);
+	curl_free(e);
+
+	return (out);
+}
+
+void
+uuid4(char out[37])
+{
+	unsigned char	b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		memset(b, 0, sizeof(b));	/* an id, not a secret */
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+long long
+http_parse_retry_after(const char *s, long long now)
+{
+	const char	*p;
+	long long	 v = 0;
+	time_t		 t;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0')
+		return (-1);
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > 86400 * 365)
+			return (-1);
+	}
+	if (p != s) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		return (*p == '\0' ? v : -1);
+	}
+	if ((t = curl_getdate(s, NULL)) == (time_t)-1)
+		return (-1);
+
+	return ((long long)t > now ? (long long)t - now : 0);
+}
+
+/* grow by copying, so a secret never stays behind in a freed block */
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct body	*b = arg;
+	size_t		 n = size * nmemb, cap;
+	char		*p;
+
+	if (b->len + n > GRAPH_MAX_BODY) {
+		b->toobig = true;
+		return (0);
+	}
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((p = malloc(cap)) == NULL)
+			return (0);
+		if (b->ptr != NULL) {
+			memcpy(p, b->ptr, b->len);
+			freezero_buf(b->ptr, b->cap);
+		}
+		b->ptr = p;
+		b->cap = cap;
+	}
+	memcpy(b->ptr + b->len, data, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+
+	return (n);
+}
+
+static void
+body_reset(struct body *b)
+{
+	if (b->ptr != NULL)
+		freezero_buf(b->ptr, b->cap);
+	memset(b, 0, sizeof(*b));
+}
+
+static void
+copy_value(char *dst, size_t dstlen, const char *v, size_t vlen)
+{
+	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 && isspace((unsigned char)v[vlen - 1]))
+		vlen--;
+	if (vlen >= dstlen)
+		vlen = dstlen - 1;
+	memcpy(dst, v, vlen);
+	dst[vlen] = '\0';
+}
+
+static size_t
+header_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct hdrs	*h = arg;
+	size_t		 n = size * nmemb;
+	char		 tmp[128];
+
+	/* a new status line starts a new header block (100, redirects) */
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		h->request_id[0] = '\0';
+		h->retry_after = -1;
+	} else if (n > 11 && strncasecmp(data, "request-id:", 11) == 0) {
+		copy_value(h->request_id, sizeof(h->request_id), data + 11,
+		    n - 11);
+	} else if (n > 12 && strncasecmp(data, "retry-after:", 12) == 0) {
+		copy_value(tmp, sizeof(tmp), data + 12, n - 12);
+		h->retry_after = http_parse_retry_after(tmp, time(NULL));
+	}
+
+	return (n);
+}
+
+/* -vv: headers only, never bodies, Authorization redacted */
+static int
+debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	const char	*p, *e, *end = data + size;
+	const char	*dir;
+
+	switch (type) {
+	case CURLINFO_TEXT:
+		dir = "*";
+		break;
+	case CURLINFO_HEADER_IN:
+		dir = "<";
+		break;
+	case CURLINFO_HEADER_OUT:
+		dir = ">";
+		break;
+	default:
+		return (0);
+	}
+	for (p = data; p < end; p = e + 1) {
+		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			e = end;
+		if (e - p >= 14 && strncasecmp(p, "authorization:", 14) == 0)
+			log_debug("%s Authorization: [redacted]", dir);
+		else if (e > p && !(e - p == 1 && *p == '\r'))
+			log_debug("%s %.*s", dir, (int)(e - p - (e[-1] == '\r')),
+			    p);
+		if (e == end)
+			break;
+	}
+
+	return (0);
+}
+
+static int
+curl_err(CURLcode cc, const struct body *b)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return (GRAPH_OK);
+	case CURLE_OPERATION_TIMEDOUT:
+		return (GRAPH_ERR_TIMEOUT);
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+		return (GRAPH_ERR_TLS);
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		return (b->toobig || cc == CURLE_FILESIZE_EXCEEDED ?
+		    GRAPH_ERR_PROTOCOL : GRAPH_ERR_INTERNAL);
+	case CURLE_OUT_OF_MEMORY:
+		return (GRAPH_ERR_INTERNAL);
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return (GRAPH_ERR_ARG);
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return (GRAPH_ERR_PROTOCOL);
+	default:
+		/* resolve, connect, send/recv, partial file, empty reply */
+		return (GRAPH_ERR_NETWORK);
+	}
+}
+
+static const char *
+ca_path_default(CURL *h)
+{
+	char	*p = NULL;
+
+	if (curl_easy_getinfo(h, CURLINFO_CAPATH, &p) == CURLE_OK &&
+	    p != NULL)
+		return (p);
+
+	return ("/etc/ssl/certs");
+}
+
+static void
+slist_wipe_free(struct curl_slist *l)
+{
+	struct curl_slist *p;
+
+	for (p = l; p != NULL; p = p->next)
+		if (p->data != NULL)
+			explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+static int
+add_header(struct curl_slist **l, const char *s)
+{
+	struct curl_slist *n;
+
+	if ((n = curl_slist_append(*l, s)) == NULL)
+		return (-1);
+	*l = n;
+
+	return (0);
+}
+
+/* one attempt; GRAPH_OK if an HTTP status arrived */
+static int
+http_once(graph_client_t *c, const struct http_req *q,
+    struct http_resp *resp)
+{
+	CURL			*h = c->curl;
+	struct curl_slist	*hl = NULL;
+	struct body		 b;
+	struct hdrs		 hd;
+	char			 crid[37], line[128], *auth = NULL;
+	long			 status = 0;
+	size_t			 i, alen;
+	CURLcode		 cc;
+	int			 r;
+
+	memset(&b, 0, sizeof(b));
+	memset(&hd, 0, sizeof(hd));
+	hd.retry_after = -1;
+	http_resp_reset(resp);
+	curl_easy_reset(h);
+	uuid4(crid);
+	snprintf(line, sizeof(line), "client-request-id: %s", crid);
+	if (add_header(&hl, "Accept: application/json") < 0 ||
+	    add_header(&hl, line) < 0 ||
+	    add_header(&hl, "return-client-request-id: true") < 0 ||
+	    add_header(&hl, "Expect:") < 0) {
+		r = GRAPH_ERR_INTERNAL;
+		goto fail;
+	}
+	if (q->ctype != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s", q->ctype);
+		if (add_header(&hl, line) < 0) {
+			r = GRAPH_ERR_INTERNAL;
+			goto fail;
+		}
+	}
+	for (i = 0; i < sizeof(q->headers) / sizeof(q->headers[0]); i++)
+		if (q->headers[i] != NULL && add_header(&hl,
+		    q->headers[i]) < 0) {
+			r = GRAPH_ERR_INTERNAL;
+			goto fail;
+		}
+	if (q->flags & HTTP_AUTH) {
+		if (!c->have_tok || c->tok.access == NULL) {
+			r = GRAPH_ERR_LOGIN_REQUIRED;
+			goto fail;
+		}
+		alen = strlen(c->tok.access) + sizeof("Authorization: Bearer ");
+		if ((auth = malloc(alen)) == NULL) {
+			r = GRAPH_ERR_INTERNAL;
+			goto fail;
+		}
+		snprintf(auth, alen, "Authorization: Bearer %s",
+		    c->tok.access);
+		if (add_header(&hl, auth) < 0) {
+			r = GRAPH_ERR_INTERNAL;
+			goto fail;
+		}
+	}
+
+	curl_easy_setopt(h, CURLOPT_URL, q->url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout_s);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+	    (long)(c->timeout_s < CONNECT_TIMEOUT ? c->timeout_s :
+	    CONNECT_TIMEOUT));
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)GRAPH_MAX_BODY);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &hd);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * libcurl silently resends a request when a reused connection dies
+	 * before any reply: never acceptable for a POST that may have been
+	 * processed, so those get a connection of their own.
+	 */
+	if (!(q->flags & HTTP_IDEMPOTENT)) {
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	}
+	if (!c->verify) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (c->ca_bundle != NULL) {
+		/* CAINFO would replace the system bundle: keep its dir */
+		curl_easy_setopt(h, CURLOPT_CAPATH, ca_path_default(h));
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
+	}
+	if (log_level() >= LOG_DEBUG) {
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+	}
+	if (strcmp(q->method, "GET") == 0)
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	else {
+		if (strcmp(q->method, "POST") != 0)
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
+		if (q->body != NULL || strcmp(q->method, "POST") == 0) {
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+			    q->body != NULL ? q->body : "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)(q->body != NULL ? q->body_len : 0));
+		}
+	}
+
+	cc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK) {
+		log_debug("%s: %s %s: %s", __func__, q->method, q->url,
+		    curl_easy_strerror(cc));
+		r = curl_err(cc, &b);
+		goto fail;
+	}
+	if ((resp->body = b.ptr) == NULL && (resp->body = calloc(1, 1)) ==
+	    NULL) {
+		r = GRAPH_ERR_INTERNAL;
+		goto fail;
+	}
+	resp->len = b.len;
+	b.ptr = NULL;
+	resp->status = (int)status;
+	resp->retry_after = hd.retry_after;
+	memcpy(resp->request_id, hd.request_id, sizeof(resp->request_id));
+	r = GRAPH_OK;
+fail:
+	/* drop pointers to our buffers before they go */
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+	slist_wipe_free(hl);
+	freezero_str(auth);
+	if (r != GRAPH_OK)
+		memcpy(resp->request_id, hd.request_id,
+		    sizeof(resp->request_id));
+	body_reset(&b);
+
+	return (r);
+}
+
+void
+http_sleep_ms(long long ms)
+{
+	struct timespec ts, rem;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &rem) < 0 && errno == EINTR)
+		ts = rem;
+}
+
+/* exponential, with full jitter in [d/2, d] */
+static long long
+backoff_ms(int attempt)
+{
+	unsigned int	 rnd = 0;
+	long long	 d = BACKOFF_BASE_MS;
+	int		 i;
+
+	for (i = 0; i < attempt && d < BACKOFF_MAX_MS; i++)
+		d *= 2;
+	if (d > BACKOFF_MAX_MS)
+		d = BACKOFF_MAX_MS;
+	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
+		rnd = (unsigned int)now_ms();
+
+	return (d / 2 + (long long)(rnd % (unsigned int)(d / 2 + 1)));
+}
+
+static const char *
+rid_text(const struct http_resp *resp)
+{
+	return (resp->request_id[0] != '\0' ? resp->request_id : "none");
+}
+
+int
+http_call(graph_client_t *c, const struct http_req *q,
+    struct http_resp *resp)
+{
+	long long	 wait;
+	int		 attempt, r, idem = (q->flags & HTTP_IDEMPOTENT) != 0;
+	const char	*svc = q->service != NULL ? q->service : "server";
+
+	c->retries = 0;
+	for (attempt = 0;; attempt++) {
+		r = http_once(c, q, resp);
+		if ((q->flags & HTTP_NO_RETRY) || attempt >= c->max_retries)
+			return (r);
+		if (r == GRAPH_ERR_NETWORK || r == GRAPH_ERR_TIMEOUT) {
+			if (!idem)
+				return (r);
+			wait = backoff_ms(attempt);
+			log_info("%s from %s (%s %s), retrying in %.1f s",
+			    r == GRAPH_ERR_TIMEOUT ? "timeout" :
+			    "network error", svc, q->method, q->url,
+			    (double)wait / 1000);
+		} else if (r != GRAPH_OK) {
+			return (r);
+		} else if (resp->status == 429 || resp->status == 503) {
+			/* a throttled request was not processed */
+			if (resp->status == 503 && !idem)
+				return (r);
+			if (resp->retry_after > c->max_retry_after) {
+				log_info("%d from %s asks to wait %lld s, longer "
+				    "than %d s: giving up (request-id %s)",
+				    resp->status, svc, resp->retry_after,
+				    c->max_retry_after, rid_text(resp));
+				return (r);
+			}
+			wait = resp->retry_after >= 0 ?
+			    resp->retry_after * 1000 : backoff_ms(attempt);
+			log_info("%d from %s, retrying in %.1f s (request-id "
+			    "%s)", resp->status, svc, (double)wait / 1000,
+			    rid_text(resp));
+		} else if (resp->status >= 500 && resp->status <= 599 &&
+		    resp->status != 501 && resp->status != 505) {
+			if (!idem)
+				return (r);
+			wait = backoff_ms(attempt);
+			log_info("%d from %s, retrying in %.1f s (request-id "
+			    "%s)", resp->status, svc, (double)wait / 1000,
+			    rid_text(resp));
+		} else
+			return (r);
+		c->retries++;
+		http_sleep_ms(wait);
+	}
+}
+
+int
+http_status_err(int status)
+{
+	switch (status) {
+	case 400:
+		return (GRAPH_ERR_BAD_REQUEST);
+	case 401:
+		return (GRAPH_ERR_AUTH);
+	case 403:
+		return (GRAPH_ERR_FORBIDDEN);
+	case 404:
+		return (GRAPH_ERR_NOT_FOUND);
+	case 409:
+		return (GRAPH_ERR_CONFLICT);
+	case 429:
+		return (GRAPH_ERR_THROTTLED);
+	default:
+		if (status >= 500 && status <= 599)
+			return (GRAPH_ERR_SERVER);
+		if (status >= 200 && status <= 299)
+			return (GRAPH_OK);
+		return (GRAPH_ERR_HTTP);
+	}
+}

@@ -1,0 +1,102 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The files a run leaves for the operator:
+ *
+ *   report    one row per enrolled user: CSV with a header, or JSON
+ *             Lines (--json); created 0644, appended (the header only
+ *             when the file is new or empty);
+ *   failures  failures.csv, one row per failed user, in the current
+ *             directory unless --failures FILE; appended, never
+ *             truncated, header only when new or empty, 0644;
+ *   pins      --pins-out FILE: time, user, key, PIN; created 0600 with
+ *             O_EXCL, or appended to if it exists as a regular file of
+ *             ours that no one else can read; otherwise refused.
+ *
+ * Every row is one write(2) on an O_APPEND descriptor under flock(2),
+ * followed by fsync(2): a row the caller was told is written survives
+ * a SIGKILL or a power cut, and rows from several workers or processes
+ * never interleave.  Rows are built in memory and wiped after writing.
+ *
+ * Cells are RFC 4180 quoted (when they hold the delimiter, a quote, CR
+ * or LF, or lead/trail with a space).  Control characters other than
+ * CR, LF and TAB and invalid UTF-8 become '?'.
+ *
+ * Formula injection: a spreadsheet runs a cell that starts with '=',
+ * '+', '-', '@', TAB or CR as a formula, and users' names, Graph
+ * messages or a hostile CSV can start that way.  Free-text cells (user,
+ * display name, model, device, stage, message) that start with one of
+ * those get a leading "'" (OWASP's advice), so the file is safe to open
+ * in Excel; the prefix is visible when read by other tools.  Cells of a
+ * fixed machine format (time, GUIDs, base64url ids, error codes,
+ * request ids) are left alone: they cannot hold a formula and a prefix
+ * would corrupt them; nor is the PIN (prefixing would change it).
+ * JSON Lines output is never prefixed.
+ */
+
+#ifndef PROV_REPORT_H
+#define PROV_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define REPORT_OK		 0
+#define REPORT_ERR_INTERNAL	-1	/* out of memory */
+#define REPORT_ERR_ARG		-2
+#define REPORT_ERR_IO		-3	/* open, write or fsync failed */
+#define REPORT_ERR_PERM		-4	/* pins file readable by others,
+					   not ours, or not a regular file */
+
+enum report_kind {
+	REPORT_SUCCESS_CSV,
+	REPORT_SUCCESS_JSONL,
+	REPORT_FAILURES,
+	REPORT_PINS,
+};
+
+#define REPORT_FAILURES_DEFAULT	"failures.csv"
+
+typedef struct report report_t;
+
+struct report_success {
+	const char	*user;		/* UPN */
+	const char	*user_id;	/* object id */
+	const char	*method_id;
+	const char	*credential_id;	/* base64url */
+	const char	*aaguid;
+	const char	*model;
+	const char	*display_name;	/* of the passkey */
+	const char	*device;	/* key path or serial */
+	const char	*attestation;	/* Graph's attestationLevel */
+};
+
+struct report_failure {
+	const char	*user;		/* UPN or object id as given */
+	const char	*stage;		/* e.g. csv, resolve, key, register */
+	const char	*error_code;
+	const char	*message;
+	const char	*request_id;	/* Graph request-id, if any */
+};
+
+const char	*report_strerr(int);
+
+/* opens (creating) `path`; on failure `err` says why */
+int		 report_open(const char *path, enum report_kind,
+		    report_t **rp, char *err, size_t errlen);
+void		 report_free(report_t **rp);
+const char	*report_path(const report_t *);
+
+/* NULL members are empty cells; time is now (UTC, ISO 8601) */
+int		 report_success(report_t *, const struct report_success *);
+int		 report_failure(report_t *, const struct report_failure *);
+/* the PIN row; the caller wipes its own copy of the PIN */
+int		 report_pin(report_t *, const char *user, const char *device,
+		    const char *pin);
+
+/*
+ * One CSV cell as written: RFC 4180 quoting, sanitised, and with the
+ * formula prefix if `freetext`.  Returns a string to free, or NULL.
+ */
+char		*report_csv_cell(const char *s, char delim, bool freetext);
+
+#endif /* PROV_REPORT_H */

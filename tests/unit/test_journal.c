@@ -1,0 +1,717 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * src/journal.c: the state machine, durability across close/reopen,
+ * reconcile after a crash, identity merging, schema checks, and
+ * concurrent writers (threads sharing a handle, and two handles as
+ * two processes would).
+ */
+
+#include <sys/stat.h>
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "common.h"
+#include "journal.h"
+
+#define OID_A	"0f8fad5b-d9cb-469f-a165-70867728950e"
+#define OID_B	"7c9e6679-7425-40de-944b-e07fc1f90ae7"
+#define CRED	"Qk3Gx1s-AmxBzT0_8v3YrTq9UgBvV4qA1jWwqS-0dZE"
+
+struct tmp {
+	char	dir[256];
+	char	path[300];
+};
+
+static int
+setup(void **state)
+{
+	struct tmp *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return (-1);
+	snprintf(t->dir, sizeof(t->dir), "/tmp/test_journal.XXXXXX");
+	if (mkdtemp(t->dir) == NULL)
+		return (-1);
+	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, JOURNAL_FILE);
+	*state = t;
+
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct tmp	*t = *state;
+	char		 cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	if (system(cmd) != 0)
+		return (-1);
+	free(t);
+
+	return (0);
+}
+
+static journal_t *
+jopen(const struct tmp *t)
+{
+	journal_t	*j = NULL;
+	int		 r;
+
+	if ((r = journal_open(t->path, &j)) != JOURNAL_OK)
+		fail_msg("journal_open: %s", journal_strerr(r));
+
+	return (j);
+}
+
+static void
+set(journal_t *j, const char *key, enum journal_state st,
+    const struct journal_fields *f)
+{
+	int r;
+
+	if ((r = journal_user_set_state(j, key, st, f)) != JOURNAL_OK)
+		fail_msg("%s -> %s: %s (%s)", key, journal_state_name(st),
+		    journal_strerr(r), journal_errmsg(j));
+}
+
+/* drive a user from nothing to done, as the pipeline does */
+static void
+full_run(journal_t *j, const char *upn, const char *oid)
+{
+	struct journal_fields f;
+
+	memset(&f, 0, sizeof(f));
+	f.upn = upn;
+	set(j, upn, JOURNAL_ST_PENDING, &f);
+	memset(&f, 0, sizeof(f));
+	f.object_id = oid;
+	f.upn = upn;
+	set(j, upn, JOURNAL_ST_RESOLVED, &f);
+	set(j, oid, JOURNAL_ST_OPTIONS_FETCHED, NULL);
+	memset(&f, 0, sizeof(f));
+	f.credential_id = CRED;
+	f.device = "unix:/tmp/k1";
+	f.aaguid = "ee882879-721c-4913-9775-3dfcce97072a";
+	f.model = "YubiKey 5";
+	f.display_name = "YubiKey 5 (2025-11-26)";
+	set(j, oid, JOURNAL_ST_KEY_TOUCHED, &f);
+	memset(&f, 0, sizeof(f));
+	f.method_id = "method-1";
+	f.attestation = "attested";
+	set(j, oid, JOURNAL_ST_REGISTERED, &f);
+	set(j, oid, JOURNAL_ST_VERIFIED, NULL);
+	set(j, oid, JOURNAL_ST_DONE, NULL);
+}
+
+static void
+test_open_schema(void **state)
+{
+	struct tmp	*t = *state;
+	journal_t	*j = jopen(t);
+	struct stat	 st;
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*s = NULL;
+
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	journal_free(&j);
+	assert_null(j);
+	journal_free(&j);
+	/* versioned schema, WAL */
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
+	    &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), JOURNAL_SCHEMA);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	/* a newer schema is refused, not rewritten */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(journal_open(t->path, &j), JOURNAL_ERR_VERSION);
+	assert_null(j);
+}
+
+static void
+test_not_a_journal(void **state)
+{
+	struct tmp	*t = *state;
+	journal_t	*j = NULL;
+	sqlite3		*db = NULL;
+	FILE		*f;
+
+	assert_non_null(f = fopen(t->path, "w"));
+	fputs("this is not a database, just a text file of some length "
+	    "that SQLite will reject as such ..........................\n", f);
+	fclose(f);
+	assert_int_equal(journal_open(t->path, &j), JOURNAL_ERR_CORRUPT);
+	assert_null(j);
+	unlink(t->path);
+	/* someone else's database */
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE x (y)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(journal_open(t->path, &j), JOURNAL_ERR_CORRUPT);
+	assert_int_equal(journal_open("/nonexistent/dir/j.sqlite", &j),
+	    JOURNAL_ERR_IO);
+	assert_int_equal(journal_open(NULL, &j), JOURNAL_ERR_ARG);
+}
+
+static void
+test_transitions_persist(void **state)
+{
+	struct tmp		*t = *state;
+	journal_t		*j = jopen(t);
+	journal_entry_t		 e;
+	struct journal_counts	 c;
+	long long		 run = 0;
+
+	assert_int_equal(journal_run_begin(j, "enroll --csv users.csv",
+	    "csv:users.csv", &run), JOURNAL_OK);
+	assert_true(run > 0);
+	full_run(j, "Alice@Contoso.com", OID_A);
+	assert_int_equal(journal_run_end(j, run, JOURNAL_RUN_DONE),
+	    JOURNAL_OK);
+	assert_int_equal(journal_run_end(j, 999, JOURNAL_RUN_DONE),
+	    JOURNAL_ERR_NOT_FOUND);
+	journal_free(&j);
+
+	/* everything is there after a reopen, by either key */
+	j = jopen(t);
+	assert_int_equal(journal_user_get(j, OID_A, &e), JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_DONE);
+	assert_string_equal(e.user_key, OID_A);
+	assert_string_equal(e.upn, "Alice@Contoso.com");
+	assert_string_equal(e.object_id, OID_A);
+	assert_string_equal(e.credential_id, CRED);
+	assert_string_equal(e.device, "unix:/tmp/k1");
+	assert_string_equal(e.aaguid, "ee882879-721c-4913-9775-3dfcce97072a");
+	assert_string_equal(e.method_id, "method-1");
+	assert_string_equal(e.model, "YubiKey 5");
+	assert_string_equal(e.display_name, "YubiKey 5 (2025-11-26)");
+	assert_string_equal(e.attestation, "attested");
+	assert_int_equal(e.attempts, 1);
+	assert_int_equal(e.run_id, run);
+	assert_true(strlen(e.created) > 0 && strlen(e.updated) > 0);
+	assert_int_equal(journal_user_get(j, "alice@contoso.com", &e),
+	    JOURNAL_OK);
+	assert_string_equal(e.object_id, OID_A);
+	assert_int_equal(journal_user_get(j, "ALICE@CONTOSO.COM", &e),
+	    JOURNAL_OK);
+	assert_int_equal(journal_user_get(j, "0F8FAD5B-D9CB-469F-A165-"
+	    "70867728950E", &e), JOURNAL_OK);
+	assert_int_equal(journal_is_done(j, "alice@contoso.com"), 1);
+	assert_int_equal(journal_is_done(j, "nobody@contoso.com"), 0);
+	assert_int_equal(journal_user_get(j, "nobody@contoso.com", &e),
+	    JOURNAL_ERR_NOT_FOUND);
+	assert_int_equal(journal_counts(j, run, &c), JOURNAL_OK);
+	assert_int_equal(c.done, 1);
+	assert_int_equal(c.total, 1);
+	journal_free(&j);
+}
+
+static void
+test_invalid_transitions(void **state)
+{
+	struct tmp		*t = *state;
+	journal_t		*j = jopen(t);
+	struct journal_fields	 f;
+	journal_entry_t		 e;
+
+	/* unknown users can only start */
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_KEY_TOUCHED, NULL), JOURNAL_ERR_ARG);
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_OPTIONS_FETCHED, NULL), JOURNAL_ERR_NOT_FOUND);
+	set(j, "x@y", JOURNAL_ST_PENDING, NULL);
+	/* skipping stages */
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_OPTIONS_FETCHED, NULL), JOURNAL_ERR_STATE);
+	assert_int_equal(journal_user_set_state(j, "x@y", JOURNAL_ST_DONE,
+	    NULL), JOURNAL_ERR_STATE);
+	/* resolved needs an object id */
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_RESOLVED, NULL), JOURNAL_ERR_ARG);
+	memset(&f, 0, sizeof(f));
+	f.object_id = "not-a-guid";
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_RESOLVED, &f), JOURNAL_ERR_ARG);
+	f.object_id = OID_B;
+	set(j, "x@y", JOURNAL_ST_RESOLVED, &f);
+	set(j, "x@y", JOURNAL_ST_OPTIONS_FETCHED, NULL);
+	set(j, "x@y", JOURNAL_ST_OPTIONS_FETCHED, NULL);	/* re-fetch */
+	/* key_touched needs the credential id, registered the method */
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_KEY_TOUCHED, NULL), JOURNAL_ERR_ARG);
+	memset(&f, 0, sizeof(f));
+	f.credential_id = CRED;
+	set(j, "x@y", JOURNAL_ST_KEY_TOUCHED, &f);
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_REGISTERED, NULL), JOURNAL_ERR_ARG);
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_VERIFIED, NULL), JOURNAL_ERR_STATE);
+	/* found registered on resume: straight to done, with the id */
+	assert_int_equal(journal_user_set_state(j, "x@y", JOURNAL_ST_DONE,
+	    NULL), JOURNAL_ERR_ARG);
+	memset(&f, 0, sizeof(f));
+	f.method_id = "m-2";
+	set(j, "x@y", JOURNAL_ST_DONE, &f);
+	/* done stays done */
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_PENDING, NULL), JOURNAL_ERR_STATE);
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_FAILED, NULL), JOURNAL_ERR_STATE);
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    JOURNAL_ST_SKIPPED, NULL), JOURNAL_ERR_STATE);
+	/* unless forgotten (e.g. --replace) */
+	assert_int_equal(journal_user_forget(j, "x@y"), JOURNAL_OK);
+	assert_int_equal(journal_user_get(j, "x@y", &e), JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_NONE);
+	assert_string_equal(e.object_id, OID_B);
+	set(j, "x@y", JOURNAL_ST_PENDING, NULL);
+	assert_int_equal(journal_user_get(j, OID_B, &e), JOURNAL_OK);
+	assert_int_equal(e.attempts, 1);
+	assert_int_equal(journal_user_forget(j, "nobody@x"),
+	    JOURNAL_ERR_NOT_FOUND);
+	/* bad arguments */
+	assert_int_equal(journal_user_set_state(j, "", JOURNAL_ST_PENDING,
+	    NULL), JOURNAL_ERR_ARG);
+	assert_int_equal(journal_user_set_state(j, "x@y", JOURNAL_ST_NONE,
+	    NULL), JOURNAL_ERR_ARG);
+	assert_int_equal(journal_user_set_state(j, "x@y",
+	    (enum journal_state)42, NULL), JOURNAL_ERR_ARG);
+	journal_free(&j);
+}
+
+static void
+test_retry_and_failure(void **state)
+{
+	struct tmp		*t = *state;
+	journal_t		*j = jopen(t);
+	struct journal_fields	 f;
+	journal_entry_t		 e;
+	char			 msg[2000];
+
+	set(j, "bob@contoso.com", JOURNAL_ST_PENDING, NULL);
+	memset(&f, 0, sizeof(f));
+	f.object_id = OID_B;
+	set(j, "bob@contoso.com", JOURNAL_ST_RESOLVED, &f);
+	set(j, OID_B, JOURNAL_ST_OPTIONS_FETCHED, NULL);
+	/* a long message is cut at a character boundary */
+	memset(msg, 'x', sizeof(msg));
+	memcpy(msg + 510, "\xc3\xa9", 2);	/* straddles byte 511 */
+	msg[sizeof(msg) - 1] = '\0';
+	memset(&f, 0, sizeof(f));
+	f.stage = "key";
+	f.error_code = "ctap_timeout";
+	f.message = msg;
+	f.request_id = "req-123";
+	set(j, OID_B, JOURNAL_ST_FAILED, &f);
+	assert_int_equal(journal_user_get(j, OID_B, &e), JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_FAILED);
+	assert_string_equal(e.stage, "key");
+	assert_string_equal(e.error_code, "ctap_timeout");
+	assert_string_equal(e.request_id, "req-123");
+	assert_int_equal(strlen(e.message), 510);
+	/* a new attempt clears the failure and counts */
+	set(j, OID_B, JOURNAL_ST_PENDING, NULL);
+	assert_int_equal(journal_user_get(j, OID_B, &e), JOURNAL_OK);
+	assert_int_equal(e.attempts, 2);
+	assert_string_equal(e.stage, "");
+	assert_string_equal(e.error_code, "");
+	memset(&f, 0, sizeof(f));
+	f.reason = "already has a passkey";
+	set(j, OID_B, JOURNAL_ST_SKIPPED, &f);
+	assert_int_equal(journal_user_get(j, "bob@contoso.com", &e),
+	    JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_SKIPPED);
+	assert_string_equal(e.reason, "already has a passkey");
+	/* failed / skipped users can be created outright */
+	memset(&f, 0, sizeof(f));
+	f.stage = "resolve";
+	f.error_code = "Request_ResourceNotFound";
+	set(j, "ghost@contoso.com", JOURNAL_ST_FAILED, &f);
+	memset(&f, 0, sizeof(f));
+	f.reason = "duplicate of row 3";
+	set(j, "dup@contoso.com", JOURNAL_ST_SKIPPED, &f);
+	assert_int_equal(journal_is_done(j, "ghost@contoso.com"), 0);
+	journal_free(&j);
+}
+
+struct seen {
+	char	keys[16][JOURNAL_KEY_LEN];
+	int	states[16];
+	size_t	n;
+	size_t	stop_after;
+	journal_t *j;
+};
+
+static int
+collect(const journal_entry_t *e, void *arg)
+{
+	struct seen		*s = arg;
+	struct journal_fields	 f;
+
+	assert_true(s->n < 16);
+	snprintf(s->keys[s->n], JOURNAL_KEY_LEN, "%s", e->user_key);
+	s->states[s->n] = e->state;
+	s->n++;
+	if (s->j != NULL) {
+		/* the callback may call back in: no deadlock */
+		memset(&f, 0, sizeof(f));
+		if (e->credential_id[0] != '\0') {
+			f.method_id = "found-on-resume";
+			if (journal_user_set_state(s->j, e->user_key,
+			    JOURNAL_ST_DONE, &f) != JOURNAL_OK)
+				return (-100);
+		} else if (journal_user_set_state(s->j, e->user_key,
+		    JOURNAL_ST_PENDING, &f) != JOURNAL_OK)
+			return (-100);
+	}
+	if (s->stop_after != 0 && s->n == s->stop_after)
+		return (7);
+
+	return (0);
+}
+
+static void
+make_user(journal_t *j, const char *upn, const char *oid,
+    enum journal_state upto, int with_cred)
+{
+	struct journal_fields f;
+
+	set(j, upn, JOURNAL_ST_PENDING, NULL);
+	if (upto == JOURNAL_ST_PENDING)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.object_id = oid;
+	set(j, upn, JOURNAL_ST_RESOLVED, &f);
+	if (upto == JOURNAL_ST_RESOLVED)
+		return;
+	set(j, oid, JOURNAL_ST_OPTIONS_FETCHED, NULL);
+	if (upto == JOURNAL_ST_OPTIONS_FETCHED)
+		return;
+	if (upto == JOURNAL_ST_FAILED) {
+		if (with_cred) {
+			memset(&f, 0, sizeof(f));
+			f.credential_id = CRED;
+			set(j, oid, JOURNAL_ST_KEY_TOUCHED, &f);
+		}
+		memset(&f, 0, sizeof(f));
+		f.stage = "register";
+		f.error_code = "timeout";
+		set(j, oid, JOURNAL_ST_FAILED, &f);
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.credential_id = CRED;
+	set(j, oid, JOURNAL_ST_KEY_TOUCHED, &f);
+	if (upto == JOURNAL_ST_KEY_TOUCHED)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.method_id = "m";
+	set(j, oid, JOURNAL_ST_REGISTERED, &f);
+	if (upto == JOURNAL_ST_REGISTERED)
+		return;
+	set(j, oid, JOURNAL_ST_VERIFIED, NULL);
+	if (upto == JOURNAL_ST_VERIFIED)
+		return;
+	set(j, oid, JOURNAL_ST_DONE, NULL);
+}
+
+static void
+test_reconcile(void **state)
+{
+	struct tmp		*t = *state;
+	journal_t		*j = jopen(t);
+	struct seen		 s;
+	struct journal_counts	 c;
+	size_t			 i;
+	static const char *const want[] = {
+		"00000000-0000-4000-8000-000000000003",	/* options */
+		"00000000-0000-4000-8000-000000000004",	/* key_touched */
+		"00000000-0000-4000-8000-000000000005",	/* registered */
+		"00000000-0000-4000-8000-000000000006",	/* verified */
+		"00000000-0000-4000-8000-000000000009",	/* failed, cred */
+	};
+
+	make_user(j, "u1@x", "00000000-0000-4000-8000-000000000001",
+	    JOURNAL_ST_PENDING, 0);
+	make_user(j, "u2@x", "00000000-0000-4000-8000-000000000002",
+	    JOURNAL_ST_RESOLVED, 0);
+	make_user(j, "u3@x", "00000000-0000-4000-8000-000000000003",
+	    JOURNAL_ST_OPTIONS_FETCHED, 0);
+	make_user(j, "u4@x", "00000000-0000-4000-8000-000000000004",
+	    JOURNAL_ST_KEY_TOUCHED, 0);
+	make_user(j, "u5@x", "00000000-0000-4000-8000-000000000005",
+	    JOURNAL_ST_REGISTERED, 0);
+	make_user(j, "u6@x", "00000000-0000-4000-8000-000000000006",
+	    JOURNAL_ST_VERIFIED, 0);
+	make_user(j, "u7@x", "00000000-0000-4000-8000-000000000007",
+	    JOURNAL_ST_DONE, 0);
+	make_user(j, "u8@x", "00000000-0000-4000-8000-000000000008",
+	    JOURNAL_ST_FAILED, 0);
+	make_user(j, "u9@x", "00000000-0000-4000-8000-000000000009",
+	    JOURNAL_ST_FAILED, 1);
+	journal_free(&j);
+
+	/* a "crash" later: reopen, list the intermediate ones */
+	j = jopen(t);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(journal_pending_reconcile(j, collect, &s),
+	    JOURNAL_OK);
+	assert_int_equal(s.n, 5);
+	for (i = 0; i < 5; i++)
+		assert_string_equal(s.keys[i], want[i]);
+	assert_int_equal(s.states[1], JOURNAL_ST_KEY_TOUCHED);
+	assert_int_equal(s.states[4], JOURNAL_ST_FAILED);
+	/* the callback's return value stops the walk */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 2;
+	assert_int_equal(journal_pending_reconcile(j, collect, &s), 7);
+	assert_int_equal(s.n, 2);
+	/* resolving them from inside the callback */
+	memset(&s, 0, sizeof(s));
+	s.j = j;
+	assert_int_equal(journal_pending_reconcile(j, collect, &s),
+	    JOURNAL_OK);
+	assert_int_equal(s.n, 5);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(journal_pending_reconcile(j, collect, &s),
+	    JOURNAL_OK);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(journal_counts(j, 0, &c), JOURNAL_OK);
+	/* u4, u5, u6, u7, u9 done; u3 pending again; u8 failed */
+	assert_int_equal(c.done, 5);
+	assert_int_equal(c.failed, 1);
+	assert_int_equal(c.remaining, 3);
+	assert_int_equal(c.total, 9);
+	journal_free(&j);
+}
+
+static void
+test_identity(void **state)
+{
+	struct tmp		*t = *state;
+	journal_t		*j = jopen(t);
+	struct journal_fields	 f;
+	journal_entry_t		 e;
+	char			 key[JOURNAL_KEY_LEN];
+
+	assert_int_equal(journal_user_key("Alice@Contoso.COM", NULL, key,
+	    sizeof(key)), JOURNAL_OK);
+	assert_string_equal(key, "alice@contoso.com");
+	assert_int_equal(journal_user_key("Alice@Contoso.COM",
+	    "0F8FAD5B-D9CB-469F-A165-70867728950E", key, sizeof(key)),
+	    JOURNAL_OK);
+	assert_string_equal(key, OID_A);
+	assert_int_equal(journal_user_key(NULL, "", key, sizeof(key)),
+	    JOURNAL_ERR_ARG);
+
+	/* run 1 reached the user by object id and failed */
+	memset(&f, 0, sizeof(f));
+	f.upn = "carol@contoso.com";
+	set(j, OID_A, JOURNAL_ST_PENDING, &f);
+	memset(&f, 0, sizeof(f));
+	f.stage = "key";
+	set(j, OID_A, JOURNAL_ST_FAILED, &f);
+	/* run 2 by a new UPN (renamed): a separate row until resolved */
+	set(j, "carol.new@contoso.com", JOURNAL_ST_PENDING, NULL);
+	memset(&f, 0, sizeof(f));
+	f.object_id = OID_A;
+	f.upn = "carol.new@contoso.com";
+	set(j, "carol.new@contoso.com", JOURNAL_ST_RESOLVED, &f);
+	/* one user now, with the new UPN and both attempts */
+	assert_int_equal(journal_user_get(j, OID_A, &e), JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_RESOLVED);
+	assert_string_equal(e.upn, "carol.new@contoso.com");
+	assert_int_equal(e.attempts, 2);
+	assert_string_equal(e.stage, "");
+	assert_int_equal(journal_user_get(j, "carol.new@contoso.com", &e),
+	    JOURNAL_OK);
+	assert_string_equal(e.object_id, OID_A);
+	assert_int_equal(journal_user_get(j, "carol@contoso.com", &e),
+	    JOURNAL_ERR_NOT_FOUND);
+
+	/* a UPN that now belongs to someone else moves to them */
+	set(j, "shared@contoso.com", JOURNAL_ST_PENDING, NULL);
+	memset(&f, 0, sizeof(f));
+	f.object_id = "11111111-1111-4111-8111-111111111111";
+	set(j, "shared@contoso.com", JOURNAL_ST_RESOLVED, &f);
+	set(j, "shared@contoso.com", JOURNAL_ST_PENDING, NULL);
+	memset(&f, 0, sizeof(f));
+	f.object_id = "22222222-2222-4222-8222-222222222222";
+	f.upn = "shared@contoso.com";
+	set(j, "shared@contoso.com", JOURNAL_ST_RESOLVED, &f);
+	assert_int_equal(journal_user_get(j, "shared@contoso.com", &e),
+	    JOURNAL_OK);
+	assert_string_equal(e.object_id,
+	    "22222222-2222-4222-8222-222222222222");
+	assert_int_equal(journal_user_get(j,
+	    "11111111-1111-4111-8111-111111111111", &e), JOURNAL_OK);
+	assert_string_equal(e.upn, "");
+	assert_int_equal(e.state, JOURNAL_ST_NONE);	/* attempt moved */
+	assert_int_equal(journal_user_get(j,
+	    "22222222-2222-4222-8222-222222222222", &e), JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_RESOLVED);
+
+	/* reached under a new UPN after being enrolled: stays done */
+	full_run(j, "dora@contoso.com", OID_B);
+	set(j, "dora.renamed@contoso.com", JOURNAL_ST_PENDING, NULL);
+	memset(&f, 0, sizeof(f));
+	f.object_id = OID_B;
+	f.upn = "dora.renamed@contoso.com";
+	set(j, "dora.renamed@contoso.com", JOURNAL_ST_RESOLVED, &f);
+	assert_int_equal(journal_is_done(j, OID_B), 1);
+	assert_int_equal(journal_user_get(j, OID_B, &e), JOURNAL_OK);
+	assert_string_equal(e.upn, "dora.renamed@contoso.com");
+	assert_string_equal(e.credential_id, CRED);
+	/* a GUID key with a different object id is a caller bug */
+	memset(&f, 0, sizeof(f));
+	f.object_id = OID_B;
+	assert_int_equal(journal_user_set_state(j,
+	    "33333333-3333-4333-8333-333333333333", JOURNAL_ST_PENDING, &f),
+	    JOURNAL_ERR_ARG);
+	journal_free(&j);
+}
+
+#define NTHREADS	4
+#define NUSERS		40
+
+struct worker {
+	journal_t	*j;
+	int		 id;
+	int		 errors;
+};
+
+static void *
+worker(void *arg)
+{
+	struct worker		*w = arg;
+	struct journal_fields	 f;
+	char			 upn[64], oid[64], mid[32];
+	int			 i, r;
+
+	for (i = 0; i < NUSERS; i++) {
+		snprintf(upn, sizeof(upn), "t%d-u%d@contoso.com", w->id, i);
+		snprintf(oid, sizeof(oid), "%08x-0000-4000-8000-%012x",
+		    w->id, i);
+		snprintf(mid, sizeof(mid), "m-%d-%d", w->id, i);
+		memset(&f, 0, sizeof(f));
+		f.upn = upn;
+		r = journal_user_set_state(w->j, upn, JOURNAL_ST_PENDING, &f);
+		f.object_id = oid;
+		r |= journal_user_set_state(w->j, upn, JOURNAL_ST_RESOLVED, &f);
+		r |= journal_user_set_state(w->j, oid,
+		    JOURNAL_ST_OPTIONS_FETCHED, NULL);
+		memset(&f, 0, sizeof(f));
+		f.credential_id = CRED;
+		f.device = upn;
+		r |= journal_user_set_state(w->j, oid, JOURNAL_ST_KEY_TOUCHED,
+		    &f);
+		memset(&f, 0, sizeof(f));
+		f.method_id = mid;
+		r |= journal_user_set_state(w->j, oid, JOURNAL_ST_REGISTERED,
+		    &f);
+		if (i % 5 == 0) {
+			memset(&f, 0, sizeof(f));
+			f.stage = "verify";
+			r |= journal_user_set_state(w->j, oid,
+			    JOURNAL_ST_FAILED, &f);
+		} else
+			r |= journal_user_set_state(w->j, oid, JOURNAL_ST_DONE,
+			    NULL);
+		if (r != JOURNAL_OK)
+			w->errors++;
+	}
+
+	return (NULL);
+}
+
+static void
+test_concurrent(void **state)
+{
+	struct tmp		*t = *state;
+	journal_t		*j = jopen(t), *j2 = jopen(t);
+	pthread_t		 tid[NTHREADS];
+	struct worker		 w[NTHREADS];
+	struct journal_counts	 c;
+	journal_entry_t		 e;
+	long long		 run;
+	int			 i;
+
+	assert_int_equal(journal_run_begin(j, "enroll (threads)", NULL,
+	    &run), JOURNAL_OK);
+	/* two threads on each of two handles: threads and processes */
+	for (i = 0; i < NTHREADS; i++) {
+		w[i].j = i % 2 ? j2 : j;
+		w[i].id = i;
+		w[i].errors = 0;
+		assert_int_equal(pthread_create(&tid[i], NULL, worker, &w[i]),
+		    0);
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(w[i].errors, 0);
+	}
+	journal_free(&j2);
+	journal_free(&j);
+	j = jopen(t);
+	assert_int_equal(journal_counts(j, 0, &c), JOURNAL_OK);
+	assert_int_equal(c.total, NTHREADS * NUSERS);
+	assert_int_equal(c.failed, NTHREADS * (NUSERS / 5));
+	assert_int_equal(c.done, NTHREADS * NUSERS - c.failed);
+	assert_int_equal(c.remaining, 0);
+	/* the handle that began the run tagged its users with it */
+	assert_int_equal(journal_counts(j, run, &c), JOURNAL_OK);
+	assert_int_equal(c.total, 2 * NUSERS);
+	assert_int_equal(journal_user_get(j, "t3-u7@contoso.com", &e),
+	    JOURNAL_OK);
+	assert_string_equal(e.method_id, "m-3-7");
+	assert_string_equal(e.device, "t3-u7@contoso.com");
+	journal_free(&j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_schema, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_journal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_transitions_persist,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_transitions,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_and_failure, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reconcile, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_identity, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent, setup,
+		    teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
