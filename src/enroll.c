@@ -89,19 +89,17 @@ user_key_of(const struct enroll_user *u, char *buf, size_t len)
 		snprintf(buf, len, "%s", u->ref);
 }
 
-/* progress and narration: stderr, one line per event */
+/* a note for the operator, above the progress bar on a terminal */
 void
 run_say(struct run *run, const char *fmt, ...)
 {
-	va_list ap;
+	va_list	ap;
+	char	buf[1024];
 
-	pthread_mutex_lock(&run->tty);
-	fprintf(stderr, "[%zu/%zu] ", run->finished, run->users->n);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
-	pthread_mutex_unlock(&run->tty);
+	progress_note(run->prog, "%s", buf);
 }
 
 static void
@@ -170,8 +168,10 @@ job_user(const struct job *jb, const struct run *run)
 
 /* a terminal state: counted, announced, freed */
 static void
-job_finish(struct run *run, struct job *jb, size_t *counter)
+job_finish(struct run *run, struct job *jb, size_t *counter,
+    enum progress_outcome outcome, const char *what, const char *detail)
 {
+	progress_event(run->prog, outcome, job_user(jb, run), what, detail);
 	pthread_mutex_lock(&run->lock);
 	(*counter)++;
 	run->finished++;
@@ -186,6 +186,7 @@ job_fail(struct run *run, struct job *jb, const char *stage,
 {
 	struct journal_fields		jf;
 	struct report_failure		rf;
+	char				what[64], detail[1024];
 
 	memset(&jf, 0, sizeof(jf));
 	jf.stage = stage;
@@ -206,11 +207,11 @@ job_fail(struct run *run, struct job *jb, const char *stage,
 	if (run->failures != NULL && report_failure(run->failures, &rf) !=
 	    REPORT_OK)
 		log_warn("cannot write to %s", report_path(run->failures));
-	run_say(run, "%s: FAILED at %s: %s%s%s%s", rf.user, stage, msg,
-	    request_id != NULL && *request_id ? " [request-id " : "",
-	    request_id != NULL && *request_id ? request_id : "",
-	    request_id != NULL && *request_id ? "]" : "");
-	job_finish(run, jb, &run->failed);
+	snprintf(what, sizeof(what), "FAILED at %s", stage);
+	snprintf(detail, sizeof(detail), "%s%s%s", msg,
+	    request_id != NULL && *request_id ? "; request-id " : "",
+	    request_id != NULL && *request_id ? request_id : "");
+	job_finish(run, jb, &run->failed, PROGRESS_FAILED, what, detail);
 }
 
 static void
@@ -223,8 +224,8 @@ job_skip(struct run *run, struct job *jb, const char *reason, bool already)
 	if (run->j != NULL && !already && jb->key[0] != '\0')
 		(void)journal_user_set_state(run->j, jb->key,
 		    JOURNAL_ST_SKIPPED, &jf);
-	run_say(run, "%s: skipped: %s", job_user(jb, run), reason);
-	job_finish(run, jb, already ? &run->already : &run->skipped);
+	job_finish(run, jb, already ? &run->already : &run->skipped,
+	    PROGRESS_SKIPPED, "skipped", reason);
 }
 
 static void
@@ -457,10 +458,9 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	if (fetch_options(run, c, jb) < 0)
 		return;
 	if (run->o->dry_run) {
-		run_say(run, "%s (%s): ready; would register a passkey for "
-		    "rp %s (dry run: no touch, no registration)", jb->upn,
-		    jb->id, webauthn_options_rp_id(jb->opts));
-		job_finish(run, jb, &run->skipped);
+		job_finish(run, jb, &run->skipped, PROGRESS_SKIPPED,
+		    "ready (dry run: no touch, no registration)",
+		    webauthn_options_rp_id(jb->opts));
 		return;
 	}
 	pthread_mutex_lock(&run->lock);
@@ -847,6 +847,7 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	struct journal_fields	 jf;
 	graph_method_t		*m = NULL;
 	graph_client_t		*gc = jb->uc != NULL ? jb->uc : c;
+	char			 detail[512];
 	int			 r;
 
 	if ((r = graph_fido2_register(gc, jb->uc != NULL ? NULL : jb->id,
@@ -868,11 +869,10 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 		    NULL);
 		return;
 	}
-	run_say(run, "%s: enrolled (key %s, %s attestation, method %s)",
-	    jb->upn, jb->device, graph_method_attestation_level(m),
-	    graph_method_id(m));
+	snprintf(detail, sizeof(detail), "key %s, %s, method %s", jb->device,
+	    graph_method_attestation_level(m), graph_method_id(m));
 	graph_method_free(&m);
-	job_finish(run, jb, &run->enrolled);
+	job_finish(run, jb, &run->enrolled, PROGRESS_DONE, "enrolled", detail);
 }
 
 static void *
@@ -1052,7 +1052,8 @@ enroll_run(struct prov_ctx *ctx, const struct enroll_opts *o,
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_mutex_init(&run.tty, NULL);
 	pthread_cond_init(&run.cond, NULL);
-	if (open_outputs(&run) < 0)
+	if (open_outputs(&run) < 0 || progress_new(stderr, users->n,
+	    PROGRESS_AUTO, &run.prog) != PROGRESS_OK)
 		goto out;
 	if ((r = graph_open(ctx, &run.admin)) != EXIT_OK)
 		goto out;
@@ -1188,6 +1189,7 @@ out:
 	journal_free(&run.j);
 	report_free(&run.failures);
 	report_free(&run.pins);
+	progress_free(&run.prog);
 	pthread_mutex_destroy(&run.lock);
 	pthread_mutex_destroy(&run.tty);
 	pthread_cond_destroy(&run.cond);

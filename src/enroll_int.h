@@ -14,6 +14,7 @@
 #include "enroll.h"
 #include "graph.h"
 #include "journal.h"
+#include "progress.h"
 #include "report.h"
 #include "webauthn.h"
 
@@ -86,6 +87,7 @@ struct run {
 	size_t				 skipped;
 	size_t				 finished;
 	pthread_mutex_t			 tty;		/* prompts, pins */
+	progress_t			*prog;
 	long long			 t0;
 	char				 used[64][256];	/* one-per-user */
 	size_t				 nused;
