@@ -33,6 +33,9 @@ log_set_handler(log_handler_t *h)
 	handler = h;
 }
 
+static void vlog(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vlog(int lvl, const char *fmt, va_list ap)
 {

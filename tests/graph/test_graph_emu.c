@@ -37,6 +37,8 @@
 static char	dir[64], ca[128], base[64], state_dir[128];
 static char	certp[128], keyp[128];
 
+static void sh(const char *, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 sh(const char *fmt, ...)
 {
