@@ -57,6 +57,7 @@ static const char *errs[] = {
 	"ambiguous name",
 	"not supported",
 	"unexpected HTTP status",
+	"cancelled",
 };
 
 const char *

@@ -41,6 +41,7 @@
 #define GRAPH_ERR_AMBIGUOUS	-17	/* several groups carry that name */
 #define GRAPH_ERR_UNSUPPORTED	-18	/* e.g. not offered in this cloud */
 #define GRAPH_ERR_HTTP		-19	/* any other unexpected HTTP status */
+#define GRAPH_ERR_CANCELLED	-20	/* the cancel hook said stop (Ctrl+C) */
 
 const char	*graph_strerr(int);
 /* true for errors a new `login` (or a role/permission grant) fixes */
@@ -98,6 +99,14 @@ void	graph_client_free(graph_client_t **);
  */
 int	graph_set_session_hours(graph_client_t *, int);
 int	graph_set_scopes(graph_client_t *, const char *);
+
+/*
+ * Process-wide: polled during long waits (the browser redirect, device
+ * code polling, Retry-After and back-off sleeps); when it returns true
+ * the wait ends with GRAPH_ERR_CANCELLED.  NULL: never cancelled.
+ */
+typedef bool graph_cancel_fn(void);
+void	graph_set_cancel(graph_cancel_fn *);
 
 /*
  * Prompts (the browser URL, the device code message) go to this

@@ -124,7 +124,9 @@ long long http_parse_retry_after(const char *, long long now);
 /* "POST 429 ..." -> GRAPH_ERR_*, for a final (non-retried) status */
 int	http_status_err(int status);
 void	uuid4(char out[37]);
-void	http_sleep_ms(long long);
+/* sleeps in short slices; false when cancelled (graph_set_cancel) */
+bool	http_sleep_ms(long long);
+bool	graph_cancelled(void);
 
 /* graph.c: Graph requests with token handling and error mapping */
 #define G_IDEMPOTENT	HTTP_IDEMPOTENT

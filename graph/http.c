@@ -466,15 +466,39 @@ fail:
 	return (r);
 }
 
+static graph_cancel_fn *cancel_fn;
+
 void
+graph_set_cancel(graph_cancel_fn *fn)
+{
+	cancel_fn = fn;
+}
+
+bool
+graph_cancelled(void)
+{
+	return (cancel_fn != NULL && cancel_fn());
+}
+
+/* a Retry-After of minutes must not outlast a Ctrl+C */
+bool
 http_sleep_ms(long long ms)
 {
-	struct timespec ts, rem;
+	struct timespec	ts, rem;
+	long long	slice;
 
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &rem) < 0 && errno == EINTR)
-		ts = rem;
+	while (ms > 0) {
+		if (graph_cancelled())
+			return (false);
+		slice = ms < 200 ? ms : 200;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)slice * 1000000L;
+		while (nanosleep(&ts, &rem) < 0 && errno == EINTR)
+			ts = rem;
+		ms -= slice;
+	}
+
+	return (!graph_cancelled());
 }
 
 /* exponential, with full jitter in [d/2, d] */
@@ -551,7 +575,8 @@ http_call(graph_client_t *c, const struct http_req *q,
 		} else
 			return (r);
 		c->retries++;
-		http_sleep_ms(wait);
+		if (!http_sleep_ms(wait))
+			return (GRAPH_ERR_CANCELLED);
 	}
 }
 

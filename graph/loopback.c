@@ -260,9 +260,11 @@ loopback_wait(struct loopback *lb, int timeout_s, const char *state,
 	for (;;) {
 		if ((left = deadline - now_ms()) <= 0)
 			return (GRAPH_ERR_TIMEOUT);
+		if (graph_cancelled())
+			return (GRAPH_ERR_CANCELLED);
 		pfd.fd = lb->fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) < 0) {
+		if (poll(&pfd, 1, left > 300 ? 300 : (int)left) < 0) {
 			if (errno == EINTR)
 				continue;
 			return (GRAPH_ERR_NETWORK);

@@ -562,7 +562,6 @@ graph_login_device_code(graph_client_t *c)
 	struct devcode		 d;
 	struct graph_token	 t;
 	struct form		 f;
-	struct timespec		 ts;
 	char			*url = NULL, *scope = NULL;
 	long long		 deadline, interval;
 	int			 r;
@@ -629,10 +628,10 @@ graph_login_device_code(graph_client_t *c)
 			r = GRAPH_ERR_DECLINED;
 			goto fail;
 		}
-		ts.tv_sec = (time_t)interval;
-		ts.tv_nsec = 0;
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
+		if (!http_sleep_ms(interval * 1000)) {
+			r = GRAPH_ERR_CANCELLED;
+			goto fail;
+		}
 		r = token_post(c, &f, HTTP_IDEMPOTENT, &t);
 		if (r == GRAPH_OK)
 			break;

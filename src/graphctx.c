@@ -11,6 +11,13 @@
 #include "graph.h"
 #include "extern.h"
 
+/* Ctrl+C ends Graph's long waits (sign-in, Retry-After) too */
+static bool
+cancelled(void)
+{
+	return (sig_interrupted());
+}
+
 int
 graph_open(const struct prov_ctx *ctx, graph_client_t **out)
 {
@@ -31,6 +38,7 @@ graph_open(const struct prov_ctx *ctx, graph_client_t **out)
 	cfg.user_agent = "provisioning/" PROV_VERSION;
 	if (state_dir_ensure(ctx) < 0)
 		return (EXIT_USAGE);
+	graph_set_cancel(cancelled);
 	if ((r = graph_client_new(out, &cfg)) != GRAPH_OK) {
 		fprintf(stderr, "provisioning: %s\n", graph_strerr(r));
 		return (graph_exit_code(r));
@@ -44,6 +52,8 @@ graph_exit_code(int r)
 {
 	if (r == GRAPH_OK)
 		return (EXIT_OK);
+	if (r == GRAPH_ERR_CANCELLED)
+		return (EXIT_INTR);
 	if (graph_err_is_auth(r))
 		return (EXIT_AUTH);
 	if (r == GRAPH_ERR_ARG)
