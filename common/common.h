@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* logging: silent but for warnings unless raised with log_init() */
@@ -52,6 +53,13 @@ void	b64_any_reset(struct b64_any *);
 
 /* hex */
 int	hex_encode(const unsigned char *, size_t, char **);
+
+/* text: UTF-8, JSON nesting, parser error messages */
+size_t	utf8_seq(const unsigned char *, size_t);
+bool	utf8_valid(const char *, size_t);
+bool	json_depth_ok(const char *, size_t, int);
+void	errf(char *, size_t, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* secrets */
 void	wipe(void *, size_t);

@@ -11,46 +11,6 @@
 
 #include "ctap_int.h"
 
-/* strict UTF-8: no overlongs, surrogates or code points past U+10FFFF */
-static bool
-utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t		i = 0, n, k;
-	unsigned int	cp;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			if (s[i] == 0)
-				return (false);
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = s[i] & 0x1f;
-		} else if ((s[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = s[i] & 0x0f;
-		} else if ((s[i] & 0xf8) == 0xf0) {
-			n = 3;
-			cp = s[i] & 0x07;
-		} else
-			return (false);
-		for (k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-				return (false);
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return (false);
-		i += n + 1;
-	}
-
-	return (true);
-}
-
 static size_t
 utf8_chars(const unsigned char *s, size_t len)
 {
@@ -75,8 +35,7 @@ ctap_pin_check(const char *pin, size_t minlen)
 	if (pin == NULL)
 		return (CTAP_ERR_ARG);
 	len = strlen(pin);
-	if (len > CTAP_PIN_MAX || !utf8_valid((const unsigned char *)pin,
-	    len))
+	if (len > CTAP_PIN_MAX || !utf8_valid(pin, len))
 		return (CTAP_ERR_PIN_POLICY);
 	if (minlen < CTAP_PIN_MIN)
 		minlen = CTAP_PIN_MIN;

@@ -187,7 +187,6 @@ char	*cache_path(const graph_client_t *);
 json_t	*json_parse(const char *, size_t);
 void	json_wipe(json_t *);
 void	json_wipe_decref(json_t *);
-int	json_depth_ok(const char *, size_t, int max);
 const char *jstr(const json_t *, const char *key);
 int	jbool(const json_t *, const char *key, int dflt);
 long long jint(const json_t *, const char *key, long long dflt);

@@ -16,45 +16,6 @@
 #include "common.h"
 #include "graph_int.h"
 
-/*
- * jansson recurses up to its own 2048 levels; we refuse deep nesting
- * before it starts, since no reply of ours is more than a few deep.
- */
-int
-json_depth_ok(const char *s, size_t len, int max)
-{
-	size_t	i;
-	int	depth = 0, instr = 0;
-
-	for (i = 0; i < len; i++) {
-		if (instr) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				instr = 0;
-			continue;
-		}
-		switch (s[i]) {
-		case '"':
-			instr = 1;
-			break;
-		case '{':
-		case '[':
-			if (++depth > max)
-				return (0);
-			break;
-		case '}':
-		case ']':
-			depth--;
-			break;
-		default:
-			break;
-		}
-	}
-
-	return (1);
-}
-
 json_t *
 json_parse(const char *s, size_t len)
 {

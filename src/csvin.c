@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,77 +113,6 @@ csvin_strerr(int r)
 	default:
 		return ("unknown csvin error");
 	}
-}
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/*
- * Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid
- * (overlong forms, surrogates, > U+10FFFF and NUL are invalid).
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char	c = s[0];
-	size_t		n, i;
-	uint32_t	cp;
-
-	if (c == 0)
-		return (0);
-	if (c < 0x80)
-		return (1);
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return (0);
-	if (len < n)
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return (0);
-
-	return (n);
-}
-
-static int
-utf8_valid(const char *s, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, n;
-
-	while (i < len) {
-		if ((n = utf8_seq(p + i, len - i)) == 0)
-			return (0);
-		i += n;
-	}
-
-	return (1);
 }
 
 static int
@@ -910,12 +838,12 @@ parse_header(csvin_t *c, const struct rec *r, char *err, size_t errlen)
 	char		 found[256];
 
 	if (r->toolong || r->badquote) {
-		seterr(err, errlen, "the header line is malformed (%s)",
+		errf(err, errlen, "the header line is malformed (%s)",
 		    r->toolong ? "too long" : "bad quoting");
 		return (CSVIN_ERR_HEADER);
 	}
 	if (r->nf > CSVIN_MAX_COLS) {
-		seterr(err, errlen, "the header has more than %d columns",
+		errf(err, errlen, "the header has more than %d columns",
 		    CSVIN_MAX_COLS);
 		return (CSVIN_ERR_HEADER);
 	}
@@ -926,7 +854,7 @@ parse_header(csvin_t *c, const struct rec *r, char *err, size_t errlen)
 		f = rec_get(r, i);
 		len = strlen(f);
 		if (!utf8_valid(f, len)) {
-			seterr(err, errlen, "the header is not valid UTF-8 "
+			errf(err, errlen, "the header is not valid UTF-8 "
 			    "(save the file as UTF-8)");
 			return (CSVIN_ERR_ENCODING);
 		}
@@ -954,7 +882,7 @@ parse_header(csvin_t *c, const struct rec *r, char *err, size_t errlen)
 			if (o >= sizeof(found))
 				o = sizeof(found) - 1;
 		}
-		seterr(err, errlen, "no user column in the CSV header (found "
+		errf(err, errlen, "no user column in the CSV header (found "
 		    "%s); name one column %s", found, accepted);
 		return (CSVIN_ERR_HEADER);
 	}
@@ -972,7 +900,7 @@ decode(const unsigned char *buf, size_t len, csvin_t *c, char **text,
 	*text = NULL;
 	if ((len >= 4 && memcmp(buf, "\xff\xfe\0\0", 4) == 0) ||
 	    (len >= 4 && memcmp(buf, "\0\0\xfe\xff", 4) == 0)) {
-		seterr(err, errlen, "UTF-32 is not supported; save the file "
+		errf(err, errlen, "UTF-32 is not supported; save the file "
 		    "as UTF-8 or UTF-16");
 		return (CSVIN_ERR_ENCODING);
 	}
@@ -994,7 +922,7 @@ decode(const unsigned char *buf, size_t len, csvin_t *c, char **text,
 	hl = (eol = memchr(buf, '\n', len)) != NULL ?
 	    (size_t)((const unsigned char *)eol - buf) : len;
 	if ((nul = memchr(buf, '\0', hl)) != NULL) {
-		seterr(err, errlen, "the file looks like UTF-16 without a "
+		errf(err, errlen, "the file looks like UTF-16 without a "
 		    "byte-order mark; save it as UTF-8 or as UTF-16 with BOM");
 		return (CSVIN_ERR_ENCODING);
 	}
@@ -1045,7 +973,7 @@ parse(csvin_t *c, const char *t, size_t tlen, char *err, size_t errlen)
 			have_header = 1;
 		} else {
 			if (c->nrows >= c->lim.max_rows) {
-				seterr(err, errlen, "the CSV file has more "
+				errf(err, errlen, "the CSV file has more "
 				    "than %zu rows; split it", c->lim.max_rows);
 				rc = CSVIN_ERR_TOOBIG;
 				goto fail;
@@ -1058,7 +986,7 @@ parse(csvin_t *c, const char *t, size_t tlen, char *err, size_t errlen)
 		line += nl;
 	}
 	if (!have_header) {
-		seterr(err, errlen, "the CSV file is empty; it needs a header "
+		errf(err, errlen, "the CSV file is empty; it needs a header "
 		    "naming a user column %s", accepted);
 		rc = CSVIN_ERR_HEADER;
 		goto fail;
@@ -1081,7 +1009,7 @@ csvin_open_mem(const void *buf, size_t len, const csvin_limits_t *lim,
 	size_t	 tlen = 0;
 	int	 r;
 
-	seterr(err, errlen, "%s", "");
+	errf(err, errlen, "%s", "");
 	if (cp == NULL || (buf == NULL && len > 0))
 		return (CSVIN_ERR_ARG);
 	*cp = NULL;
@@ -1098,7 +1026,7 @@ csvin_open_mem(const void *buf, size_t len, const csvin_limits_t *lim,
 	if (lim != NULL && lim->max_rows != 0)
 		c->lim.max_rows = lim->max_rows;
 	if (len > c->lim.max_file) {
-		seterr(err, errlen, "the CSV file is larger than %zu bytes",
+		errf(err, errlen, "the CSV file is larger than %zu bytes",
 		    c->lim.max_file);
 		r = CSVIN_ERR_TOOBIG;
 		goto fail;
@@ -1116,7 +1044,7 @@ fail:
 		freezero_buf(text, tlen);
 	csvin_free(&c);
 	if (r != CSVIN_OK && err != NULL && errlen > 0 && err[0] == '\0')
-		seterr(err, errlen, "%s", csvin_strerr(r));
+		errf(err, errlen, "%s", csvin_strerr(r));
 
 	return (r);
 }
@@ -1191,17 +1119,17 @@ csvin_open(const char *path, csvin_t **cp, char *err, size_t errlen)
 	size_t		 len = 0;
 	int		 r;
 
-	seterr(err, errlen, "%s", "");
+	errf(err, errlen, "%s", "");
 	if (path == NULL || cp == NULL)
 		return (CSVIN_ERR_ARG);
 	*cp = NULL;
 	if ((r = read_bounded(path, CSVIN_MAX_FILE, &buf, &len)) !=
 	    CSVIN_OK) {
 		if (r == CSVIN_ERR_TOOBIG)
-			seterr(err, errlen, "%s: larger than %d bytes", path,
+			errf(err, errlen, "%s: larger than %d bytes", path,
 			    CSVIN_MAX_FILE);
 		else if (r == CSVIN_ERR_IO)
-			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			errf(err, errlen, "%s: %s", path, strerror(errno));
 		return (r);
 	}
 	r = csvin_open_mem(buf, len, NULL, cp, err, errlen);

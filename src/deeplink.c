@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,22 +60,6 @@ deeplink_strerr(int r)
 	default:
 		return ("unknown deeplink error");
 	}
-}
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static int
@@ -255,37 +238,37 @@ parse_link(const char *url, struct deeplink *dl, char *err, size_t errlen)
 	int			 r, *seen;
 
 	if ((len = strnlen(url, DEEPLINK_MAX_URL + 1)) > DEEPLINK_MAX_URL) {
-		seterr(err, errlen, "the link is longer than %d bytes",
+		errf(err, errlen, "the link is longer than %d bytes",
 		    DEEPLINK_MAX_URL);
 		return (DEEPLINK_ERR_TOOLONG);
 	}
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)url[i] <= 0x20 ||
 		    (unsigned char)url[i] >= 0x7f) {
-			seterr(err, errlen, "the link holds a space, control "
+			errf(err, errlen, "the link holds a space, control "
 			    "or non-ASCII character at byte %zu", i + 1);
 			return (DEEPLINK_ERR_SYNTAX);
 		}
 	}
 	if (len < sizeof(pfx) - 1 || strncasecmp(url, pfx,
 	    sizeof(pfx) - 1) != 0) {
-		seterr(err, errlen, "not an %s link", pfx);
+		errf(err, errlen, "not an %s link", pfx);
 		return (DEEPLINK_ERR_SCHEME);
 	}
 	if (strchr(url, '#') != NULL) {
-		seterr(err, errlen, "the link has a fragment ('#')");
+		errf(err, errlen, "the link has a fragment ('#')");
 		return (DEEPLINK_ERR_SYNTAX);
 	}
 	p = url + sizeof(pfx) - 1;
 	if ((q = strchr(p, '?')) == NULL) {
-		seterr(err, errlen, "the link has no query (?user=...)");
+		errf(err, errlen, "the link has no query (?user=...)");
 		return (DEEPLINK_ERR_SYNTAX);
 	}
 	nlen = (size_t)(q - p);
 	if (nlen > 0 && p[nlen - 1] == '/')
 		nlen--;
 	if (nlen != 6 || strncasecmp(p, "enroll", 6) != 0) {
-		seterr(err, errlen, "the link's action is not 'enroll'");
+		errf(err, errlen, "the link's action is not 'enroll'");
 		return (DEEPLINK_ERR_SCHEME);
 	}
 	end = url + len;
@@ -299,7 +282,7 @@ parse_link(const char *url, struct deeplink *dl, char *err, size_t errlen)
 			nlen = NAME_SHOW;
 		if (pct_decode(p, nlen, name, sizeof(name), &dlen) == 0 &&
 		    strlen(name) == dlen && secret_name(name)) {
-			seterr(err, errlen, "links never carry secrets (PINs, "
+			errf(err, errlen, "links never carry secrets (PINs, "
 			    "passes, tokens, passwords): parameter '%s' "
 			    "refused", name);
 			return (DEEPLINK_ERR_SECRET);
@@ -310,7 +293,7 @@ parse_link(const char *url, struct deeplink *dl, char *err, size_t errlen)
 			amp = end;
 		if ((eq = memchr(p, '=', (size_t)(amp - p))) == NULL ||
 		    eq == p) {
-			seterr(err, errlen, "empty or malformed parameter in "
+			errf(err, errlen, "empty or malformed parameter in "
 			    "the query (expected name=value)");
 			return (DEEPLINK_ERR_SYNTAX);
 		}
@@ -323,17 +306,17 @@ parse_link(const char *url, struct deeplink *dl, char *err, size_t errlen)
 		else if (nlen == 7 && memcmp(p, "display", 7) == 0)
 			seen = &seen_disp;
 		else {
-			seterr(err, errlen, "unknown parameter '%s' (links "
+			errf(err, errlen, "unknown parameter '%s' (links "
 			    "carry only user, tenant and display)", name);
 			return (DEEPLINK_ERR_PARAM);
 		}
 		if ((*seen)++) {
-			seterr(err, errlen, "parameter '%s' given twice", name);
+			errf(err, errlen, "parameter '%s' given twice", name);
 			return (DEEPLINK_ERR_PARAM);
 		}
 		for (q = eq + 1; q < amp; q++) {
 			if (!value_char((unsigned char)*q)) {
-				seterr(err, errlen, "parameter '%s' holds a "
+				errf(err, errlen, "parameter '%s' holds a "
 				    "'%c', which must be percent-encoded",
 				    name, *q);
 				return (DEEPLINK_ERR_SYNTAX);
@@ -342,13 +325,13 @@ parse_link(const char *url, struct deeplink *dl, char *err, size_t errlen)
 		r = pct_decode(eq + 1, (size_t)(amp - eq - 1), dec,
 		    sizeof(dec), &dlen);
 		if (r < 0 || strlen(dec) != dlen || !text_ok(dec, dlen)) {
-			seterr(err, errlen, "parameter '%s': bad percent-"
+			errf(err, errlen, "parameter '%s': bad percent-"
 			    "encoding, NUL, control character or invalid "
 			    "UTF-8", name);
 			return (DEEPLINK_ERR_ENCODING);
 		}
 		if (dlen == 0) {
-			seterr(err, errlen, "parameter '%s' is empty", name);
+			errf(err, errlen, "parameter '%s' is empty", name);
 			return (seen == &seen_user ? DEEPLINK_ERR_USER :
 			    seen == &seen_tenant ? DEEPLINK_ERR_TENANT :
 			    DEEPLINK_ERR_DISPLAY);
@@ -360,21 +343,21 @@ parse_link(const char *url, struct deeplink *dl, char *err, size_t errlen)
 			if (dlen > DEEPLINK_USER_MAX || i < dlen ||
 			    (dl->user_kind = csvin_user_kind(dec, dlen)) ==
 			    CSVIN_USER_NONE) {
-				seterr(err, errlen, "user is neither a UPN "
+				errf(err, errlen, "user is neither a UPN "
 				    "nor an object id");
 				return (DEEPLINK_ERR_USER);
 			}
 			memcpy(dl->user, dec, dlen + 1);
 		} else if (seen == &seen_tenant) {
 			if (!deeplink_tenant_valid(dec)) {
-				seterr(err, errlen, "tenant is neither a GUID "
+				errf(err, errlen, "tenant is neither a GUID "
 				    "nor a domain name");
 				return (DEEPLINK_ERR_TENANT);
 			}
 			memcpy(dl->tenant, dec, dlen + 1);
 		} else {
 			if (dlen > DEEPLINK_DISPLAY_MAX) {
-				seterr(err, errlen, "display is longer than "
+				errf(err, errlen, "display is longer than "
 				    "%d bytes", DEEPLINK_DISPLAY_MAX);
 				return (DEEPLINK_ERR_DISPLAY);
 			}
@@ -384,7 +367,7 @@ parse_link(const char *url, struct deeplink *dl, char *err, size_t errlen)
 			break;
 	}
 	if (!seen_user) {
-		seterr(err, errlen, "the link names no user (?user=...)");
+		errf(err, errlen, "the link names no user (?user=...)");
 		return (DEEPLINK_ERR_USER);
 	}
 
@@ -397,9 +380,9 @@ deeplink_parse(const char *url, struct deeplink *dl, char *err,
 {
 	int r;
 
-	seterr(err, errlen, "%s", "");
+	errf(err, errlen, "%s", "");
 	if (url == NULL || dl == NULL) {
-		seterr(err, errlen, "no link");
+		errf(err, errlen, "no link");
 		return (DEEPLINK_ERR_ARG);
 	}
 	memset(dl, 0, sizeof(*dl));
@@ -569,14 +552,14 @@ deeplink_register(const char *exe, char *path, size_t pathlen, char *err,
 	char	*entry = NULL;
 	int	 r;
 
-	seterr(err, errlen, "%s", "");
+	errf(err, errlen, "%s", "");
 	if ((r = deeplink_desktop_entry(exe, &entry)) != DEEPLINK_OK) {
-		seterr(err, errlen, "cannot describe %s in a desktop entry",
+		errf(err, errlen, "cannot describe %s in a desktop entry",
 		    exe != NULL ? exe : "(null)");
 		return (r);
 	}
 	if (deeplink_desktop_path(file, sizeof(file)) != DEEPLINK_OK) {
-		seterr(err, errlen, "cannot find the home directory");
+		errf(err, errlen, "cannot find the home directory");
 		r = DEEPLINK_ERR_IO;
 		goto fail;
 	}
@@ -586,7 +569,7 @@ deeplink_register(const char *exe, char *path, size_t pathlen, char *err,
 	/* the XDG spec: create missing directories 0700 */
 	if (mkdir_p(dir, 0700) < 0 ||
 	    write_file_atomic(file, entry, strlen(entry), 0644) < 0) {
-		seterr(err, errlen, "%s: %s", file, strerror(errno));
+		errf(err, errlen, "%s: %s", file, strerror(errno));
 		r = DEEPLINK_ERR_IO;
 		goto fail;
 	}
@@ -661,13 +644,13 @@ deeplink_unregister(char *err, size_t errlen)
 {
 	char	file[PATH_MAX], dir[PATH_MAX];
 
-	seterr(err, errlen, "%s", "");
+	errf(err, errlen, "%s", "");
 	if (deeplink_desktop_path(file, sizeof(file)) != DEEPLINK_OK) {
-		seterr(err, errlen, "cannot find the home directory");
+		errf(err, errlen, "cannot find the home directory");
 		return (DEEPLINK_ERR_IO);
 	}
 	if (unlink(file) < 0 && errno != ENOENT) {
-		seterr(err, errlen, "%s: %s", file, strerror(errno));
+		errf(err, errlen, "%s: %s", file, strerror(errno));
 		return (DEEPLINK_ERR_IO);
 	}
 	/* xdg-mime writes $XDG_CONFIG_HOME/mimeapps.list; old ones the
@@ -675,13 +658,13 @@ deeplink_unregister(char *err, size_t errlen)
 	if (xdg_dir("XDG_CONFIG_HOME", ".config", dir, sizeof(dir)) == 0 &&
 	    snprintf(file, sizeof(file), "%s/mimeapps.list", dir) <
 	    (int)sizeof(file) && mimeapps_clean(file) < 0) {
-		seterr(err, errlen, "%s: %s", file, strerror(errno));
+		errf(err, errlen, "%s: %s", file, strerror(errno));
 		return (DEEPLINK_ERR_IO);
 	}
 	if (xdg_dir("XDG_DATA_HOME", ".local/share", dir, sizeof(dir)) == 0 &&
 	    snprintf(file, sizeof(file), "%s/applications/mimeapps.list",
 	    dir) < (int)sizeof(file) && mimeapps_clean(file) < 0) {
-		seterr(err, errlen, "%s: %s", file, strerror(errno));
+		errf(err, errlen, "%s: %s", file, strerror(errno));
 		return (DEEPLINK_ERR_IO);
 	}
 

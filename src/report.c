@@ -13,7 +13,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,22 +68,6 @@ report_strerr(int r)
 }
 
 static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static void
 sb_reset(struct sbuf *b)
 {
 	if (b->p != NULL)
@@ -124,41 +107,6 @@ static void
 sb_str(struct sbuf *b, const char *s)
 {
 	sb_put(b, s, strlen(s));
-}
-
-/* length of the valid UTF-8 sequence at s, 0 if invalid */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char	c = s[0];
-	size_t		n, i;
-	uint32_t	cp;
-
-	if (c < 0x80)
-		return (1);
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else
-		return (0);
-	if (len < n)
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return (0);
-
-	return (n);
 }
 
 /* valid UTF-8 without control characters but TAB, CR and LF */
@@ -365,7 +313,7 @@ open_pins(const char *path, int *fdp, int *created, char *err,
 	    O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
 		*created = 1;
 		if (fchmod(fd, 0600) < 0) {
-			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			errf(err, errlen, "%s: %s", path, strerror(errno));
 			close(fd);
 			return (REPORT_ERR_IO);
 		}
@@ -373,23 +321,23 @@ open_pins(const char *path, int *fdp, int *created, char *err,
 		return (REPORT_OK);
 	}
 	if (errno != EEXIST) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		return (REPORT_ERR_IO);
 	}
 	if ((fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC |
 	    O_NOFOLLOW)) < 0) {
 		if (errno == ELOOP || errno == EISDIR) {
-			seterr(err, errlen, "%s is %s; PINs go only to a "
+			errf(err, errlen, "%s is %s; PINs go only to a "
 			    "regular file", path, errno == ELOOP ?
 			    "a symbolic link" : "a directory");
 			return (REPORT_ERR_PERM);
 		}
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		return (REPORT_ERR_IO);
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-		seterr(err, errlen, "%s exists and is %s; PINs go only to a "
+		errf(err, errlen, "%s exists and is %s; PINs go only to a "
 		    "file no one else can read (chmod 600 it, or name a new "
 		    "file)", path, !S_ISREG(st.st_mode) ? "not a regular file" :
 		    st.st_uid != geteuid() ? "owned by someone else" :
@@ -409,7 +357,7 @@ report_open(const char *path, enum report_kind kind, report_t **rp,
 	report_t	*r = NULL;
 	int		 fd = -1, created = 0, rc;
 
-	seterr(err, errlen, "%s", "");
+	errf(err, errlen, "%s", "");
 	if (path == NULL || *path == '\0' || rp == NULL ||
 	    (int)kind < REPORT_SUCCESS_CSV || kind > REPORT_PINS)
 		return (REPORT_ERR_ARG);
@@ -428,7 +376,7 @@ report_open(const char *path, enum report_kind kind, report_t **rp,
 			/* write-only: no header check, rows still go in */
 			fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (fd < 0) {
-			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			errf(err, errlen, "%s: %s", path, strerror(errno));
 			return (REPORT_ERR_IO);
 		}
 	}
@@ -448,14 +396,14 @@ report_open(const char *path, enum report_kind kind, report_t **rp,
 		goto fail;
 	}
 	if (flock(r->fd, LOCK_EX) < 0 && errno != EINVAL) {
-		seterr(err, errlen, "%s: lock: %s", path, strerror(errno));
+		errf(err, errlen, "%s: lock: %s", path, strerror(errno));
 		rc = REPORT_ERR_IO;
 		goto fail;
 	}
 	rc = prepare_file(r);
 	flock(r->fd, LOCK_UN);
 	if (rc < 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = REPORT_ERR_IO;
 		goto fail;
 	}

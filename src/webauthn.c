@@ -12,7 +12,6 @@
 #include <cbor.h>
 #include <jansson.h>
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,22 +77,6 @@ webauthn_strerr(int r)
 	}
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 webauthn_options_t *
 webauthn_options_new(void)
 {
@@ -129,45 +112,6 @@ webauthn_options_free(webauthn_options_t **op)
 	*op = NULL;
 }
 
-/*
- * jansson has no depth limit short of its compile-time 2048: count
- * nesting ourselves before parsing, skipping over strings.
- */
-static bool
-depth_ok(const char *s, size_t len, int max)
-{
-	size_t	i;
-	int	depth = 0, instr = 0;
-
-	for (i = 0; i < len; i++) {
-		if (instr) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
-				instr = 0;
-			continue;
-		}
-		switch (s[i]) {
-		case '"':
-			instr = 1;
-			break;
-		case '{':
-		case '[':
-			if (++depth > max)
-				return (false);
-			break;
-		case '}':
-		case ']':
-			depth--;
-			break;
-		default:
-			break;
-		}
-	}
-
-	return (true);
-}
-
 static json_t *
 load_json(const char *what, const char *s, size_t len, char *err,
     size_t errlen)
@@ -176,23 +120,23 @@ load_json(const char *what, const char *s, size_t len, char *err,
 	json_t		*root;
 
 	if (len > WEBAUTHN_JSON_MAX) {
-		seterr(err, errlen, "%s is larger than %d bytes", what,
+		errf(err, errlen, "%s is larger than %d bytes", what,
 		    WEBAUTHN_JSON_MAX);
 		return (NULL);
 	}
-	if (!depth_ok(s, len, WEBAUTHN_DEPTH_MAX)) {
-		seterr(err, errlen, "%s is nested deeper than %d levels",
+	if (!json_depth_ok(s, len, WEBAUTHN_DEPTH_MAX)) {
+		errf(err, errlen, "%s is nested deeper than %d levels",
 		    what, WEBAUTHN_DEPTH_MAX);
 		return (NULL);
 	}
 	if ((root = json_loadb(s, len, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL) {
-		seterr(err, errlen, "%s is not valid JSON: %s (line %d, "
+		errf(err, errlen, "%s is not valid JSON: %s (line %d, "
 		    "column %d)", what, jerr.text, jerr.line, jerr.column);
 		return (NULL);
 	}
 	if (!json_is_object(root)) {
-		seterr(err, errlen, "%s is not a JSON object", what);
+		errf(err, errlen, "%s is not a JSON object", what);
 		json_decref(root);
 		return (NULL);
 	}
@@ -214,23 +158,23 @@ get_str(const json_t *obj, const char *path, const char *key, bool required,
 	*out = NULL;
 	if ((v = json_object_get(obj, key)) == NULL || json_is_null(v)) {
 		if (required) {
-			seterr(err, errlen, "%s%s is missing", path, key);
+			errf(err, errlen, "%s%s is missing", path, key);
 			return (WEBAUTHN_ERR_OPTIONS);
 		}
 		return (WEBAUTHN_OK);
 	}
 	if (!json_is_string(v)) {
-		seterr(err, errlen, "%s%s must be a string", path, key);
+		errf(err, errlen, "%s%s must be a string", path, key);
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
 	len = json_string_length(v);
 	if (len > max) {
-		seterr(err, errlen, "%s%s is longer than %zu bytes", path, key,
+		errf(err, errlen, "%s%s is longer than %zu bytes", path, key,
 		    max);
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
 	if (required && len == 0) {
-		seterr(err, errlen, "%s%s is empty", path, key);
+		errf(err, errlen, "%s%s is empty", path, key);
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
 	if ((*out = strdup(json_string_value(v))) == NULL)
@@ -249,7 +193,7 @@ get_bool(const json_t *obj, const char *path, const char *key, bool *out,
 	if ((v = json_object_get(obj, key)) == NULL || json_is_null(v))
 		return (WEBAUTHN_OK);
 	if (!json_is_boolean(v)) {
-		seterr(err, errlen, "%s%s must be true or false", path, key);
+		errf(err, errlen, "%s%s must be true or false", path, key);
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
 	*out = json_is_true(v);
@@ -267,13 +211,13 @@ get_obj(const json_t *obj, const char *path, const char *key, bool required,
 	*out = NULL;
 	if ((v = json_object_get(obj, key)) == NULL || json_is_null(v)) {
 		if (required) {
-			seterr(err, errlen, "%s%s is missing", path, key);
+			errf(err, errlen, "%s%s is missing", path, key);
 			return (WEBAUTHN_ERR_OPTIONS);
 		}
 		return (WEBAUTHN_OK);
 	}
 	if (!json_is_object(v)) {
-		seterr(err, errlen, "%s%s must be an object", path, key);
+		errf(err, errlen, "%s%s must be an object", path, key);
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
 	*out = v;
@@ -313,7 +257,7 @@ challenge_norm(char *s, char *err, size_t errlen)
 	while (len > 0 && s[len - 1] == '=' && pad++ < 2)
 		s[--len] = '\0';
 	if (len == 0 || len % 4 == 1) {
-		seterr(err, errlen, "publicKey.challenge is not base64url "
+		errf(err, errlen, "publicKey.challenge is not base64url "
 		    "(length %zu)", len);
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
@@ -326,7 +270,7 @@ challenge_norm(char *s, char *err, size_t errlen)
 		    (s[i] >= 'A' && s[i] <= 'Z') ||
 		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
 		    s[i] == '_')) {
-			seterr(err, errlen, "publicKey.challenge has a "
+			errf(err, errlen, "publicKey.challenge has a "
 			    "character outside base64url at offset %zu", i);
 			return (WEBAUTHN_ERR_OPTIONS);
 		}
@@ -396,7 +340,7 @@ parse_rp_user(webauthn_options_t *o, const json_t *pk, char *err,
 	    WEBAUTHN_STR_MAX, &o->rp_name, err, errlen)) != WEBAUTHN_OK)
 		goto fail;
 	if (!rpid_ok(o->rp_id)) {
-		seterr(err, errlen, "publicKey.rp.id \"%.64s\" is not a host "
+		errf(err, errlen, "publicKey.rp.id \"%.64s\" is not a host "
 		    "name", o->rp_id);
 		r = WEBAUTHN_ERR_OPTIONS;
 		goto fail;
@@ -416,12 +360,12 @@ parse_rp_user(webauthn_options_t *o, const json_t *pk, char *err,
 	 * two ways, the plain reading (the one Graph documents) wins.
 	 */
 	if (b64_decode_any(uid, &a) != 0) {
-		seterr(err, errlen, "publicKey.user.id is not base64url");
+		errf(err, errlen, "publicKey.user.id is not base64url");
 		r = WEBAUTHN_ERR_OPTIONS;
 		goto fail;
 	}
 	if (a.len[0] == 0 || a.len[0] > WEBAUTHN_USERID_MAX) {
-		seterr(err, errlen, "publicKey.user.id decodes to %zu bytes "
+		errf(err, errlen, "publicKey.user.id decodes to %zu bytes "
 		    "(1..%d allowed)", a.len[0], WEBAUTHN_USERID_MAX);
 		r = WEBAUTHN_ERR_OPTIONS;
 		goto fail;
@@ -454,12 +398,12 @@ parse_algs(webauthn_options_t *o, const json_t *pk, char *err, size_t errlen)
 
 	if ((params = json_object_get(pk, "pubKeyCredParams")) == NULL ||
 	    !json_is_array(params) || (n = json_array_size(params)) == 0) {
-		seterr(err, errlen, "publicKey.pubKeyCredParams is missing or "
+		errf(err, errlen, "publicKey.pubKeyCredParams is missing or "
 		    "empty");
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
 	if (n > ALGS_MAX) {
-		seterr(err, errlen, "publicKey.pubKeyCredParams has more than "
+		errf(err, errlen, "publicKey.pubKeyCredParams has more than "
 		    "%d entries", ALGS_MAX);
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
@@ -470,7 +414,7 @@ parse_algs(webauthn_options_t *o, const json_t *pk, char *err, size_t errlen)
 		    "alg")) == NULL || !json_is_integer(alg) ||
 		    json_integer_value(alg) < INT32_MIN ||
 		    json_integer_value(alg) > INT32_MAX) {
-			seterr(err, errlen, "publicKey.pubKeyCredParams[%zu] "
+			errf(err, errlen, "publicKey.pubKeyCredParams[%zu] "
 			    "has no integer alg", i);
 			return (WEBAUTHN_ERR_OPTIONS);
 		}
@@ -484,7 +428,7 @@ parse_algs(webauthn_options_t *o, const json_t *pk, char *err, size_t errlen)
 			es256 = true;
 	}
 	if (!es256) {
-		seterr(err, errlen, "publicKey.pubKeyCredParams does not offer "
+		errf(err, errlen, "publicKey.pubKeyCredParams does not offer "
 		    "ES256 (alg -7); security keys are enrolled with ES256 "
 		    "only");
 		return (WEBAUTHN_ERR_OPTIONS);
@@ -525,13 +469,13 @@ parse_excludes(webauthn_options_t *o, const json_t *pk, char *err,
 	    json_is_null(list))
 		return (WEBAUTHN_OK);
 	if (!json_is_array(list)) {
-		seterr(err, errlen, "publicKey.excludeCredentials must be an "
+		errf(err, errlen, "publicKey.excludeCredentials must be an "
 		    "array");
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
 	json_array_foreach(list, i, e) {
 		if (!json_is_object(e)) {
-			seterr(err, errlen, "publicKey.excludeCredentials[%zu] "
+			errf(err, errlen, "publicKey.excludeCredentials[%zu] "
 			    "must be an object", i);
 			return (WEBAUTHN_ERR_OPTIONS);
 		}
@@ -542,14 +486,14 @@ parse_excludes(webauthn_options_t *o, const json_t *pk, char *err,
 		if ((id = json_object_get(e, "id")) == NULL ||
 		    !json_is_string(id) || json_string_length(id) == 0 ||
 		    json_string_length(id) > WEBAUTHN_CREDID_MAX * 2) {
-			seterr(err, errlen, "publicKey.excludeCredentials[%zu]"
+			errf(err, errlen, "publicKey.excludeCredentials[%zu]"
 			    ".id is missing or not a string of sane length",
 			    i);
 			return (WEBAUTHN_ERR_OPTIONS);
 		}
 		/* standard, url, or url + padding digit: keep every reading */
 		if (b64_decode_any(json_string_value(id), &a) != 0) {
-			seterr(err, errlen, "publicKey.excludeCredentials[%zu]"
+			errf(err, errlen, "publicKey.excludeCredentials[%zu]"
 			    ".id \"%.48s\" is not base64 or base64url", i,
 			    json_string_value(id));
 			return (WEBAUTHN_ERR_OPTIONS);
@@ -558,7 +502,7 @@ parse_excludes(webauthn_options_t *o, const json_t *pk, char *err,
 			if (a.len[j] == 0 || a.len[j] > WEBAUTHN_CREDID_MAX)
 				continue;
 			if (add_exclude(o, &a.ptr[j], a.len[j]) < 0) {
-				seterr(err, errlen, "publicKey."
+				errf(err, errlen, "publicKey."
 				    "excludeCredentials has more than %d ids",
 				    WEBAUTHN_EXCLUDE_MAX);
 				b64_any_reset(&a);
@@ -639,7 +583,7 @@ parse_extensions(webauthn_options_t *o, const json_t *pk, char *err,
 			if (strcmp(pol, policies[i].name) == 0)
 				o->prot = policies[i].level;
 		if (o->prot == WEBAUTHN_PROT_NONE) {
-			seterr(err, errlen, "extensions.credentialProtection"
+			errf(err, errlen, "extensions.credentialProtection"
 			    "Policy \"%.64s\" is unknown", pol);
 			r = WEBAUTHN_ERR_OPTIONS;
 			goto fail;
@@ -663,7 +607,7 @@ parse_timeout(webauthn_options_t *o, const json_t *pk, char *err,
 	if ((v = json_object_get(pk, "timeout")) == NULL || json_is_null(v))
 		return (WEBAUTHN_OK);
 	if (!json_is_number(v) || (ms = json_number_value(v)) < 0) {
-		seterr(err, errlen, "publicKey.timeout must be a number of "
+		errf(err, errlen, "publicKey.timeout must be a number of "
 		    "milliseconds");
 		return (WEBAUTHN_ERR_OPTIONS);
 	}
@@ -689,7 +633,7 @@ graph_error(const json_t *root, char *err, size_t errlen)
 		return (false);
 	c = json_object_get(e, "code");
 	m = json_object_get(e, "message");
-	seterr(err, errlen, "this is a Graph error response, not "
+	errf(err, errlen, "this is a Graph error response, not "
 	    "creationOptions: %.64s: %.200s",
 	    json_is_string(c) ? json_string_value(c) : "?",
 	    json_is_string(m) ? json_string_value(m) : "");
@@ -706,9 +650,9 @@ webauthn_options_parse(const char *json, size_t len, webauthn_options_t **out,
 	char			*dt = NULL;
 	int			 r;
 
-	seterr(err, errlen, "%s", "");
+	errf(err, errlen, "%s", "");
 	if (out == NULL || json == NULL) {
-		seterr(err, errlen, "no input");
+		errf(err, errlen, "no input");
 		return (WEBAUTHN_ERR_ARG);
 	}
 	*out = NULL;
@@ -733,7 +677,7 @@ webauthn_options_parse(const char *json, size_t len, webauthn_options_t **out,
 	if (pk == NULL && json_object_get(root, "challenge") != NULL)
 		pk = root;
 	if (pk == NULL || !json_is_object(pk)) {
-		seterr(err, errlen, "no publicKey object: is this a Graph "
+		errf(err, errlen, "no publicKey object: is this a Graph "
 		    "creationOptions response?");
 		r = WEBAUTHN_ERR_OPTIONS;
 		goto fail;
@@ -762,7 +706,7 @@ webauthn_options_parse(const char *json, size_t len, webauthn_options_t **out,
 		goto fail;
 	}
 	if (dt != NULL && parse_datetime(dt, &o->expires) < 0) {
-		seterr(err, errlen, "challengeTimeoutDateTime \"%.64s\" is not "
+		errf(err, errlen, "challengeTimeoutDateTime \"%.64s\" is not "
 		    "an ISO 8601 time", dt);
 		r = WEBAUTHN_ERR_OPTIONS;
 		goto fail;
@@ -772,7 +716,7 @@ webauthn_options_parse(const char *json, size_t len, webauthn_options_t **out,
 	r = WEBAUTHN_OK;
 fail:
 	if (r == WEBAUTHN_ERR_INTERNAL)
-		seterr(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 	free(dt);
 	json_decref(root);
 	webauthn_options_free(&o);
@@ -993,44 +937,6 @@ webauthn_apply(const webauthn_options_t *o, ctap_cred_t *cred,
 	return (WEBAUTHN_OK);
 }
 
-/* length of the valid UTF-8 sequence at p, 0 if invalid */
-static size_t
-utf8_len(const unsigned char *p, size_t rem)
-{
-	size_t	 n, i;
-	uint32_t c;
-
-	if (rem == 0)
-		return (0);
-	if (p[0] < 0x80)
-		return (1);
-	if ((p[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = p[0] & 0x1f;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = p[0] & 0x0f;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = p[0] & 0x07;
-	} else
-		return (0);
-	if (rem < n)
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (0);
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
-	    (n == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return (0);
-
-	return (n);
-}
-
 void
 webauthn_truncate_utf8(char *s, size_t max)
 {
@@ -1041,7 +947,7 @@ webauthn_truncate_utf8(char *s, size_t max)
 		return;
 	len = strlen(s);
 	while (i < len) {
-		if ((n = utf8_len(p + i, len - i)) == 0)
+		if ((n = utf8_seq(p + i, len - i)) == 0)
 			n = 1;
 		/* what Graph counts: UTF-16 code units */
 		if (units + (n == 4 ? 2 : 1) > max)
@@ -1065,7 +971,7 @@ sanitize(char *s)
 	size_t		 i = 0, o = 0, n, len = strlen(s);
 
 	while (i < len) {
-		if ((n = utf8_len(p + i, len - i)) == 0) {
+		if ((n = utf8_seq(p + i, len - i)) == 0) {
 			p[i] = '?';
 			n = 1;
 		} else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
@@ -1304,7 +1210,7 @@ utf16_units(const char *s)
 	size_t			 i = 0, u = 0, n, len = strlen(s);
 
 	while (i < len) {
-		if ((n = utf8_len(p + i, len - i)) == 0)
+		if ((n = utf8_seq(p + i, len - i)) == 0)
 			n = 1;
 		u += n == 4 ? 2 : 1;
 		i += n;
@@ -1332,26 +1238,26 @@ check_clientdata(const webauthn_options_t *o, const unsigned char *cd,
 	if ((v = json_object_get(root, "type")) == NULL ||
 	    !json_is_string(v) || strcmp(json_string_value(v),
 	    "webauthn.create") != 0) {
-		seterr(err, errlen, "clientDataJSON.type is not "
+		errf(err, errlen, "clientDataJSON.type is not "
 		    "\"webauthn.create\"");
 		goto fail;
 	}
 	if ((v = json_object_get(root, "challenge")) == NULL ||
 	    !json_is_string(v) || strcmp(json_string_value(v),
 	    o->challenge) != 0) {
-		seterr(err, errlen, "clientDataJSON.challenge differs from "
+		errf(err, errlen, "clientDataJSON.challenge differs from "
 		    "the creationOptions challenge");
 		goto fail;
 	}
 	if ((v = json_object_get(root, "origin")) == NULL ||
 	    !json_is_string(v) || strcmp(json_string_value(v), origin) != 0) {
-		seterr(err, errlen, "clientDataJSON.origin is not \"%s\"",
+		errf(err, errlen, "clientDataJSON.origin is not \"%s\"",
 		    origin);
 		goto fail;
 	}
 	if ((v = json_object_get(root, "crossOrigin")) != NULL &&
 	    !json_is_false(v)) {
-		seterr(err, errlen, "clientDataJSON.crossOrigin is not false");
+		errf(err, errlen, "clientDataJSON.crossOrigin is not false");
 		goto fail;
 	}
 	r = WEBAUTHN_OK;
@@ -1369,12 +1275,12 @@ get_b64url(const json_t *obj, const char *name, const char *key,
 	const json_t *v;
 
 	if ((v = json_object_get(obj, key)) == NULL || !json_is_string(v)) {
-		seterr(err, errlen, "%s is missing", name);
+		errf(err, errlen, "%s is missing", name);
 		return (WEBAUTHN_ERR_BODY);
 	}
 	if (b64url_decode(json_string_value(v), out, outlen) != 0 ||
 	    *outlen == 0) {
-		seterr(err, errlen, "%s is not base64url without padding",
+		errf(err, errlen, "%s is not base64url without padding",
 		    name);
 		return (WEBAUTHN_ERR_BODY);
 	}
@@ -1395,7 +1301,7 @@ webauthn_verify_body(const webauthn_options_t *o, const char *body,
 	size_t			 adidlen;
 	int			 r, cr;
 
-	seterr(err, errlen, "%s", "");
+	errf(err, errlen, "%s", "");
 	if (fmt_out != NULL)
 		*fmt_out = NULL;
 	if (o == NULL || body == NULL)
@@ -1406,32 +1312,32 @@ webauthn_verify_body(const webauthn_options_t *o, const char *body,
 	}
 	r = WEBAUTHN_ERR_BODY;
 	if (json_object_get(root, "@odata.type") != NULL) {
-		seterr(err, errlen, "body carries @odata.type; Graph refuses "
+		errf(err, errlen, "body carries @odata.type; Graph refuses "
 		    "such bodies");
 		goto fail;
 	}
 	if ((v = json_object_get(root, "displayName")) == NULL ||
 	    !json_is_string(v) || json_string_length(v) == 0 ||
 	    utf16_units(json_string_value(v)) > WEBAUTHN_DISPLAY_MAX) {
-		seterr(err, errlen, "displayName is missing or longer than %d "
+		errf(err, errlen, "displayName is missing or longer than %d "
 		    "characters", WEBAUTHN_DISPLAY_MAX);
 		goto fail;
 	}
 	if ((pkc = json_object_get(root, "publicKeyCredential")) == NULL ||
 	    !json_is_object(pkc) ||
 	    json_object_get(pkc, "@odata.type") != NULL) {
-		seterr(err, errlen, "publicKeyCredential is missing, not an "
+		errf(err, errlen, "publicKeyCredential is missing, not an "
 		    "object, or carries @odata.type");
 		goto fail;
 	}
 	if ((resp = json_object_get(pkc, "response")) == NULL ||
 	    !json_is_object(resp)) {
-		seterr(err, errlen, "publicKeyCredential.response is missing");
+		errf(err, errlen, "publicKeyCredential.response is missing");
 		goto fail;
 	}
 	if ((v = json_object_get(pkc, "clientExtensionResults")) != NULL &&
 	    !json_is_object(v)) {
-		seterr(err, errlen, "clientExtensionResults is not an object");
+		errf(err, errlen, "clientExtensionResults is not an object");
 		goto fail;
 	}
 	if ((r = get_b64url(pkc, "publicKeyCredential.id", "id", &id, &idlen,
@@ -1445,13 +1351,13 @@ webauthn_verify_body(const webauthn_options_t *o, const char *body,
 		goto fail;
 	if (attobj_split(att, attlen, &fmt, &ad, &adlen) < 0 ||
 	    authdata_credid(ad, adlen, &adid, &adidlen) < 0) {
-		seterr(err, errlen, "attestationObject is not CBOR {fmt, "
+		errf(err, errlen, "attestationObject is not CBOR {fmt, "
 		    "attStmt, authData} with attested credential data");
 		r = WEBAUTHN_ERR_BODY;
 		goto fail;
 	}
 	if (adidlen != idlen || memcmp(adid, id, idlen) != 0) {
-		seterr(err, errlen, "publicKeyCredential.id differs from the "
+		errf(err, errlen, "publicKeyCredential.id differs from the "
 		    "credential id inside authData");
 		r = WEBAUTHN_ERR_VERIFY;
 		goto fail;
@@ -1460,7 +1366,7 @@ webauthn_verify_body(const webauthn_options_t *o, const char *body,
 	if ((cr = ctap_attobj_verify(att, attlen, cd, cdlen, o->rp_id,
 	    webauthn_options_uv(o), o->prot, o->hmac_secret,
 	    &cfmt)) != CTAP_OK) {
-		seterr(err, errlen, "attestationObject (%s): %s", fmt,
+		errf(err, errlen, "attestationObject (%s): %s", fmt,
 		    ctap_strerr(cr));
 		r = cr == CTAP_ERR_INTERNAL ? WEBAUTHN_ERR_INTERNAL :
 		    WEBAUTHN_ERR_VERIFY;

@@ -1,0 +1,118 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Text checks shared by the parsers of untrusted input: UTF-8, JSON
+ * nesting, and the one-line error messages parsers hand back.
+ */
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common.h"
+
+/*
+ * Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid:
+ * overlong forms, surrogates, code points past U+10FFFF and NUL.
+ */
+size_t
+utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char	c;
+	size_t		n, i;
+	uint32_t	cp;
+
+	if (len == 0 || (c = s[0]) == 0)
+		return (0);
+	if (c < 0x80)
+		return (1);
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else
+		return (0);
+	if (len < n)
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return (0);
+
+	return (n);
+}
+
+bool
+utf8_valid(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, n;
+
+	while (i < len) {
+		if ((n = utf8_seq(p + i, len - i)) == 0)
+			return (false);
+		i += n;
+	}
+
+	return (true);
+}
+
+/*
+ * jansson recurses up to its compile-time 2048 levels: count nesting
+ * ourselves before parsing, skipping over strings.
+ */
+bool
+json_depth_ok(const char *s, size_t len, int max)
+{
+	size_t	i;
+	int	depth = 0, instr = 0;
+
+	for (i = 0; i < len; i++) {
+		if (instr) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				instr = 0;
+			continue;
+		}
+		switch (s[i]) {
+		case '"':
+			instr = 1;
+			break;
+		case '{':
+		case '[':
+			if (++depth > max)
+				return (false);
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		default:
+			break;
+		}
+	}
+
+	return (true);
+}
+
+void
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
