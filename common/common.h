@@ -67,7 +67,11 @@ void	freezero_str(char *);
 void	freezero_buf(void *, size_t);
 
 /* files */
+int	write_all(int, const void *, size_t);
 int	write_file_atomic(const char *, const void *, size_t, mode_t);
+/* the same, but never replaces a file: 1 if it exists */
+int	write_file_new(const char *, const void *, size_t, mode_t);
+int	mkdir_p(const char *, mode_t);
 int	read_file_max(const char *, size_t, unsigned char **, size_t *);
 
 /* time */

@@ -49,7 +49,7 @@ now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-static int
+int
 write_all(int fd, const void *ptr, size_t len)
 {
 	const unsigned char	*p = ptr;
@@ -68,23 +68,46 @@ write_all(int fd, const void *ptr, size_t len)
 	return (0);
 }
 
-/*
- * Write a file so that readers see either the old or the new content,
- * also across a crash: temporary file, fsync, rename, fsync the dir.
- */
-int
-write_file_atomic(const char *path, const void *ptr, size_t len, mode_t mode)
+static int
+fsync_dir(const char *path)
 {
-	char	 tmp[PATH_MAX], dir[PATH_MAX];
-	int	 fd = -1, dfd = -1, r = -1;
+	char	*copy;
+	int	 fd, r = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
-	    (long)getpid()) >= (int)sizeof(tmp) ||
-	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+	if ((copy = strdup(path)) == NULL)
 		return (-1);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    mode)) < 0)
-		goto fail;
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		r = -1;
+	else {
+		if (fsync(fd) < 0 && errno != EINVAL)
+			r = -1;
+		close(fd);
+	}
+	free(copy);
+
+	return (r);
+}
+
+/*
+ * Readers see either the old or the new content, also across a crash:
+ * a temporary file in the same directory, fsync, rename (or link, for
+ * `excl`, which never replaces a file: 1 if path exists), fsync the
+ * directory.
+ */
+static int
+atomic_write(const char *path, const void *ptr, size_t len, mode_t mode,
+    bool excl)
+{
+	char	tmp[PATH_MAX];
+	int	fd = -1, r = -1, made = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
+	    (int)sizeof(tmp))
+		return (-1);
+	if ((fd = mkstemp(tmp)) < 0)
+		return (-1);
+	made = 1;
 	if (fchmod(fd, mode) < 0 || write_all(fd, ptr, len) < 0 ||
 	    fsync(fd) < 0)
 		goto fail;
@@ -93,20 +116,57 @@ write_file_atomic(const char *path, const void *ptr, size_t len, mode_t mode)
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) < 0)
+	if (excl) {
+		if (link(tmp, path) < 0) {
+			if (errno == EEXIST)
+				r = 1;
+			goto fail;
+		}
+		(void)unlink(tmp);
+	} else if (rename(tmp, path) < 0)
 		goto fail;
-	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		fsync(dfd);
-	r = 0;
+	made = 0;
+	r = fsync_dir(path);
 fail:
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (r < 0)
-		unlink(tmp);
+	if (made)
+		(void)unlink(tmp);
 
 	return (r);
+}
+
+int
+write_file_atomic(const char *path, const void *ptr, size_t len, mode_t mode)
+{
+	return (atomic_write(path, ptr, len, mode, false));
+}
+
+int
+write_file_new(const char *path, const void *ptr, size_t len, mode_t mode)
+{
+	return (atomic_write(path, ptr, len, mode, true));
+}
+
+int
+mkdir_p(const char *path, mode_t mode)
+{
+	char	buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return (-1);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return (-1);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return (-1);
+
+	return (0);
 }
 
 int

@@ -523,27 +523,6 @@ deeplink_desktop_entry(const char *exe, char **out)
 	return (DEEPLINK_OK);
 }
 
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-	char	buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return (-1);
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return (-1);
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return (-1);
-
-	return (0);
-}
-
 int
 deeplink_register(const char *exe, char *path, size_t pathlen, char *err,
     size_t errlen)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "ctap.h"
 #include "extern.h"
 
@@ -28,27 +29,6 @@ ctap_exit_code(int r)
 	default:
 		return (EXIT_KEY);
 	}
-}
-
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-	char	buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return (-1);
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return (-1);
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return (-1);
-
-	return (0);
 }
 
 /*

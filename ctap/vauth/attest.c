@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "extern.h"
 
 #define OID_FIDO_AAGUID "1.3.6.1.4.1.45724.1.1.4"
@@ -257,7 +258,8 @@ bio_to_file(BIO *b, const char *path, int mode, int excl)
 	if ((n = BIO_get_mem_data(b, &p)) <= 0 || p == NULL)
 		return (-1);
 
-	return (file_write_atomic(path, p, (size_t)n, mode, excl));
+	return (excl ? write_file_new(path, p, (size_t)n, (mode_t)mode) :
+	    write_file_atomic(path, p, (size_t)n, (mode_t)mode));
 }
 
 /* --ca FILE: load it, or create it (once, even with racing processes). */

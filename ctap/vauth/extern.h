@@ -366,7 +366,6 @@ int state_load(vauth_t *, int *);
 int state_save(vauth_t *);
 int state_fresh(vauth_t *);
 void rcred_clear(struct rcred *);
-int file_write_atomic(const char *, const void *, size_t, int, int);
 int file_read(const char *, unsigned char **, size_t *, size_t);
 
 #endif /* !VAUTH_EXTERN_H */

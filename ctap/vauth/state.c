@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "extern.h"
 
 #define STATE_VERSION 1
@@ -45,95 +46,6 @@ rcred_clear(struct rcred *c)
 	free(c->user_name);
 	free(c->user_display);
 	memset(c, 0, sizeof(*c));
-}
-
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, b, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-
-	return (0);
-}
-
-static int
-fsync_dir(const char *path)
-{
-	char *copy = NULL;
-	int fd = -1, r = -1;
-
-	if ((copy = strdup(path)) == NULL)
-		return (-1);
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		goto fail;
-	if (fsync(fd) < 0 && errno != EINVAL)
-		goto fail;
-
-	r = 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-
-	return (r);
-}
-
-/*
- * Write data to path atomically with the given mode. With excl, do not
- * replace an existing file: return 1 if path already exists.
- */
-int
-file_write_atomic(const char *path, const void *data, size_t len, int mode,
-    int excl)
-{
-	char tmp[PATH_MAX];
-	int fd = -1, r = -1, made = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
-	    (int)sizeof(tmp))
-		return (-1);
-	if ((fd = mkstemp(tmp)) < 0)
-		return (-1);
-	made = 1;
-	if (fchmod(fd, (mode_t)mode) < 0 || write_all(fd, data, len) < 0 ||
-	    fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (excl) {
-		if (link(tmp, path) < 0) {
-			if (errno == EEXIST)
-				r = 1;
-			goto fail;
-		}
-		(void)unlink(tmp);
-	} else if (rename(tmp, path) < 0)
-		goto fail;
-	made = 0;
-	if (fsync_dir(path) < 0)
-		goto fail;
-
-	r = 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	if (made)
-		(void)unlink(tmp);
-
-	return (r);
 }
 
 /* Read a whole file of at most max bytes: 0 ok, 1 missing, -1 error. */
@@ -298,7 +210,7 @@ state_save(vauth_t *v)
 	if (cbu_put_strp(m, "creds", &a) < 0 ||
 	    cbu_encode(m, 0, &buf, &len) < 0)
 		goto fail;
-	if (file_write_atomic(v->state_path, buf, len, 0600, 0) != 0) {
+	if (write_file_atomic(v->state_path, buf, len, 0600) != 0) {
 		vlog(v, "state: cannot write %s", v->state_path);
 		goto fail;
 	}
