@@ -29,6 +29,7 @@
 #define PREFETCHERS_MAX		4
 #define POSTERS_MAX		4
 #define EXPIRY_MARGIN_S		60	/* re-fetch a challenge this close */
+#define POST_ROUNDS		3	/* of graph_fido2_register() */
 
 int
 enroll_list_add(struct enroll_list *l, const char *ref, const char *upn,
@@ -134,10 +135,10 @@ q_pop(struct queue *q)
 	return (jb);
 }
 
+/* what one key made; the creationOptions stay for the next key */
 static void
 job_clear_attempt(struct job *jb)
 {
-	webauthn_options_free(&jb->opts);
 	ctap_cred_free(&jb->cred);
 	free(jb->cdata);
 	free(jb->cred_b64);
@@ -153,6 +154,7 @@ job_free(struct job *jb)
 	if (jb == NULL)
 		return;
 	job_clear_attempt(jb);
+	webauthn_options_free(&jb->opts);
 	graph_client_free(&jb->uc);
 	free(jb->upn);
 	free(jb->id);
@@ -380,6 +382,24 @@ user_signin(struct run *run, graph_client_t *admin, struct job *jb)
 	return (0);
 }
 
+/*
+ * Is the user enrolled already (journal)?  --replace enrolls them again:
+ * the journal forgets them, and the key decides (an exclude hit
+ * replaces the old passkey).
+ */
+static bool
+journal_done(struct run *run, struct job *jb)
+{
+	if (run->j == NULL || journal_is_done(run->j, jb->key) != 1)
+		return (false);
+	if (!run->o->replace)
+		return (true);
+	if (journal_user_forget(run->j, jb->key) != JOURNAL_OK)
+		log_warn("journal: cannot forget %s for --replace", jb->key);
+
+	return (false);
+}
+
 /* resolve + options for one user; the job is queued or finished */
 static void
 prefetch_one(struct run *run, graph_client_t *c, size_t idx)
@@ -389,7 +409,7 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	struct journal_fields		 jf;
 	struct job			*jb;
 	const char			*type;
-	int				 r, done;
+	int				 r;
 
 	if ((jb = calloc(1, sizeof(*jb))) == NULL) {
 		set_fatal(run, EXIT_USAGE, "out of memory");
@@ -397,7 +417,7 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	}
 	jb->idx = idx;
 	user_key_of(u, jb->key, sizeof(jb->key));
-	if (run->j != NULL && journal_is_done(run->j, jb->key) == 1) {
+	if (journal_done(run, jb)) {
 		job_skip(run, jb, "already enrolled (journal)", true);
 		return;
 	}
@@ -448,8 +468,7 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	}
 	/* the journal now knows the user by object id */
 	journal_user_key(jb->upn, jb->id, jb->key, sizeof(jb->key));
-	if (run->j != NULL && (done = journal_is_done(run->j, jb->key)) ==
-	    1) {
+	if (journal_done(run, jb)) {
 		job_skip(run, jb, "already enrolled (journal)", true);
 		return;
 	}
@@ -512,9 +531,11 @@ next_ready(struct run *run)
 {
 	struct job *jb = NULL;
 
+	(void)stopping(run);
 	pthread_mutex_lock(&run->lock);
 	for (;;) {
-		if (run->stop)
+		/* Ctrl+C: a job a cancelled key gave back stays queued */
+		if (run->stop || sig_interrupted())
 			break;
 		if ((jb = q_pop(&run->ready)) != NULL) {
 			run->keywork++;
@@ -531,7 +552,10 @@ next_ready(struct run *run)
 	return (jb);
 }
 
-/* give a job back (its key failed): another key takes it */
+/*
+ * Give a job back (its key failed): another key takes it with the same
+ * challenge, which no POST has used yet.
+ */
 static void
 requeue(struct run *run, struct job *jb)
 {
@@ -585,48 +609,94 @@ key_fault(int cr)
 	}
 }
 
+/* clientDataJSON and the makeCredential request, from jb->opts */
+static int
+job_prepare(struct job *jb, ctap_cred_t **credp)
+{
+	ctap_cred_free(credp);
+	free(jb->cdata);
+	jb->cdata = NULL;
+	if (webauthn_clientdata(jb->opts, &jb->cdata, &jb->cdlen) !=
+	    WEBAUTHN_OK || (*credp = ctap_cred_new()) == NULL ||
+	    webauthn_apply(jb->opts, *credp, jb->cdata, jb->cdlen) !=
+	    WEBAUTHN_OK) {
+		ctap_cred_free(credp);
+		return (-1);
+	}
+
+	return (0);
+}
+
+/* the excluded credential this key holds (base64url), or NULL */
+static char *
+held_credential(struct key *k, const webauthn_options_t *o)
+{
+	char	*b64 = NULL;
+	size_t	 i, n;
+
+	n = webauthn_options_exclude_len(o);
+	for (i = 0; i < n; i++) {
+		if (ctap_dev_has_cred(k->dev, webauthn_options_rp_id(o),
+		    webauthn_options_exclude_ptr(o, i),
+		    webauthn_options_exclude_id_len(o, i), k->pin) != CTAP_OK)
+			continue;
+		if (b64url_encode(webauthn_options_exclude_ptr(o, i),
+		    webauthn_options_exclude_id_len(o, i), &b64) < 0)
+			return (NULL);
+		break;
+	}
+
+	return (b64);
+}
+
+#define JOB_GONE	1	/* the job was failed (and freed) */
+
 /*
- * --replace after an exclude hit: find which of the user's registered
- * credentials this key holds, remove that method from Graph, and let
- * makeCredential overwrite it on the key.
+ * --replace after an exclude hit: remove from Graph the method of the
+ * credential this key holds, then make a new credential against fresh
+ * creationOptions, whose exclude list no longer names the old one (the
+ * key overwrites it: same user handle).  Returns the CTAP_* result of
+ * the new makeCredential, or JOB_GONE.
  */
 static int
 replace_old(struct run *run, graph_client_t *c, struct key *k,
-    struct job *jb, ctap_cred_t *cred)
+    struct job *jb, ctap_cred_t **credp)
 {
 	graph_methods_t		*ms = NULL;
 	const graph_method_t	*m;
 	char			*b64 = NULL;
-	size_t			 i, n;
-	int			 r = -1, gr;
+	int			 r = CTAP_ERR_EXCLUDED, gr;
 
-	n = webauthn_options_exclude_len(jb->opts);
-	for (i = 0; i < n; i++) {
-		if (ctap_dev_has_cred(k->dev, webauthn_options_rp_id(jb->opts),
-		    webauthn_options_exclude_ptr(jb->opts, i),
-		    webauthn_options_exclude_id_len(jb->opts, i), k->pin) !=
-		    CTAP_OK)
-			continue;
-		if (b64url_encode(webauthn_options_exclude_ptr(jb->opts, i),
-		    webauthn_options_exclude_id_len(jb->opts, i), &b64) < 0)
-			goto fail;
-		break;
+	/* which of the user's passkeys is it?  Unknown: leave it be */
+	if ((b64 = held_credential(k, jb->opts)) == NULL)
+		goto out;
+	if ((gr = graph_fido2_list(c, jb->id, &ms)) != GRAPH_OK) {
+		graph_fail(run, jb, c, "replace", gr);
+		r = JOB_GONE;
+		goto out;
 	}
-	if (b64 == NULL)
-		goto fail;
-	if ((gr = graph_fido2_list(c, jb->id, &ms)) != GRAPH_OK)
-		goto fail;
 	if ((m = graph_methods_find_cred(ms, b64)) != NULL) {
 		run_say(run, "%s: --replace: removing the old passkey %s",
 		    jb->upn, graph_method_id(m));
 		if ((gr = graph_fido2_delete(c, jb->id,
-		    graph_method_id(m))) != GRAPH_OK)
-			goto fail;
+		    graph_method_id(m))) != GRAPH_OK) {
+			graph_fail(run, jb, c, "replace", gr);
+			r = JOB_GONE;
+			goto out;
+		}
 	}
-	/* the key replaces a resident credential with the same user id */
-	r = webauthn_apply(jb->opts, cred, jb->cdata, jb->cdlen) ==
-	    WEBAUTHN_OK ? 0 : -1;
-fail:
+	if (fetch_options(run, c, jb) < 0) {
+		r = JOB_GONE;
+		goto out;
+	}
+	if (job_prepare(jb, credp) < 0) {
+		job_fail(run, jb, "key", "internal", "cannot prepare the "
+		    "makeCredential request", NULL);
+		r = JOB_GONE;
+		goto out;
+	}
+	r = ctap_dev_make_cred(k->dev, *credp, k->pin);
+out:
 	graph_methods_free(&ms);
 	free(b64);
 
@@ -645,17 +715,12 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 	char			 msg[512];
 	int			 cr;
 
-	if (options_stale(jb) && fetch_options(run, c, jb) < 0) {
+	if ((jb->opts == NULL || options_stale(jb)) &&
+	    fetch_options(run, c, jb) < 0) {
 		keywork_done(run);
 		return (0);
 	}
-	free(jb->cdata);
-	jb->cdata = NULL;
-	if (webauthn_clientdata(jb->opts, &jb->cdata, &jb->cdlen) !=
-	    WEBAUTHN_OK || (cred = ctap_cred_new()) == NULL ||
-	    webauthn_apply(jb->opts, cred, jb->cdata, jb->cdlen) !=
-	    WEBAUTHN_OK) {
-		ctap_cred_free(&cred);
+	if (job_prepare(jb, &cred) < 0) {
 		keywork_done(run);
 		job_fail(run, jb, "key", "internal", "cannot prepare the "
 		    "makeCredential request", NULL);
@@ -665,13 +730,14 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		run_say(run, "%s: touch the key %s", jb->upn, k->path);
 	sig_watch(k->dev);
 	cr = ctap_dev_make_cred(k->dev, cred, k->pin);
-	if (cr == CTAP_ERR_EXCLUDED && run->o->replace) {
-		ctap_cred_free(&cred);
-		if ((cred = ctap_cred_new()) != NULL &&
-		    replace_old(run, c, k, jb, cred) == 0)
-			cr = ctap_dev_make_cred(k->dev, cred, k->pin);
-	}
+	if (cr == CTAP_ERR_EXCLUDED && run->o->replace)
+		cr = replace_old(run, c, k, jb, &cred);
 	sig_unwatch(k->dev);
+	if (cr == JOB_GONE) {
+		ctap_cred_free(&cred);
+		keywork_done(run);
+		return (0);
+	}
 	if (cr == CTAP_OK && run->o->verify)
 		cr = ctap_dev_check_cred(k->dev, cred, k->pin);
 	if (cr != CTAP_OK) {
@@ -683,7 +749,9 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 			    "registers it again", false);
 			return (0);
 		}
-		if (cr == CTAP_ERR_CANCELLED) {
+		/* Ctrl+C, or the key gave up the wait: not this user's fault */
+		if (cr == CTAP_ERR_CANCELLED && (sig_interrupted() ||
+		    jb->attempts + 1 < run->o->max_attempts)) {
 			requeue(run, jb);
 			return (0);
 		}
@@ -756,7 +824,9 @@ headful_pause(struct run *run)
 	FILE	*tty;
 	char	 line[64];
 
-	if (!run->o->pause || (tty = fopen("/dev/tty", "r+")) == NULL)
+	/* only an operator at a terminal is asked; scripts never wait */
+	if (!run->o->pause || !isatty(STDIN_FILENO) ||
+	    (tty = fopen("/dev/tty", "r+")) == NULL)
 		return;
 	pthread_mutex_lock(&run->tty);
 	fprintf(tty, "Press Enter to go on with the next user (Ctrl+C to "
@@ -841,6 +911,51 @@ out:
 	return (NULL);
 }
 
+/* Graph is busy or the reply was lost: worth another round later */
+static bool
+graph_transient(int r)
+{
+	return (r == GRAPH_ERR_THROTTLED || r == GRAPH_ERR_SERVER ||
+	    r == GRAPH_ERR_NETWORK || r == GRAPH_ERR_TIMEOUT ||
+	    r == GRAPH_ERR_PROTOCOL);
+}
+
+/* sleep up to ms, but not past Ctrl+C */
+static void
+nap(struct run *run, long long ms)
+{
+	struct timespec	ts = { 0, 100 * 1000 * 1000 };
+	long long	end = now_ms() + ms;
+
+	while (!stopping(run) && now_ms() < end)
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * POST the credential.  The key was touched and holds it: in a 429/5xx
+ * storm it is worth more rounds than graph_fido2_register() makes on
+ * its own (each round first checks whether an earlier POST landed, so
+ * a lost reply never becomes a second passkey).  The challenge is good
+ * for minutes.
+ */
+static int
+post_register(struct run *run, graph_client_t *gc, struct job *jb,
+    graph_method_t **m)
+{
+	int r, round;
+
+	for (round = 1;; round++) {
+		r = graph_fido2_register(gc, jb->uc != NULL ? NULL : jb->id,
+		    jb->body, jb->cred_b64, m);
+		if (r == GRAPH_OK || !graph_transient(r) ||
+		    round >= POST_ROUNDS || stopping(run))
+			return (r);
+		log_info("%s: registration not confirmed (%s); trying again "
+		    "in %d s", jb->upn, graph_strerr(r), 2 * round);
+		nap(run, 2000LL * round);
+	}
+}
+
 static void
 post_one(struct run *run, graph_client_t *c, struct job *jb)
 {
@@ -850,8 +965,7 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	char			 detail[512];
 	int			 r;
 
-	if ((r = graph_fido2_register(gc, jb->uc != NULL ? NULL : jb->id,
-	    jb->body, jb->cred_b64, &m)) != GRAPH_OK) {
+	if ((r = post_register(run, gc, jb, &m)) != GRAPH_OK) {
 		graph_fail(run, jb, gc, "register", r);
 		return;
 	}
@@ -962,8 +1076,10 @@ open_outputs(struct run *run)
 		fprintf(stderr, "provisioning: %s\n", err);
 		return (-1);
 	}
-	if (run->o->pins_out != NULL && report_open(run->o->pins_out,
-	    REPORT_PINS, &run->pins, err, sizeof(err)) != REPORT_OK) {
+	/* a dry run sets no PIN: it leaves no PIN file behind either */
+	if (run->o->pins_out != NULL && !run->o->dry_run &&
+	    report_open(run->o->pins_out, REPORT_PINS, &run->pins, err,
+	    sizeof(err)) != REPORT_OK) {
 		fprintf(stderr, "provisioning: %s\n", err);
 		return (-1);
 	}

@@ -70,9 +70,13 @@ usage(FILE *f)
 	    "  --authority-url URL  --graph-url URL  --graph-version v1.0|beta\n"
 	    "  --ca-bundle FILE  --disable-ssl-verify  --local-ssl-verify\n"
 	    "  --state-dir DIR  --device /dev/hidrawN|unix:PATH  --virtual-keys DIR\n"
-	    "  --verbose|-v  --json  --mode headful|headless  --version\n"
+	    "  --verbose|-v|-vv  --json  --mode headful|headless  --version"
+	    "  --help\n"
 	    "\nseed spellings: --login  --csv FILE  --automatic-provision"
 	    "  --register-deeplink\n"
+	    "\nenvironment: PROVISIONING_TENANT, PROVISIONING_STATE_DIR, "
+	    "PROVISIONING_VIRTUAL_KEYS,\n  PROVISIONING_CLIENT_SECRET, "
+	    "PROVISIONING_GROUP, ... (see provisioning(1))\n"
 	    "\nRun 'provisioning COMMAND --help' for a command's options; "
 	    "see provisioning(1).\n");
 }
@@ -325,7 +329,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ctx_defaults(&ctx);
-	log_init(ctx.verbose);
+	/* headful narrates every step, as the seed's visible browser did */
+	log_init(ctx.headful && ctx.verbose == 0 ? LOG_INFO : ctx.verbose);
 	if (ctx.disable_ssl_verify)
 		log_warn("--disable-ssl-verify: TLS certificates are NOT "
 		    "checked; anyone on the network path can read tokens "
