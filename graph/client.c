@@ -397,6 +397,13 @@ graph_client_new_user(graph_client_t **out, const graph_client_t *admin)
 	cfg.ephemeral = true;
 	cfg.account = NULL;
 	cfg.scopes = USER_SCOPES;
+	/*
+	 * A user signs in through a public client: an app-only admin's
+	 * app is confidential (it has a secret the user must not use), so
+	 * the user gets the default public client of the cloud.
+	 */
+	if (admin->tok.app_only)
+		cfg.client_id = DEFAULT_CLIENT;
 	if ((r = graph_client_new(&c, &cfg)) != GRAPH_OK)
 		return (r);
 	c->prompt = admin->prompt;

@@ -84,8 +84,9 @@ struct graph_config {
  * Lifecycle.  graph_client_clone() gives a new client with the same
  * configuration and a copy of the current token (for worker threads).
  * graph_client_new_user() gives an ephemeral client for the user-context
- * mode (--as-user): same hosts/tenant/client, self-service scopes, and a
- * token that is never written to the admin's cache.
+ * mode (--as-user): same hosts/tenant/client (the default public client
+ * when the admin signed in app-only), self-service scopes, and a token
+ * that is never written to the admin's cache.
  */
 int	graph_client_new(graph_client_t **, const struct graph_config *);
 int	graph_client_clone(graph_client_t **, const graph_client_t *);
