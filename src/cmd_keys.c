@@ -160,6 +160,11 @@ cmd_devices(struct prov_ctx *ctx, int argc, char **argv)
 	size_t		 i, n;
 	int		 r = EXIT_KEY;
 
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: provisioning [--json] [--device SPEC] "
+		    "[--virtual-keys DIR] devices\n");
+		return (EXIT_OK);
+	}
 	if (argc > 1) {
 		usage_error("devices takes no arguments");
 		return (EXIT_USAGE);
@@ -328,7 +333,12 @@ cmd_reset(struct prov_ctx *ctx, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--yes") == 0)
 			yes = 1;
-		else {
+		else if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: provisioning [--device SPEC] reset "
+			    "--yes\nDeletes every passkey and the PIN on the "
+			    "key; needs a touch.\n");
+			return (EXIT_OK);
+		} else {
 			usage_error("usage: provisioning reset --yes");
 			return (EXIT_USAGE);
 		}

@@ -76,11 +76,14 @@ graph_report_error(graph_client_t *c, const char *what, int r)
 	if (graph_last_status(c) != 0)
 		fprintf(stderr, " (HTTP %d%s%s)", graph_last_status(c),
 		    *code ? " " : "", code);
-	if (*msg)
+	if (*msg && strcmp(msg, graph_strerr(r)) != 0)
 		fprintf(stderr, ": %s", msg);
 	if (*rid)
 		fprintf(stderr, " [request-id %s]", rid);
 	fprintf(stderr, "\n");
 	if (*hint)
 		fprintf(stderr, "provisioning: hint: %s\n", hint);
+	else if (r == GRAPH_ERR_TLS)
+		fprintf(stderr, "provisioning: hint: behind a TLS-inspecting "
+		    "proxy, pass its root certificate with --ca-bundle FILE\n");
 }
