@@ -1,0 +1,286 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Bulk enrollment throughput: `provisioning enroll --csv --parallel`.
+
+For each key count, a fresh Graph emulator (--latency 50), fresh vauth
+keys (--presence delay:200, no PIN: --pin random sets one), a fresh
+state dir; N users from a generated tenant.  Prints wall time,
+users/minute, the ideal (keys x 300/min: one 200 ms touch per user per
+key), the ratio, and the provisioning process's own CPU per user and
+peak RSS (wait4 rusage of that process only).  Never fails on time.
+
+    /usr/bin/python3 bench/enroll.py            1,000 users; 1, 4, 8 keys
+    QUICK=1 /usr/bin/python3 bench/enroll.py    100 users
+Environment: USERS=N, KEYS="1 4 8", LATENCY=50 (ms per Graph request),
+PRESENCE=200 (ms per touch), BUILD=build-bench, VERBOSE=1 (-v, log kept),
+KEEP=1 (keep the temporary directories), STATE=1 (vauth --state files),
+NO_VERIFY=1 (enroll --no-verify), EMU_LOG=1 (emulator --log
+requests.log, kept: one line per request with its server time).
+"""
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EMU = os.path.join(TOP, "tests", "graph-emulator")
+DOMAIN = "contoso.example"
+CLIENT_ID = "be0c0000-0000-4000-8000-000000000001"
+CLIENT_SECRET = "bench-client-secret"   # the emulator's test app
+
+
+def env_int(name, default):
+    v = os.environ.get(name)
+    return int(v) if v else default
+
+
+def build_dir():
+    b = os.environ.get("BUILD", "build-bench")
+    if not os.path.isabs(b):
+        b = os.path.join(TOP, b)
+    prov = os.path.join(b, "src", "provisioning")
+    vauth = os.path.join(b, "ctap", "vauth", "vauth")
+    if not (os.access(prov, os.X_OK) and os.access(vauth, os.X_OK)):
+        subprocess.run(["cmake", "-S", TOP, "-B", b,
+                        "-DCMAKE_BUILD_TYPE=RelWithDebInfo"], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["cmake", "--build", b, "-j%d" % os.cpu_count(),
+                        "--target", "provisioning", "vauth"], check=True,
+                       stdout=subprocess.DEVNULL)
+    return b, prov, vauth
+
+
+def write_tenant(work, nusers):
+    """A config with an admin, our app and N enrollable members; a CSV."""
+    cfg = {
+        "tenant": {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, "bench")),
+                   "domain": DOMAIN, "displayName": "Bench"},
+        "clients": [{"client_id": CLIENT_ID, "secret": CLIENT_SECRET,
+                     "display_name": "provisioning bench",
+                     "app_roles": ["UserAuthenticationMethod.ReadWrite.All",
+                                   "Group.Read.All", "User.Read.All",
+                                   "Policy.Read.All"]}],
+        "signin_user": "admin@" + DOMAIN,
+        "users": [{"userPrincipalName": "admin@" + DOMAIN,
+                   "displayName": "Bench Admin",
+                   "roles": ["Authentication Administrator"]}],
+        "groups": [{"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, "bench-group")),
+                    "displayName": "Bench",
+                    "generate_members": {"count": nusers,
+                                         "upn_prefix": "bench",
+                                         "start": 1}}],
+    }
+    path = os.path.join(work, "tenant.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f, indent=1)
+    csv = os.path.join(work, "users.csv")
+    with open(csv, "w") as f:
+        f.write("userPrincipalName\n")
+        for n in range(1, nusers + 1):
+            f.write("bench%04d@%s\n" % (n, DOMAIN))
+    return path, csv
+
+
+def proc_cpu_s(pid):
+    """user+sys seconds of a live process, from /proc/PID/stat."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    fields = s[s.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def count_rows(path):
+    try:
+        with open(path) as f:
+            return max(0, sum(1 for _ in f) - 1)
+    except OSError:
+        return 0
+
+
+def show(argv, env_keys=(), tail=""):
+    pre = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in env_keys)
+    print("  $ " + (pre + " " if pre else "") +
+          " ".join(shlex.quote(a) for a in argv) + tail)
+
+
+def run_one(prov, vauth, nkeys, nusers, latency, presence):
+    work = tempfile.mkdtemp(prefix="bench-enroll-%dk." % nkeys)
+    emu_dir = os.path.join(work, "emu")
+    keys_dir = os.path.join(work, "keys")
+    os.mkdir(keys_dir)
+    vpids = []
+    res = {"keys": nkeys, "users": nusers}
+    try:
+        config, csv = write_tenant(work, nusers)
+        start = ["sh", os.path.join(EMU, "start.sh"), emu_dir, config,
+                 "--latency", str(latency)]
+        if os.environ.get("EMU_LOG") == "1":
+            start += ["--log", os.path.join(work, "requests.log")]
+        show(start)
+        port = subprocess.run(start, check=True, capture_output=True,
+                              text=True).stdout.strip()
+        with open(os.path.join(emu_dir, "pid")) as f:
+            emu_pid = int(f.read())
+        for i in range(1, nkeys + 1):
+            argv = [vauth, "--socket", os.path.join(keys_dir, "key%d" % i),
+                    "--ca", os.path.join(work, "attestation-ca.pem"),
+                    "--presence", "delay:%d" % presence,
+                    "--max-creds", "1000"]
+            if os.environ.get("STATE") == "1":
+                argv += ["--state", os.path.join(work, "key%d.state" % i)]
+            if i == 1 or i == nkeys:
+                show(argv, tail=" &")
+            elif i == 2:
+                print("  ... (one vauth per key)")
+            vpids.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL))
+            # the first creates the shared CA: let it finish first
+            if i == 1:
+                wait_socket(os.path.join(keys_dir, "key1"))
+        for i in range(1, nkeys + 1):
+            wait_socket(os.path.join(keys_dir, "key%d" % i))
+
+        env = dict(os.environ)
+        base = "https://127.0.0.1:%s" % port
+        env.update({"PROVISIONING_AUTHORITY_URL": base,
+                    "PROVISIONING_GRAPH_URL": base,
+                    "PROVISIONING_TENANT": DOMAIN,
+                    "PROVISIONING_STATE_DIR": os.path.join(work, "state"),
+                    "PROVISIONING_VIRTUAL_KEYS": keys_dir})
+        shown_env = [(k, env[k]) for k in ("PROVISIONING_AUTHORITY_URL",
+                     "PROVISIONING_GRAPH_URL", "PROVISIONING_TENANT",
+                     "PROVISIONING_STATE_DIR", "PROVISIONING_VIRTUAL_KEYS")]
+        g = [prov, "--ca-bundle", os.path.join(emu_dir, "ca.pem"),
+             "--client-id", CLIENT_ID]
+        login = g + ["login", "--client-credentials"]
+        show(login, [("PROVISIONING_CLIENT_SECRET", CLIENT_SECRET)])
+        lenv = dict(env, PROVISIONING_CLIENT_SECRET=CLIENT_SECRET)
+        subprocess.run(login, env=lenv, check=True,
+                       stdout=subprocess.DEVNULL)
+        verbose = os.environ.get("VERBOSE") == "1"
+        enroll = g + (["-v"] if verbose else []) + [
+            "enroll", "--csv", csv, "--parallel", "--pin", "random",
+            "--pins-out", os.path.join(work, "pins.csv"),
+            "--report", os.path.join(work, "report.csv"),
+            "--failures", os.path.join(work, "failures.csv")]
+        if os.environ.get("NO_VERIFY") == "1":
+            enroll.append("--no-verify")
+        show(enroll, shown_env)
+        log = os.path.join(work, "enroll.log")
+        emu0 = proc_cpu_s(emu_pid)
+        vauth0 = sum(proc_cpu_s(p.pid) or 0 for p in vpids)
+        with open(log, "w") as lf:
+            t0 = time.monotonic()
+            p = subprocess.Popen(enroll, env=env, stdin=subprocess.DEVNULL,
+                                 stdout=lf, stderr=subprocess.STDOUT)
+            # wait4: the rusage of provisioning alone (its threads
+            # included), not of the emulator or the keys
+            _, status, ru = os.wait4(p.pid, 0)
+            wall = time.monotonic() - t0
+            p.returncode = os.waitstatus_to_exitcode(status)
+        res.update({
+            "rc": p.returncode, "wall": wall,
+            "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime,
+            "sys": ru.ru_stime, "maxrss_kb": ru.ru_maxrss,
+            "enrolled": count_rows(os.path.join(work, "report.csv")),
+            "failed": count_rows(os.path.join(work, "failures.csv")),
+            "emu_cpu": (proc_cpu_s(emu_pid) or 0) - (emu0 or 0),
+            "vauth_cpu": sum(proc_cpu_s(q.pid) or 0 for q in vpids) - vauth0,
+            "log": log, "work": work})
+        if res["rc"] != 0:
+            print("  enroll exited %d; last lines of %s:" % (res["rc"], log))
+            with open(log) as f:
+                for line in f.readlines()[-8:]:
+                    print("    " + line.rstrip())
+    finally:
+        for q in vpids:
+            q.terminate()
+        for q in vpids:
+            try:
+                q.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                q.kill()
+        subprocess.run(["sh", os.path.join(EMU, "stop.sh"), emu_dir],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if os.environ.get("KEEP") == "1" or \
+                os.environ.get("VERBOSE") == "1" or \
+                os.environ.get("EMU_LOG") == "1":
+            print("  kept %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return res
+
+
+def wait_socket(path):
+    for _ in range(100):
+        if os.path.exists(path):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("vauth did not create %s" % path)
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "?"
+
+
+def main():
+    quick = os.environ.get("QUICK") == "1"
+    nusers = env_int("USERS", 100 if quick else 1000)
+    keys = [int(k) for k in os.environ.get("KEYS", "1 4 8").split()]
+    latency = env_int("LATENCY", 50)
+    presence = env_int("PRESENCE", 200)
+    b, prov, vauth = build_dir()
+    print("# %s, nproc %d, %s; build %s" % (
+        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), os.cpu_count(),
+        cpu_model(), b))
+    print("# %d users, Graph latency %d ms, touch %d ms, keys %s%s" % (
+        nusers, latency, presence, " ".join(map(str, keys)),
+        ", --no-verify" if os.environ.get("NO_VERIFY") == "1" else ""))
+    rows = []
+    for k in keys:
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+        print("== %d key(s), %d users (load average before: %s)" % (
+            k, nusers, load))
+        r = run_one(prov, vauth, k, nusers, latency, presence)
+        ideal = k * 60000.0 / presence
+        upm = r["enrolled"] * 60.0 / r["wall"] if r["wall"] > 0 else 0
+        r.update({"upm": upm, "ideal": ideal, "ratio": upm / ideal})
+        print("  wall %.1f s, %d enrolled, %d failed, exit %d; "
+              "users/min %.0f (ideal %.0f, %.0f%%); provisioning CPU "
+              "%.2f ms/user (user %.1f s + sys %.1f s), maxrss %.1f MB; "
+              "emulator CPU %.1f s, vauth CPU %.1f s" % (
+                  r["wall"], r["enrolled"], r["failed"], r["rc"], upm,
+                  ideal, 100 * r["ratio"],
+                  1000 * r["cpu"] / max(1, nusers), r["user"], r["sys"],
+                  r["maxrss_kb"] / 1024.0, r["emu_cpu"], r["vauth_cpu"]))
+        rows.append(r)
+    print()
+    print("| keys | users | wall s | users/min | ideal/min | ratio | "
+          "prov CPU ms/user | prov maxrss MB | emulator CPU s | "
+          "vauth CPU s | ok/failed |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        print("| %d | %d | %.1f | %.0f | %.0f | %.0f%% | %.2f | %.1f | "
+              "%.1f | %.1f | %d/%d |" % (
+                  r["keys"], r["users"], r["wall"], r["upm"], r["ideal"],
+                  100 * r["ratio"], 1000 * r["cpu"] / max(1, r["users"]),
+                  r["maxrss_kb"] / 1024.0, r["emu_cpu"], r["vauth_cpu"],
+                  r["enrolled"], r["failed"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
