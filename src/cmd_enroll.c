@@ -460,6 +460,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 					goto out;
 				}
 		}
+		memset(&sum, 0, sizeof(sum));
 		if (l.n > 0 || mode == MODE_ENROLL) {
 			r = enroll_run(ctx, &o, &l, source, &sum);
 			print_summary(&sum, &o);
@@ -467,7 +468,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 			r = EXIT_OK;
 		enroll_list_reset(&l);
 		round++;
-		if (mode == MODE_ENROLL || src.csv != NULL ||
+		if (mode == MODE_ENROLL || src.csv != NULL || sum.no_pin ||
 		    r == EXIT_AUTH || r == EXIT_USAGE || r == EXIT_INTR ||
 		    sig_interrupted() || (src.rounds && round >= src.rounds))
 			break;

@@ -400,6 +400,24 @@ journal_done(struct run *run, struct job *jb)
 	return (false);
 }
 
+/*
+ * A credential of an earlier attempt that the resume could not look up
+ * in Graph (reconcile_one() leaves it in place) may be registered:
+ * starting the user over on another key could give them a second
+ * passkey.  They wait for a run that can ask Graph.
+ */
+static bool
+unreconciled(struct run *run, struct job *jb)
+{
+	journal_entry_t e;
+
+	if (run->j == NULL || journal_user_get(run->j, jb->key, &e) !=
+	    JOURNAL_OK)
+		return (false);
+
+	return (e.state != JOURNAL_ST_DONE && e.credential_id[0] != '\0');
+}
+
 /* resolve + options for one user; the job is queued or finished */
 static void
 prefetch_one(struct run *run, graph_client_t *c, size_t idx)
@@ -419,6 +437,12 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	user_key_of(u, jb->key, sizeof(jb->key));
 	if (journal_done(run, jb)) {
 		job_skip(run, jb, "already enrolled (journal)", true);
+		return;
+	}
+	if (unreconciled(run, jb)) {
+		job_fail(run, jb, "resume", "outcome_unknown", "an earlier "
+		    "registration may have reached Graph, which could not be "
+		    "asked; run again when Graph answers", NULL);
 		return;
 	}
 	memset(&jf, 0, sizeof(jf));
@@ -837,6 +861,46 @@ headful_pause(struct run *run)
 	fclose(tty);
 }
 
+/*
+ * A key for the worker's next job: its own key, or (one key per user) a
+ * key not used yet.  Returns 0 with the key ready, 1 when the job went
+ * back (try again), -1 when this worker is done.
+ */
+static int
+worker_key(struct worker *w, struct key *k, struct job *jb)
+{
+	struct run	*run = w->run;
+	char		*path = NULL, why[256];
+	int		 r = 0;
+
+	if (w->path != NULL)
+		path = strdup(w->path);
+	else if (key_wait_fresh(run, &path, jb->upn) < 0) {
+		requeue(run, jb);
+		return (-1);
+	}
+	if (path != NULL && key_acquire(run, k, path, jb->upn) == CTAP_OK) {
+		if (run->ctx->headful)
+			run_say(run, "using key %s (%s)", k->path, k->product);
+		goto out;
+	}
+	run_say(run, "key %s set aside: %s", path ? path : "?", k->why);
+	key_release(run, k);
+	if (key_nopin(run, why, sizeof(why))) {
+		/* every key would fail alike: the users fail, the run ends */
+		keywork_done(run);
+		job_fail(run, jb, "key", "no_pin", why, NULL);
+		r = -1;
+		goto out;
+	}
+	requeue(run, jb);
+	r = w->path != NULL ? -1 : 1;
+out:
+	free(path);
+
+	return (r);
+}
+
 static void *
 key_worker(void *arg)
 {
@@ -845,8 +909,8 @@ key_worker(void *arg)
 	graph_client_t	*c = NULL;
 	struct key	 k;
 	struct job	*jb;
-	char		*path = NULL;
 	bool		 have_key = false;
+	int		 r;
 
 	ctap_init();
 	memset(&k, 0, sizeof(k));
@@ -856,28 +920,11 @@ key_worker(void *arg)
 	}
 	while ((jb = next_ready(run)) != NULL) {
 		if (!have_key) {
-			free(path);
-			path = NULL;
-			if (w->path != NULL)
-				path = strdup(w->path);
-			else if (key_wait_fresh(run, &path, jb->upn) < 0) {
-				requeue(run, jb);
+			if ((r = worker_key(w, &k, jb)) < 0)
 				break;
-			}
-			if (path == NULL || key_acquire(run, &k, path,
-			    jb->upn) != CTAP_OK) {
-				run_say(run, "key %s set aside: %s", path ?
-				    path : "?", k.why);
-				key_release(run, &k);
-				requeue(run, jb);
-				if (w->path != NULL)
-					break;
+			if (r > 0)
 				continue;
-			}
 			have_key = true;
-			if (run->ctx->headful)
-				run_say(run, "using key %s (%s)", k.path,
-				    k.product);
 		}
 		if (key_job(run, c, &k, jb) == 1) {
 			run_say(run, "key %s set aside: %s", k.path, k.why);
@@ -901,7 +948,6 @@ key_worker(void *arg)
 out:
 	if (have_key)
 		key_release(run, &k);
-	free(path);
 	graph_client_free(&c);
 	pthread_mutex_lock(&run->lock);
 	run->workers_alive--;
@@ -1145,6 +1191,35 @@ fail:
 	return (r);
 }
 
+/* what no key took: fail it with the reason */
+static void
+fail_leftovers(struct run *run)
+{
+	struct job	*jb;
+	const char	*code = "no_key";
+	char		 why[256];
+
+	if (!key_nopin(run, why, sizeof(why)))
+		snprintf(why, sizeof(why), "no usable security key left (see "
+		    "the messages above)");
+	else
+		code = "no_pin";
+	while ((jb = q_pop(&run->ready)) != NULL) {
+		if (run->stop || sig_interrupted())
+			job_free(jb);
+		else
+			job_fail(run, jb, "key", code, why, NULL);
+	}
+	if (run->stop || sig_interrupted() || run->o->dry_run)
+		return;
+	while (run->next_in < run->users->n) {
+		if ((jb = calloc(1, sizeof(*jb))) == NULL)
+			break;
+		jb->idx = run->next_in++;
+		job_fail(run, jb, "key", code, why, NULL);
+	}
+}
+
 int
 enroll_run(struct prov_ctx *ctx, const struct enroll_opts *o,
     const struct enroll_list *users, const char *source,
@@ -1157,7 +1232,6 @@ enroll_run(struct prov_ctx *ctx, const struct enroll_opts *o,
 	char			 path[4096], **keys = NULL;
 	size_t			 nkeys = 0, nw = 0, npre, npost, i;
 	int			 r = EXIT_USAGE, jr, gr;
-	struct job		*jb;
 
 	memset(&run, 0, sizeof(run));
 	memset(sum, 0, sizeof(*sum));
@@ -1260,28 +1334,13 @@ enroll_run(struct prov_ctx *ctx, const struct enroll_opts *o,
 		pthread_join(pre[i], NULL);
 	for (i = 0; i < npost; i++)
 		pthread_join(pst[i], NULL);
-	/* what no key took: fail it with the reason */
-	while ((jb = q_pop(&run.ready)) != NULL) {
-		if (run.stop || sig_interrupted())
-			job_free(jb);
-		else
-			job_fail(&run, jb, "key", "no_key", "no usable "
-			    "security key left (see the messages above)",
-			    NULL);
-	}
-	if (!run.stop && !sig_interrupted() && !o->dry_run)
-		while (run.next_in < users->n) {
-			if ((jb = calloc(1, sizeof(*jb))) == NULL)
-				break;
-			jb->idx = run.next_in++;
-			job_fail(&run, jb, "key", "no_key", "no usable "
-			    "security key left", NULL);
-		}
+	fail_leftovers(&run);
 	write_report(&run);
 	sum->enrolled = run.enrolled + run.already;
 	sum->failed = run.failed;
 	sum->skipped = run.skipped;
 	sum->total = users->n;
+	sum->no_pin = key_nopin(&run, path, sizeof(path));
 	if (run.fatal) {
 		fprintf(stderr, "provisioning: stopped: %s\n", run.fatal_msg);
 		r = run.fatal;

@@ -74,6 +74,8 @@ struct enroll_summary {
 	size_t	failed;
 	size_t	skipped;
 	size_t	total;
+	bool	no_pin;		/* no PIN for any key: another round
+				   would fare no better */
 };
 
 /*

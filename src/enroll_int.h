@@ -91,6 +91,8 @@ struct run {
 	long long			 t0;
 	char				 used[64][256];	/* one-per-user */
 	size_t				 nused;
+	char				 nopin[256];	/* no PIN for any
+							   key: why */
 };
 
 /* enroll_key.c */
@@ -99,6 +101,7 @@ int	key_acquire(struct run *, struct key *, const char *path,
 void	key_release(struct run *, struct key *);
 int	key_wait_fresh(struct run *, char **path, const char *user);
 int	key_list_usable(struct run *, char ***paths, size_t *n);
+bool	key_nopin(struct run *, char *why, size_t len);
 
 /* enroll.c */
 void	job_fail(struct run *, struct job *, const char *stage,

@@ -7,10 +7,12 @@
  * for any further enrollment).
  */
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "enroll_int.h"
@@ -35,6 +37,47 @@ set_aside(struct key *k, int cr, const char *prefix, const char *msg)
 	return (cr != CTAP_OK ? cr : CTAP_ERR_ARG);
 }
 
+/*
+ * No PIN can be had for any key (the operator's setup, not the key's
+ * fault): recorded for the run, whose users then fail at once instead
+ * of waiting for a key that would fare no better.
+ */
+static int
+no_pin(struct run *run, struct key *k, const char *msg)
+{
+	pthread_mutex_lock(&run->lock);
+	if (run->nopin[0] == '\0')
+		snprintf(run->nopin, sizeof(run->nopin), "%s", msg);
+	pthread_mutex_unlock(&run->lock);
+
+	return (set_aside(k, CTAP_ERR_PIN_REQUIRED, "", msg));
+}
+
+bool
+key_nopin(struct run *run, char *why, size_t len)
+{
+	bool nopin;
+
+	pthread_mutex_lock(&run->lock);
+	nopin = run->nopin[0] != '\0';
+	snprintf(why, len, "%s", run->nopin);
+	pthread_mutex_unlock(&run->lock);
+
+	return (nopin);
+}
+
+static bool
+have_tty(void)
+{
+	int fd;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
+		return (false);
+	close(fd);
+
+	return (true);
+}
+
 /* the PIN this key gets or already has, per --pin */
 static int
 key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
@@ -46,8 +89,12 @@ key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
 
 	if (o->pin_policy == PIN_KEEP) {
 		if ((k->pin = pin_read(o->pin_env, NULL, false)) == NULL)
-			return (set_aside(k, CTAP_ERR_PIN_REQUIRED, "",
-			    "no PIN in the --pin-env variable"));
+			return (no_pin(run, k, "no PIN in the --pin-env "
+			    "variable"));
+	} else if (o->pin_policy == PIN_ASK && !have_tty()) {
+		return (no_pin(run, k, "no terminal to ask for the PIN; use "
+		    "--pin-env VAR (the key's PIN) or --pin random "
+		    "--pins-out FILE"));
 	} else if (o->pin_policy == PIN_ASK) {
 		snprintf(prompt, sizeof(prompt), "%s PIN for the key at %s: ",
 		    has_pin ? "Current" : "New", k->path);

@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""The user-context mode (--as-user, issue 4).
+
+- A user who holds a Temporary Access Pass signs in (authorization code +
+  PKCE with login_hint, through $BROWSER) and the passkey is registered
+  through /me with the user's token, not the admin's.
+- --issue-tap: the admin creates a one-time TAP and shows it on the
+  operator's terminal only; the user signs in with it; the TAP never
+  reaches stdout, stderr, the report, the failures file or the journal.
+"""
+
+import os
+import pty
+import re
+import select
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402
+
+PIN = "31415926"
+BROWSER = os.path.join(e2e.SRCDIR, "tests", "graph", "browser.py")
+
+
+def me_posts(env):
+    counts = env.state()["requests"]["counts"]
+    return sum(n for k, n in counts.items()
+               if k.startswith("POST /v1.0/me/authentication/fido2Methods")
+               and k.endswith(" 201"))
+
+
+class AsUser(unittest.TestCase):
+    def test_tap_holder_registers_through_me(self):
+        env = e2e.Env(self, name="asuser")
+        key = env.add_key(pin=PIN)
+        tap = "Tap+Test=1"      # dave's one-time TAP in basic.json
+        r = env.run("--device", key.path, "enroll", "--as-user",
+                    "dave@contoso.example", "--pin", "keep", "--pin-env",
+                    "PIN", env=env.env(PIN=PIN, BROWSER=BROWSER,
+                                       GRAPH_TEST_CA=env.emu.ca,
+                                       GRAPH_TEST_TAP=tap))
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(["dave@contoso.example"])
+        self.assertEqual(me_posts(env), 1)
+        for text in (r.out, r.err, env.read(env.path("report.csv"))):
+            self.assertNotIn(tap, text)
+        # the TAP was one-time: a second user-context run cannot sign in
+        # again with it, and the journal says dave is done anyway
+        r2 = env.run("--device", key.path, "enroll", "--as-user",
+                     "dave@contoso.example", "--pin", "keep", "--pin-env",
+                     "PIN", env=env.env(PIN=PIN, BROWSER=BROWSER,
+                                        GRAPH_TEST_CA=env.emu.ca,
+                                        GRAPH_TEST_TAP=tap))
+        self.assertEqual(r2.rc, 0, r2)
+        env.assert_one_passkey(["dave@contoso.example"])
+
+    def test_issue_tap_shown_on_terminal_only(self):
+        env = e2e.Env(self, name="issuetap")
+        key = env.add_key(pin=PIN)
+        tapfile = os.path.join(env.tmp, "tap")
+        browser = os.path.join(env.tmp, "browser.sh")
+        with open(browser, "w") as f:
+            # the operator reads the TAP off the screen and types it in
+            f.write("#!/bin/sh\nn=0\nwhile [ ! -s '%s' ] && [ $n -lt 200 ]; "
+                    "do sleep 0.05; n=$((n+1)); done\n"
+                    "GRAPH_TEST_TAP=$(cat '%s') exec '%s' \"$1\"\n"
+                    % (tapfile, tapfile, BROWSER))
+        os.chmod(browser, 0o755)
+        argv = env.argv("--device", key.path, "enroll", "--as-user",
+                        "--issue-tap", "alice@contoso.example", "--pin",
+                        "keep", "--pin-env", "PIN")
+        penv = env.env(PIN=PIN, BROWSER=browser, GRAPH_TEST_CA=env.emu.ca)
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(env.work)
+            os.execve(argv[0], argv, penv)
+        out = b""
+        tap = None
+        end = time.time() + 60
+        try:
+            while time.time() < end:
+                r, _, _ = select.select([fd], [], [], 0.2)
+                if r:
+                    try:
+                        chunk = os.read(fd, 4096)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    out += chunk
+                    m = re.search(rb"Temporary Access Pass for \S+ \(one "
+                                  rb"use, 60 minutes\): (\S+)", out)
+                    if m and tap is None:
+                        tap = m.group(1).decode()
+                        with open(tapfile + ".tmp", "w") as f:
+                            f.write(tap)
+                        os.rename(tapfile + ".tmp", tapfile)
+                wpid, status = os.waitpid(pid, os.WNOHANG)
+                if wpid == pid:
+                    break
+            else:
+                os.kill(pid, signal.SIGKILL)
+                self.fail("timed out:\n%s" % out.decode(errors="replace"))
+            if wpid != pid:
+                _, status = os.waitpid(pid, 0)
+        finally:
+            os.close(fd)
+        text = out.decode(errors="replace")
+        self.assertIsNotNone(tap, text)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, text)
+        env.assert_one_passkey(["alice@contoso.example"])
+        self.assertEqual(me_posts(env), 1)
+        # shown once on the terminal, and nowhere else
+        self.assertEqual(text.count(tap), 1, text)
+        for name in ("report.csv", "failures.csv"):
+            p = env.path(name)
+            if os.path.exists(p):
+                self.assertNotIn(tap, env.read(p))
+        self.assertNotIn(tap.encode(), env.journal_bytes())
+
+
+if __name__ == "__main__":
+    unittest.main()

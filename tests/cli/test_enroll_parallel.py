@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""enroll --parallel over several keys, and keys that fail (issue 4,
+items 5, 8).
+
+- Four slow keys, 24 users: everyone enrolled once, and the report's
+  device column (which agrees with Graph's method ids) shows every key
+  did a share of the work.
+- A key that drops the connection in the middle of its first
+  makeCredential (vauth --fail disconnect:mc@1) is set aside; its user
+  is retried on the other key and enrolled, and the run goes on.
+- A key whose daemon dies mid-run (SIGKILL, socket gone): the run
+  finishes on the remaining key, nobody is lost or doubled.
+"""
+
+import collections
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402
+
+PIN = "57721566"
+
+
+def config(prefix, n):
+    cfg = e2e.basic_config()
+    cfg["users"] += [e2e.member("%s%02d" % (prefix, i))
+                     for i in range(1, n + 1)]
+    return cfg
+
+
+class EnrollParallel(unittest.TestCase):
+    def start(self, prefix, n, keys, name, **kw):
+        env = e2e.Env(self, config(prefix, n), name=name)
+        ks = env.add_keys(keys, pin=PIN, **kw)
+        upns = ["%s%02d@contoso.example" % (prefix, i)
+                for i in range(1, n + 1)]
+        env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
+        return env, ks, upns
+
+    def enroll(self, env):
+        return ("enroll", "--csv", env.path("users.csv"), "--parallel",
+                "--pin", "keep", "--pin-env", "E2E_PIN")
+
+    def test_four_keys(self):
+        env, keys, upns = self.start("par", 24, 4, "par4",
+                                     presence="delay:150")
+        r = env.run(*self.enroll(env), env=env.env(E2E_PIN=PIN))
+        self.assertEqual(r.rc, 0, r)
+        methods = env.assert_one_passkey(upns)
+        self.assertEqual(env.total_added(), 24)
+        rows = env.report()
+        env.assert_report_matches(rows, methods)
+        per = collections.Counter(x["device"] for x in rows)
+        self.assertEqual(sorted(per), sorted(k.path for k in keys), per)
+        for dev, n in per.items():
+            self.assertGreaterEqual(n, 3, per)
+        # each key made exactly the credentials the report gives it
+        for k in keys:
+            self.assertEqual(env.key_commands(k).count("0x01"), per[k.path],
+                             k.name)
+
+    def test_key_disconnects_mid_makecredential(self):
+        env = e2e.Env(self, config("dis", 10), name="disc")
+        bad = env.add_key("key1", pin=PIN, presence="delay:100",
+                          fail="disconnect:mc@1")
+        good = env.add_key("key2", pin=PIN, presence="delay:100")
+        upns = ["dis%02d@contoso.example" % i for i in range(1, 11)]
+        env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
+        r = env.run(*self.enroll(env), env=env.env(E2E_PIN=PIN))
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("fault: disconnect", env.read(bad.log))
+        self.assertRegex(r.err, r"key %s set aside" % bad.path)
+        methods = env.assert_one_passkey(upns)
+        rows = env.report()
+        env.assert_report_matches(rows, methods)
+        # the pulled key's user went to the other key; the pulled key's
+        # half-made credential was never registered
+        self.assertEqual({x["device"] for x in rows}, {good.path})
+        self.assertEqual(env.failures(), [])
+
+    def test_key_dies_mid_run(self):
+        env, (k1, k2), upns = self.start("die", 12, 2, "die",
+                                         presence="delay:250")
+        p = env.spawn(*self.enroll(env), env=env.env(E2E_PIN=PIN),
+                      tag="die")
+        e2e.wait_for(lambda: env.total_added() >= 3, 60,
+                     what="a few registrations")
+        env.kill_key(k1)
+        r = env.finish(p, timeout=120)
+        self.assertEqual(r.rc, 0, r)
+        methods = env.assert_one_passkey(upns)
+        self.assertEqual(env.total_added(), 12)
+        rows = env.report()
+        env.assert_report_matches(rows, methods)
+        per = collections.Counter(x["device"] for x in rows)
+        self.assertGreaterEqual(per[k2.path], 6, per)
+        self.assertEqual(env.failures(), [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
