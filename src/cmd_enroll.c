@@ -44,9 +44,12 @@ enroll_usage(int mode)
 	    "    [--as-user [--issue-tap]] [--same-key | --parallel]\n"
 	    "    [--report FILE] [--failures FILE] [--pins-out FILE]\n"
 	    "    [--no-verify] [--timeout S] [--challenge-timeout MIN]\n"
+	    "%s"
 	    "PINs: 'random' (a new PIN per blank key, written only to "
 	    "--pins-out),\n'ask' (prompted), 'keep' (from the environment "
-	    "variable named by --pin-env).\n");
+	    "variable named by --pin-env).\n", mode == MODE_ENROLL ? "" :
+	    "    [--interval S (default 60)] [--rounds N (stop after N)]\n"
+	    "    the group may also come from PROVISIONING_GROUP\n");
 }
 
 static int
@@ -407,11 +410,14 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	o.keys_mode = KEYS_ONE_PER_USER;
 	o.pause = ctx->headful;
 	src.interval_s = 60;
-	if (mode == MODE_AUTO && (src.group = getenv("PROVISIONING_GROUP")) !=
-	    NULL && *src.group == '\0')
-		src.group = NULL;
 	if ((r = parse_opts(mode, argc, argv, &o, &src, &first)) != 0)
 		return (r > 0 ? EXIT_OK : EXIT_USAGE);
+	/* the seed's --automatic-provision names no group: take it from
+	 * the environment */
+	if (mode != MODE_ENROLL && src.group == NULL && src.csv == NULL &&
+	    (src.group = getenv("PROVISIONING_GROUP")) != NULL &&
+	    *src.group == '\0')
+		src.group = NULL;
 	if (o.report_path == NULL)
 		o.report_path = ctx->json ? "report.jsonl" : "report.csv";
 	if (mode == MODE_KIOSK) {

@@ -26,8 +26,9 @@
 #include "common.h"
 #include "enroll_int.h"
 
-#define PREFETCHERS_MAX		4
-#define POSTERS_MAX		4
+/* two Graph round trips per user ahead of each key; bench/RESULTS.md */
+#define PREFETCHERS_MAX		16
+#define POSTERS_MAX		8
 #define EXPIRY_MARGIN_S		60	/* re-fetch a challenge this close */
 #define POST_ROUNDS		3	/* of graph_fido2_register() */
 
@@ -227,7 +228,8 @@ job_skip(struct run *run, struct job *jb, const char *reason, bool already)
 		(void)journal_user_set_state(run->j, jb->key,
 		    JOURNAL_ST_SKIPPED, &jf);
 	job_finish(run, jb, already ? &run->already : &run->skipped,
-	    PROGRESS_SKIPPED, "skipped", reason);
+	    already ? PROGRESS_DONE : PROGRESS_SKIPPED,
+	    already ? "already enrolled" : "skipped", reason);
 }
 
 static void
@@ -267,12 +269,20 @@ graph_fail(struct run *run, struct job *jb, graph_client_t *c,
 	char		 msg[1024];
 	const char	*gm = graph_last_message(c), *hint = graph_last_hint(c);
 
+	/* the client may store graph_strerr() as the message: say it once */
+	if (strcmp(gm, graph_strerr(r)) == 0)
+		gm = "";
 	snprintf(msg, sizeof(msg), "%s%s%s%s%s", graph_strerr(r),
-	    *gm ? ": " : "", gm, *hint ? "; " : "", hint);
-	if (r == GRAPH_ERR_LOGIN_REQUIRED || r == GRAPH_ERR_AUTH) {
-		set_fatal(run, EXIT_AUTH, msg);
+	    *gm ? ": " : "", gm, *hint || r == GRAPH_ERR_TLS ? "; " : "",
+	    *hint ? hint :
+	    r == GRAPH_ERR_TLS ? "behind a TLS-inspecting proxy, pass its "
+	    "root with --ca-bundle FILE" : "");
+	/* no session, or no TLS trust: no other user can do better */
+	if (r == GRAPH_ERR_LOGIN_REQUIRED || r == GRAPH_ERR_AUTH ||
+	    r == GRAPH_ERR_TLS) {
+		set_fatal(run, r == GRAPH_ERR_TLS ? EXIT_NET : EXIT_AUTH, msg);
 		job_fail(run, jb, stage, *graph_last_code(c) ?
-		    graph_last_code(c) : "auth", msg,
+		    graph_last_code(c) : r == GRAPH_ERR_TLS ? "tls" : "auth", msg,
 		    graph_last_request_id(c));
 		return;
 	}
@@ -451,6 +461,7 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 		job_free(jb);
 		return;
 	}
+	log_info("%s: looking the user up in Entra ID", u->ref);
 	if ((r = graph_user_get(c, u->id != NULL ? u->id : u->ref, &gu)) !=
 	    GRAPH_OK) {
 		if (r == GRAPH_ERR_NOT_FOUND)
@@ -498,6 +509,8 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	}
 	if (run->o->as_user && user_signin(run, c, jb) < 0)
 		return;
+	log_info("%s: %s (%s) found; fetching a registration challenge",
+	    u->ref, jb->upn, jb->id);
 	if (fetch_options(run, c, jb) < 0)
 		return;
 	if (run->o->dry_run) {
@@ -762,6 +775,11 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		keywork_done(run);
 		return (0);
 	}
+	if (cr == CTAP_OK)
+		log_info("%s: the key made a %s-attested passkey; %s", jb->upn,
+		    ctap_cred_attestation(cred), run->o->verify ?
+		    "checking that it signs (getAssertion)" :
+		    "not checked (--no-verify)");
 	if (cr == CTAP_OK && run->o->verify)
 		cr = ctap_dev_check_cred(k->dev, cred, k->pin);
 	if (cr != CTAP_OK) {
@@ -841,6 +859,19 @@ struct worker {
 	char		*path;		/* NULL: one key per user */
 	pthread_t	 tid;
 };
+
+static bool
+users_left(struct run *run)
+{
+	bool left;
+
+	pthread_mutex_lock(&run->lock);
+	left = run->ready.n > 0 || run->prefetching > 0 ||
+	    run->next_in < run->users->n;
+	pthread_mutex_unlock(&run->lock);
+
+	return (left);
+}
 
 static void
 headful_pause(struct run *run)
@@ -938,7 +969,7 @@ key_worker(void *arg)
 			/* one key per user: this key is done */
 			key_release(run, &k);
 			have_key = false;
-			if (!stopping(run))
+			if (!stopping(run) && users_left(run))
 				run_say(run, "remove the key; then insert "
 				    "the next one");
 		}
@@ -991,6 +1022,8 @@ post_register(struct run *run, graph_client_t *gc, struct job *jb,
 	int r, round;
 
 	for (round = 1;; round++) {
+		log_info("%s: registering the passkey with Entra ID%s",
+		    jb->upn, round > 1 ? " (again)" : "");
 		r = graph_fido2_register(gc, jb->uc != NULL ? NULL : jb->id,
 		    jb->body, jb->cred_b64, m);
 		if (r == GRAPH_OK || !graph_transient(r) ||
@@ -1314,7 +1347,7 @@ enroll_run(struct prov_ctx *ctx, const struct enroll_opts *o,
 	}
 	run.workers_alive = nw;
 	run.ready_cap = nw * 2 + 1;
-	npre = o->as_user ? 1 : nw + 1 < PREFETCHERS_MAX ? nw + 1 :
+	npre = o->as_user ? 1 : 2 * nw + 1 < PREFETCHERS_MAX ? 2 * nw + 1 :
 	    PREFETCHERS_MAX;
 	npost = nw < POSTERS_MAX ? (nw ? nw : 1) : POSTERS_MAX;
 	if (o->dry_run)
