@@ -24,6 +24,8 @@ typedef void log_handler_t(int, const char *);
 void	log_init(int);
 int	log_level(void);
 void	log_set_handler(log_handler_t *);
+/* hold back log lines while a prompt waits on the terminal */
+void	log_hold(bool);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -33,6 +33,19 @@ log_set_handler(log_handler_t *h)
 	handler = h;
 }
 
+/*
+ * A prompt holds the lock while it waits for the operator, so narration
+ * from other threads does not land after "PIN: " on the terminal.
+ */
+void
+log_hold(bool on)
+{
+	if (on)
+		pthread_mutex_lock(&lock);
+	else
+		pthread_mutex_unlock(&lock);
+}
+
 static void vlog(int, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 

@@ -884,10 +884,12 @@ headful_pause(struct run *run)
 	    (tty = fopen("/dev/tty", "r+")) == NULL)
 		return;
 	pthread_mutex_lock(&run->tty);
+	log_hold(true);
 	fprintf(tty, "Press Enter to go on with the next user (Ctrl+C to "
 	    "stop)... ");
 	fflush(tty);
 	(void)!fgets(line, sizeof(line), tty);
+	log_hold(false);
 	pthread_mutex_unlock(&run->tty);
 	fclose(tty);
 }

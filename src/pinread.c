@@ -30,7 +30,9 @@ prompt_tty(const char *prompt)
 	char		 c;
 	int		 fd, restore = 0;
 
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0) {
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) >= 0)
+		log_hold(true);
+	if (fd < 0) {
 		fprintf(stderr, "provisioning: no terminal to ask for the "
 		    "PIN; use --pin-env VAR\n");
 		return (NULL);
@@ -56,6 +58,7 @@ prompt_tty(const char *prompt)
 		tcsetattr(fd, TCSAFLUSH, &old);
 	(void)!write(fd, "\n", 1);
 	close(fd);
+	log_hold(false);
 	if (n >= 0)
 		pin = strdup(buf);
 	explicit_bzero(buf, sizeof(buf));

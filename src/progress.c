@@ -220,6 +220,7 @@ progress_event(progress_t *p, enum progress_outcome o, const char *user,
 		return;
 	if (what == NULL)
 		what = default_what(o);
+	log_hold(true);		/* not while a prompt waits for input */
 	pthread_mutex_lock(&p->lock);
 	if (o == PROGRESS_DONE)
 		p->done++;
@@ -250,6 +251,7 @@ progress_event(progress_t *p, enum progress_outcome o, const char *user,
 	if (p->mode == PROGRESS_TTY)
 		draw_bar(p);
 	pthread_mutex_unlock(&p->lock);
+	log_hold(false);
 }
 
 void
@@ -263,6 +265,7 @@ progress_note(progress_t *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	log_hold(true);
 	pthread_mutex_lock(&p->lock);
 	clear_bar(p);
 	put_clean(p->f, buf);
@@ -271,4 +274,5 @@ progress_note(progress_t *p, const char *fmt, ...)
 		draw_bar(p);
 	fflush(p->f);
 	pthread_mutex_unlock(&p->lock);
+	log_hold(false);
 }
