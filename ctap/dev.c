@@ -84,9 +84,11 @@ ctap_dev_open(ctap_dev_t *d, const char *path)
 	fido_dev_set_timeout(fd, CTAP_CMD_TIMEOUT_MS);
 	if ((fr = fido_dev_open(fd, path)) != FIDO_OK) {
 		/* a key that answers garbage is not a missing key */
-		r = ctap_from_fido(d, fr, 0);
-		if (r != CTAP_ERR_PROTOCOL)
-			r = CTAP_ERR_NO_DEVICE;
+		d->last_fido = fr;
+		r = fr == FIDO_ERR_RX_NOT_CBOR || fr == FIDO_ERR_RX_INVALID_CBOR ||
+		    fr == FIDO_ERR_INVALID_CBOR ||
+		    fr == FIDO_ERR_CBOR_UNEXPECTED_TYPE ? CTAP_ERR_PROTOCOL :
+		    CTAP_ERR_NO_DEVICE;
 		goto fail;
 	}
 	if (!fido_dev_is_fido2(fd)) {

@@ -157,7 +157,7 @@ cmd_devices(struct prov_ctx *ctx, int argc, char **argv)
 {
 	ctap_devlist_t	*l = NULL;
 	json_t		*all = NULL, *o;
-	size_t		 i, n;
+	size_t		 i, n, usable = 0;
 	int		 r = EXIT_KEY;
 
 	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
@@ -179,6 +179,8 @@ cmd_devices(struct prov_ctx *ctx, int argc, char **argv)
 	all = json_array();
 	for (i = 0; i < n; i++) {
 		o = key_json(l, i);
+		if (json_is_true(json_object_get(o, "usable")))
+			usable++;
 		if (ctx->json)
 			json_array_append(all, o);
 		else
@@ -193,7 +195,8 @@ cmd_devices(struct prov_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "provisioning: no security keys found (USB "
 		    "keys need read/write access to /dev/hidraw*; see "
 		    "udev/70-provisioning.rules)\n");
-	r = n == 0 ? EXIT_KEY : EXIT_OK;
+	/* listed, but none can be used: a script should know */
+	r = usable == 0 ? EXIT_KEY : EXIT_OK;
 fail:
 	json_decref(all);
 	ctap_devlist_free(&l);

@@ -9,6 +9,9 @@
  * verbs here.
  */
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,19 @@
 #ifndef PROV_VERSION
 #define PROV_VERSION "0.0.0"
 #endif
+
+/*
+ * PINs, tokens and TAPs live in this process's memory: no core file,
+ * and no ptrace or /proc/PID/mem access by other processes of the user.
+ */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
 static const struct verb {
 	const char	*name;
@@ -251,6 +267,7 @@ main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.progname = "provisioning";
+	no_core_dumps();
 	if ((vargv = calloc((size_t)argc + 3, sizeof(*vargv))) == NULL) {
 		fprintf(stderr, "provisioning: out of memory\n");
 		return (EXIT_USAGE);
