@@ -95,6 +95,34 @@ struct run {
 							   key: why */
 };
 
+/*
+ * Users a previous run left between makeCredential and "done": is the
+ * credential among their methods?  Then they are done; else they start
+ * again with a fresh challenge.
+ */
+struct reconcile_ctx {
+	struct run	*run;
+	size_t		 fixed;
+};
+
+/* enroll.c: job and run helpers shared by the stages */
+void	user_key_of(const struct enroll_user *, char *, size_t);
+struct job *q_pop(struct queue *);
+void	job_free(struct job *);
+void	job_finish(struct run *, struct job *, size_t *,
+	    enum progress_outcome, const char *, const char *);
+void	graph_fail(struct run *, struct job *, graph_client_t *,
+	    const char *, int);
+int	journal_set(struct run *, struct job *, enum journal_state,
+	    const struct journal_fields *);
+void	set_fatal(struct run *, int, const char *);
+bool	stopping(struct run *);
+
+/* enroll_post.c */
+void	*poster(void *);
+int	reconcile_one(const journal_entry_t *, void *);
+int	write_report(struct run *);
+
 /* enroll_key.c */
 int	key_acquire(struct run *, struct key *, const char *path,
 	    const char *user);
