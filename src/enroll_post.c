@@ -83,8 +83,8 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	/* Entra names the model from the AAGUID when it knows it */
 	if (*graph_method_model(m) != '\0')
 		jf.model = graph_method_model(m);
-	if (journal_set(run, jb, JOURNAL_ST_REGISTERED, &jf) < 0 ||
-	    journal_set(run, jb, JOURNAL_ST_DONE, NULL) < 0) {
+	/* registered and checked already: one commit, straight to done */
+	if (journal_set(run, jb, JOURNAL_ST_DONE, &jf) < 0) {
 		graph_method_free(&m);
 		job_fail(run, jb, "journal", "journal", "registered, but the "
 		    "journal could not record it; a re-run reconciles",
