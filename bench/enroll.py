@@ -44,8 +44,8 @@ def build_dir():
     b = os.environ.get("BUILD", "build-bench")
     if not os.path.isabs(b):
         b = os.path.join(TOP, b)
-    prov = os.path.join(b, "src", "provisioning")
-    vauth = os.path.join(b, "ctap", "vauth", "vauth")
+    prov = os.path.join(b, "src", "cli", "provisioning")
+    vauth = os.path.join(b, "vauth", "vauth")
     if not (os.access(prov, os.X_OK) and os.access(vauth, os.X_OK)):
         subprocess.run(["cmake", "-S", TOP, "-B", b,
                         "-DCMAKE_BUILD_TYPE=RelWithDebInfo"], check=True,

@@ -17,12 +17,12 @@ BUILD=${BUILD:-build-bench}
 case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
 N=${1:-${N:-200}}
 if [ ! -x "$BUILD/bench/bench_makecred" ] ||
-    [ ! -x "$BUILD/ctap/vauth/vauth" ]; then
+    [ ! -x "$BUILD/vauth/vauth" ]; then
 	cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build "$BUILD" -j"$(nproc)" --target vauth bench_makecred \
 	    >/dev/null
 fi
-VAUTH=$BUILD/ctap/vauth/vauth
+VAUTH=$BUILD/vauth/vauth
 BENCH=$BUILD/bench/bench_makecred
 work=$(mktemp -d /tmp/bench-makecred.XXXXXX)
 vpid=

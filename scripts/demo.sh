@@ -8,12 +8,12 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 sh scripts/deps.sh
-if [ ! -x build/src/provisioning ] || [ ! -x build/ctap/vauth/vauth ]; then
+if [ ! -x build/src/cli/provisioning ] || [ ! -x build/vauth/vauth ]; then
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build -j"$(nproc)" >/dev/null
 fi
-PROV=$top/build/src/provisioning
-VAUTH=$top/build/ctap/vauth/vauth
+PROV=$top/build/src/cli/provisioning
+VAUTH=$top/build/vauth/vauth
 EMU=$top/tests/graph-emulator
 work=$(mktemp -d /tmp/provisioning-demo.XXXXXX)
 

@@ -32,8 +32,8 @@ SRCDIR = os.environ.get("SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BINDIR = os.environ.get("BINDIR") or os.path.join(SRCDIR, "build")
 PROVISIONING = os.environ.get("PROVISIONING") or os.path.join(
-    BINDIR, "src", "provisioning")
-VAUTH = os.environ.get("VAUTH") or os.path.join(BINDIR, "ctap", "vauth",
+    BINDIR, "src", "cli", "provisioning")
+VAUTH = os.environ.get("VAUTH") or os.path.join(BINDIR, "vauth",
                                                  "vauth")
 EMUDIR = os.path.join(SRCDIR, "tests", "graph-emulator")
 BASIC = os.path.join(EMUDIR, "configs", "basic.json")

@@ -36,8 +36,8 @@ set -eu
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BINDIR:=$SRCDIR/build}"
 : "${PYTHON3:=/usr/bin/python3}"
-: "${PROVISIONING:=$BINDIR/src/provisioning}"
-: "${VAUTH:=$BINDIR/ctap/vauth/vauth}"
+: "${PROVISIONING:=$BINDIR/src/cli/provisioning}"
+: "${VAUTH:=$BINDIR/vauth/vauth}"
 EMU="$SRCDIR/tests/graph-emulator"
 # a PIN that appears nowhere else, so a leak is found by grep
 PIN=73519046

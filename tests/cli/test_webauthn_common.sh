@@ -9,8 +9,8 @@ set -eu
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BINDIR:=$SRCDIR/build}"
 : "${PYTHON3:=/usr/bin/python3}"
-: "${PROVISIONING:=$BINDIR/src/provisioning}"
-: "${VAUTH:=$BINDIR/ctap/vauth/vauth}"
+: "${PROVISIONING:=$BINDIR/src/cli/provisioning}"
+: "${VAUTH:=$BINDIR/vauth/vauth}"
 # shellcheck disable=SC2034  # used by the tests that source this
 VERIFIER="$SRCDIR/tests/verify/verify_registration.py"
 

@@ -23,8 +23,8 @@ SRCDIR = os.environ.get("SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BINDIR = os.environ.get("BINDIR") or os.path.join(SRCDIR, "build")
 PROVISIONING = os.environ.get("PROVISIONING") or os.path.join(
-    BINDIR, "src", "provisioning")
-VAUTH = os.environ.get("VAUTH") or os.path.join(BINDIR, "ctap", "vauth",
+    BINDIR, "src", "cli", "provisioning")
+VAUTH = os.environ.get("VAUTH") or os.path.join(BINDIR, "vauth",
                                                  "vauth")
 PYTHON3 = os.environ.get("PYTHON3") or "/usr/bin/python3"
 EMUDIR = os.path.join(SRCDIR, "tests", "graph-emulator")

@@ -51,7 +51,7 @@ vauthproc_start(struct vauthproc *v, const char *const *extra)
 
 	memset(v, 0, sizeof(*v));
 	if (bin == NULL)
-		bin = BINDIR "/ctap/vauth/vauth";
+		bin = BINDIR "/vauth/vauth";
 	snprintf(v->dir, sizeof(v->dir), "/tmp/prov-ctap-XXXXXX");
 	if (mkdtemp(v->dir) == NULL)
 		return (-1);

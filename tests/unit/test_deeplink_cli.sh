@@ -11,7 +11,7 @@ set -eu
 
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BINDIR:=$SRCDIR/build}"
-: "${PROVISIONING:=$BINDIR/src/provisioning}"
+: "${PROVISIONING:=$BINDIR/src/cli/provisioning}"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/deeplink-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -79,7 +79,7 @@ key_open(const char *path, ctap_dev_t **out)
 		fprintf(stderr, "provisioning: %s: %s\n", path,
 		    ctap_strerr(r));
 		ctap_dev_free(&d);
-		return (ctap_exit_code(r));
+		return (cli_ctap_exit(r));
 	}
 	*out = d;
 

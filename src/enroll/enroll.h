@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "extern.h"
+#include "graph.h"
 
 #define PIN_RANDOM	0
 #define PIN_ASK		1
@@ -29,6 +29,11 @@
 #define KEYS_PARALLEL		2	/* --parallel: one worker per key */
 
 struct enroll_opts {
+	const char	*journal_path;		/* NULL: no journal (dry run) */
+	const char	*device;		/* --device, or NULL */
+	const char	*virtual_keys;		/* --virtual-keys DIR, or NULL */
+	bool		 narrate;		/* headful: say every step */
+	bool		 report_jsonl;		/* report as JSON Lines */
 	int		 pin_policy;
 	const char	*pin_env;
 	int		 pin_length;
@@ -79,11 +84,41 @@ struct enroll_summary {
 };
 
 /*
- * Enroll every user of the list; `source` names it for the journal and
- * the report.  Returns an EXIT_* code (0 all done, 1 some failed, ...).
+ * What the pipeline needs from the program around it: PINs from the
+ * operator, and word of Ctrl+C.  All are called from worker threads.
  */
-int	enroll_run(struct prov_ctx *, const struct enroll_opts *,
-	    const struct enroll_list *, const char *source,
-	    struct enroll_summary *);
+struct ctap_dev;
+struct enroll_hooks {
+	/* the PIN in the variable named, or asked for with the prompt
+	 * (twice if confirm); NULL if none: the caller said why */
+	char	*(*pin_read)(const char *envname, const char *prompt,
+		    bool confirm);
+	/* has the operator asked to stop? */
+	bool	 (*interrupted)(void);
+	/* cancel this key's operation when the operator stops the run */
+	void	 (*watch)(struct ctap_dev *);
+	void	 (*unwatch)(struct ctap_dev *);
+};
+
+/* enroll_run() results */
+#define ENROLL_OK		  0	/* every user done or skipped */
+#define ENROLL_PARTIAL		  1	/* some users failed: failures file */
+#define ENROLL_ERR_INTERNAL	 -1	/* out of memory, or a bug */
+#define ENROLL_ERR_LOCAL	 -2	/* journal, outputs or options unusable */
+#define ENROLL_ERR_AUTH		 -3	/* not signed in, or not allowed */
+#define ENROLL_ERR_KEY		 -4	/* no usable security key */
+#define ENROLL_ERR_NET		 -5	/* Graph or the network */
+#define ENROLL_ERR_CANCELLED	 -6	/* the operator stopped the run */
+
+/*
+ * Enroll every user of the list with the signed-in Graph client
+ * `admin` (the caller keeps it; workers use clones); `source` names the
+ * list for the journal.  Returns ENROLL_OK, ENROLL_PARTIAL or an
+ * ENROLL_ERR_* code, having said on stderr what went wrong.
+ */
+int	enroll_run(const struct enroll_opts *, const struct enroll_hooks *,
+	    graph_client_t *admin, const struct enroll_list *,
+	    const char *source, struct enroll_summary *);
+const char *enroll_strerr(int);
 
 #endif /* PROV_ENROLL_H */

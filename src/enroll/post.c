@@ -33,7 +33,7 @@ nap(struct run *run, long long ms)
 	struct timespec	ts = { 0, 100 * 1000 * 1000 };
 	long long	end = now_ms() + ms;
 
-	while (!stopping(run) && now_ms() < end)
+	while (!enroll_stopping(run) && now_ms() < end)
 		nanosleep(&ts, NULL);
 }
 
@@ -56,7 +56,7 @@ post_register(struct run *run, graph_client_t *gc, struct job *jb,
 		r = graph_fido2_register(gc, jb->uc != NULL ? NULL : jb->id,
 		    jb->body, jb->cred_b64, m);
 		if (r == GRAPH_OK || !graph_transient(r) ||
-		    round >= POST_ROUNDS || stopping(run))
+		    round >= POST_ROUNDS || enroll_stopping(run))
 			return (r);
 		log_info("%s: registration not confirmed (%s); trying again "
 		    "in %d s", jb->upn, graph_strerr(r), 2 * round);
@@ -74,7 +74,7 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	int			 r;
 
 	if ((r = post_register(run, gc, jb, &m)) != GRAPH_OK) {
-		graph_fail(run, jb, gc, "register", r);
+		enroll_graph_fail(run, jb, gc, "register", r);
 		return;
 	}
 	memset(&jf, 0, sizeof(jf));
@@ -84,9 +84,9 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	if (*graph_method_model(m) != '\0')
 		jf.model = graph_method_model(m);
 	/* registered and checked already: one commit, straight to done */
-	if (journal_set(run, jb, JOURNAL_ST_DONE, &jf) < 0) {
+	if (enroll_journal_set(run, jb, JOURNAL_ST_DONE, &jf) < 0) {
 		graph_method_free(&m);
-		job_fail(run, jb, "journal", "journal", "registered, but the "
+		enroll_job_fail(run, jb, "journal", "journal", "registered, but the "
 		    "journal could not record it; a re-run reconciles",
 		    NULL);
 		return;
@@ -94,23 +94,23 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	snprintf(detail, sizeof(detail), "key %s, %s, method %s", jb->device,
 	    graph_method_attestation_level(m), graph_method_id(m));
 	graph_method_free(&m);
-	job_finish(run, jb, &run->enrolled, PROGRESS_DONE, "enrolled", detail);
+	enroll_job_finish(run, jb, &run->enrolled, PROGRESS_DONE, "enrolled", detail);
 }
 
 void *
-poster(void *arg)
+enroll_poster(void *arg)
 {
 	struct run	*run = arg;
 	graph_client_t	*c = NULL;
 	struct job	*jb;
 
 	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
-		set_fatal(run, EXIT_USAGE, "cannot create a Graph client");
+		enroll_fatal(run, ENROLL_ERR_INTERNAL, "cannot create a Graph client");
 		return (NULL);
 	}
 	for (;;) {
 		pthread_mutex_lock(&run->lock);
-		while ((jb = q_pop(&run->post)) == NULL &&
+		while ((jb = enroll_queue_pop(&run->post)) == NULL &&
 		    (run->workers_alive > 0 || run->keywork > 0))
 			pthread_cond_wait(&run->cond, &run->lock);
 		pthread_mutex_unlock(&run->lock);
@@ -123,100 +123,4 @@ poster(void *arg)
 	graph_client_free(&c);
 
 	return (NULL);
-}
-
-int
-reconcile_one(const journal_entry_t *e, void *arg)
-{
-	struct reconcile_ctx	*rc = arg;
-	struct run		*run = rc->run;
-	struct journal_fields	 jf;
-	graph_methods_t		*ms = NULL;
-	const graph_method_t	*m;
-	const char		*uid;
-	int			 r;
-
-	if (e->credential_id[0] == '\0')
-		return (0);
-	uid = e->object_id[0] ? e->object_id : e->upn;
-	if ((r = graph_fido2_list(run->admin, uid, &ms)) != GRAPH_OK) {
-		log_warn("resume: cannot check %s's passkeys: %s", uid,
-		    graph_strerr(r));
-		return (graph_err_is_auth(r) ? EXIT_AUTH : 0);
-	}
-	memset(&jf, 0, sizeof(jf));
-	if ((m = graph_methods_find_cred(ms, e->credential_id)) != NULL) {
-		jf.method_id = graph_method_id(m);
-		jf.attestation = graph_method_attestation_level(m);
-		r = journal_user_set_state(run->j, e->user_key,
-		    JOURNAL_ST_DONE, &jf);
-		log_info("resume: %s was registered before the interruption",
-		    e->upn);
-	} else
-		r = journal_user_set_state(run->j, e->user_key,
-		    JOURNAL_ST_PENDING, &jf);
-	graph_methods_free(&ms);
-	if (r != JOURNAL_OK)
-		return (EXIT_USAGE);
-	rc->fixed++;
-
-	return (0);
-}
-
-/*
- * The report lists every user of this input that is enrolled, whenever
- * it happened: written from the journal at the end, to a temporary
- * file renamed over the old one, so a re-run after a crash leaves a
- * report that agrees with Graph.
- */
-int
-write_report(struct run *run)
-{
-	report_t		*rep = NULL;
-	struct report_success	 rs;
-	journal_entry_t		 e;
-	char			 tmp[4096], err[256], key[JOURNAL_KEY_LEN];
-	size_t			 i;
-	const struct enroll_user *u;
-	int			 r = -1;
-
-	if (run->o->report_path == NULL || run->j == NULL)
-		return (0);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", run->o->report_path);
-	unlink(tmp);
-	if (report_open(tmp, run->ctx->json ? REPORT_SUCCESS_JSONL :
-	    REPORT_SUCCESS_CSV, &rep, err, sizeof(err)) != REPORT_OK) {
-		fprintf(stderr, "provisioning: %s\n", err);
-		return (-1);
-	}
-	for (i = 0; i < run->users->n; i++) {
-		u = &run->users->v[i];
-		user_key_of(u, key, sizeof(key));
-		if (journal_user_get(run->j, key, &e) != JOURNAL_OK ||
-		    e.state != JOURNAL_ST_DONE)
-			continue;
-		memset(&rs, 0, sizeof(rs));
-		rs.user = e.upn;
-		rs.user_id = e.object_id;
-		rs.method_id = e.method_id;
-		rs.credential_id = e.credential_id;
-		rs.aaguid = e.aaguid;
-		rs.model = e.model;
-		rs.display_name = e.display_name;
-		rs.device = e.device;
-		rs.attestation = e.attestation;
-		if (report_success(rep, &rs) != REPORT_OK)
-			goto fail;
-	}
-	report_free(&rep);
-	if (rename(tmp, run->o->report_path) < 0)
-		goto fail;
-	r = 0;
-fail:
-	report_free(&rep);
-	if (r < 0)
-		fprintf(stderr, "provisioning: cannot write the report %s\n",
-		    run->o->report_path);
-
-	return (r);
 }

@@ -68,12 +68,12 @@ int	key_open(const char *, struct ctap_dev **);
 
 /* graphctx.c: a Graph client from the global options */
 struct graph_client;
-int	graph_open(const struct prov_ctx *, struct graph_client **);
-int	graph_exit_code(int);			/* GRAPH_ERR_* -> EXIT_* */
-void	graph_report_error(struct graph_client *, const char *, int);
+int	cli_graph_open(const struct prov_ctx *, struct graph_client **);
+int	cli_graph_exit(int);			/* GRAPH_ERR_* -> EXIT_* */
+void	cli_graph_error(struct graph_client *, const char *, int);
 
 /* util.c */
-int	ctap_exit_code(int);		/* CTAP_ERR_* -> EXIT_* */
+int	cli_ctap_exit(int);		/* CTAP_ERR_* -> EXIT_* */
 int	state_dir_ensure(const struct prov_ctx *);
 void	usage_error(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));

@@ -69,9 +69,9 @@ resolve_user(graph_client_t *c, const char *ref, graph_user_t **u,
 		return (EXIT_OK);
 	}
 	if (r != GRAPH_OK) {
-		graph_report_error(c, ref, r);
+		cli_graph_error(c, ref, r);
 		return (r == GRAPH_ERR_NOT_FOUND ? EXIT_USAGE :
-		    graph_exit_code(r));
+		    cli_graph_exit(r));
 	}
 	*id = graph_user_id(*u);
 	*upn = graph_user_upn(*u);
@@ -97,13 +97,13 @@ cmd_list(struct prov_ctx *ctx, int argc, char **argv)
 		usage_error("usage: provisioning list USER");
 		return (EXIT_USAGE);
 	}
-	if ((ex = graph_open(ctx, &c)) != EXIT_OK)
+	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		return (ex);
 	if ((ex = resolve_user(c, argv[1], &u, &id, &upn)) != EXIT_OK)
 		goto out;
 	if ((r = graph_fido2_list(c, id, &l)) != GRAPH_OK) {
-		graph_report_error(c, "list", r);
-		ex = graph_exit_code(r);
+		cli_graph_error(c, "list", r);
+		ex = cli_graph_exit(r);
 		goto out;
 	}
 	if (graph_methods_len(l) == 0 && !ctx->json)
@@ -159,14 +159,14 @@ cmd_remove(struct prov_ctx *ctx, int argc, char **argv)
 		usage_error("usage: provisioning remove USER METHOD_ID");
 		return (EXIT_USAGE);
 	}
-	if ((ex = graph_open(ctx, &c)) != EXIT_OK)
+	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		return (ex);
 	if ((ex = resolve_user(c, argv[1], &u, &id, &upn)) != EXIT_OK)
 		goto out;
 	if ((r = graph_fido2_delete(c, id, argv[2])) != GRAPH_OK) {
-		graph_report_error(c, "remove", r);
+		cli_graph_error(c, "remove", r);
 		ex = r == GRAPH_ERR_NOT_FOUND ? EXIT_USAGE :
-		    graph_exit_code(r);
+		    cli_graph_exit(r);
 		goto out;
 	}
 	if (ctx->json)
@@ -227,7 +227,7 @@ check_graph_error(struct doc *d, graph_client_t *c, const char *name, int r)
 	    *hint ? "; " : "", hint, *rid ? "; request-id " : "", rid);
 	if (graph_err_is_auth(r))
 		d->auth_fails++;
-	else if (graph_exit_code(r) == EXIT_NET && r != GRAPH_ERR_NOT_FOUND &&
+	else if (cli_graph_exit(r) == EXIT_NET && r != GRAPH_ERR_NOT_FOUND &&
 	    r != GRAPH_ERR_BAD_REQUEST)
 		d->net_fails++;
 }
@@ -502,7 +502,7 @@ cmd_doctor(struct prov_ctx *ctx, int argc, char **argv)
 	d.ctx = ctx;
 	if ((d.checks = json_array()) == NULL)
 		return (EXIT_USAGE);
-	if ((ex = graph_open(ctx, &c)) != EXIT_OK)
+	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		goto out;
 	if ((r = graph_whoami(c, &id)) != GRAPH_OK) {
 		check_graph_error(&d, c, "session", r);

@@ -85,9 +85,9 @@ print_identity(graph_client_t *c, const struct prov_ctx *ctx, bool login)
 	int			 r;
 
 	if ((r = graph_whoami(c, &id)) != GRAPH_OK) {
-		graph_report_error(c, login ? "signed in, but cannot read the "
+		cli_graph_error(c, login ? "signed in, but cannot read the "
 		    "identity" : "whoami", r);
-		return (graph_exit_code(r));
+		return (cli_graph_exit(r));
 	}
 	fmt_time(graph_identity_expires(id), texp, sizeof(texp));
 	fmt_time(graph_identity_session_expires(id), tses, sizeof(tses));
@@ -217,7 +217,7 @@ cmd_login(struct prov_ctx *ctx, int argc, char **argv)
 			return (EXIT_USAGE);
 		}
 	}
-	if ((ex = graph_open(ctx, &c)) != EXIT_OK)
+	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		goto out;
 	if ((hours > 0 && graph_set_session_hours(c, (int)hours) != GRAPH_OK) ||
 	    (scopes != NULL && graph_set_scopes(c, scopes) != GRAPH_OK)) {
@@ -240,8 +240,8 @@ cmd_login(struct prov_ctx *ctx, int argc, char **argv)
 		break;
 	}
 	if (r != GRAPH_OK) {
-		graph_report_error(c, "login", r);
-		ex = graph_exit_code(r);
+		cli_graph_error(c, "login", r);
+		ex = cli_graph_exit(r);
 		goto out;
 	}
 	ex = print_identity(c, ctx, true);
@@ -272,11 +272,11 @@ cmd_logout(struct prov_ctx *ctx, int argc, char **argv)
 			return (EXIT_USAGE);
 		}
 	}
-	if ((ex = graph_open(ctx, &c)) != EXIT_OK)
+	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		return (ex);
 	if ((r = graph_logout(c, all)) != GRAPH_OK) {
-		graph_report_error(c, "logout", r);
-		ex = graph_exit_code(r);
+		cli_graph_error(c, "logout", r);
+		ex = cli_graph_exit(r);
 	} else
 		fprintf(stderr, "Signed out%s.\n", all ? " of every session" :
 		    "");
@@ -299,7 +299,7 @@ cmd_whoami(struct prov_ctx *ctx, int argc, char **argv)
 		usage_error("whoami takes no arguments");
 		return (EXIT_USAGE);
 	}
-	if ((ex = graph_open(ctx, &c)) != EXIT_OK)
+	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		return (ex);
 	ex = print_identity(c, ctx, false);
 	graph_client_free(&c);

@@ -16,7 +16,7 @@
 
 /* what an authenticator error means for the process exit status */
 int
-ctap_exit_code(int r)
+cli_ctap_exit(int r)
 {
 	switch (r) {
 	case CTAP_OK:

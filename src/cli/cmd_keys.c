@@ -275,7 +275,7 @@ cmd_pin(struct prov_ctx *ctx, int argc, char **argv)
 		if ((cr = ctap_dev_pin_status(d, &has_pin, &retries)) !=
 		    CTAP_OK) {
 			pin_error(d, cr);
-			r = ctap_exit_code(cr);
+			r = cli_ctap_exit(cr);
 			goto fail;
 		}
 		if (ctx->json) {
@@ -312,7 +312,7 @@ cmd_pin(struct prov_ctx *ctx, int argc, char **argv)
 			    "already set, use 'pin change'" : "");
 		else
 			pin_error(d, cr);
-		r = ctap_exit_code(cr);
+		r = cli_ctap_exit(cr);
 		goto fail;
 	}
 	printf("%s: PIN %s\n", path, oldpin == NULL ? "set" : "changed");
@@ -361,7 +361,7 @@ cmd_reset(struct prov_ctx *ctx, int argc, char **argv)
 	if (cr != CTAP_OK) {
 		fprintf(stderr, "provisioning: %s: %s\n", path,
 		    ctap_strerr(cr));
-		r = ctap_exit_code(cr);
+		r = cli_ctap_exit(cr);
 		goto fail;
 	}
 	printf("%s: reset\n", path);

@@ -16,7 +16,9 @@
 #include "common.h"
 #include "csvin.h"
 #include "enroll.h"
+#include "extern.h"
 #include "graph.h"
+#include "journal.h"
 #include "report.h"
 
 #define MODE_ENROLL	0
@@ -312,9 +314,8 @@ member_cb(void *arg, const graph_user_t *u)
 
 /* transitive members without a passkey yet, checked in $batches */
 static int
-from_group(struct prov_ctx *ctx, const char *group, struct enroll_list *l)
+from_group(graph_client_t *c, const char *group, struct enroll_list *l)
 {
-	graph_client_t		*c = NULL;
 	struct enroll_list	 all;
 	struct group_walk	 gw;
 	const char		**ids = NULL;
@@ -325,12 +326,10 @@ from_group(struct prov_ctx *ctx, const char *group, struct enroll_list *l)
 	memset(&all, 0, sizeof(all));
 	memset(&gw, 0, sizeof(gw));
 	gw.all = &all;
-	if ((r = graph_open(ctx, &c)) != EXIT_OK)
-		return (r);
 	if ((gr = graph_group_resolve(c, group, &gid)) != GRAPH_OK ||
 	    (gr = graph_group_members(c, gid, member_cb, &gw)) != GRAPH_OK) {
-		graph_report_error(c, group, gr);
-		r = graph_exit_code(gr);
+		cli_graph_error(c, group, gr);
+		r = cli_graph_exit(gr);
 		goto fail;
 	}
 	r = EXIT_USAGE;
@@ -341,8 +340,8 @@ from_group(struct prov_ctx *ctx, const char *group, struct enroll_list *l)
 		ids[i] = all.v[i].id;
 	if (all.n > 0 && (gr = graph_batch_has_passkey(c, ids, all.n,
 	    has)) != GRAPH_OK) {
-		graph_report_error(c, "checking existing passkeys", gr);
-		r = graph_exit_code(gr);
+		cli_graph_error(c, "checking existing passkeys", gr);
+		r = cli_graph_exit(gr);
 		goto fail;
 	}
 	for (i = 0; i < all.n; i++) {
@@ -363,10 +362,59 @@ fail:
 	free(has);
 	free(gid);
 	enroll_list_reset(&all);
-	graph_client_free(&c);
 
 	return (r);
 }
+
+/* the signed-in admin client every round of the run uses */
+static int
+open_admin(struct prov_ctx *ctx, graph_client_t **c)
+{
+	int r;
+
+	if (*c != NULL)
+		return (EXIT_OK);
+	if ((r = cli_graph_open(ctx, c)) != EXIT_OK)
+		return (r);
+	if ((r = graph_auth_load(*c)) != GRAPH_OK) {
+		cli_graph_error(*c, "sign-in", r);
+		if (r == GRAPH_ERR_LOGIN_REQUIRED)
+			fprintf(stderr, "provisioning: run 'provisioning "
+			    "login' first\n");
+		graph_client_free(c);
+		return (cli_graph_exit(r));
+	}
+
+	return (EXIT_OK);
+}
+
+static int
+enroll_exit(int r)
+{
+	switch (r) {
+	case ENROLL_OK:
+		return (EXIT_OK);
+	case ENROLL_PARTIAL:
+		return (EXIT_PARTIAL);
+	case ENROLL_ERR_AUTH:
+		return (EXIT_AUTH);
+	case ENROLL_ERR_KEY:
+		return (EXIT_KEY);
+	case ENROLL_ERR_NET:
+		return (EXIT_NET);
+	case ENROLL_ERR_CANCELLED:
+		return (EXIT_INTR);
+	default:
+		return (EXIT_USAGE);
+	}
+}
+
+static const struct enroll_hooks hooks = {
+	.pin_read = pin_read,
+	.interrupted = sig_interrupted,
+	.watch = sig_watch,
+	.unwatch = sig_unwatch,
+};
 
 static void
 print_summary(const struct enroll_summary *s, const struct enroll_opts *o)
@@ -396,8 +444,9 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	struct sources		 src;
 	struct enroll_list	 l;
 	struct enroll_summary	 sum;
+	graph_client_t		*admin = NULL;
 	int			 first, r, i, round = 0;
-	char			 source[1024];
+	char			 source[1024], journal[4096];
 
 	memset(&o, 0, sizeof(o));
 	memset(&src, 0, sizeof(src));
@@ -409,6 +458,10 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	o.max_attempts = 3;
 	o.keys_mode = KEYS_ONE_PER_USER;
 	o.pause = ctx->headful;
+	o.narrate = ctx->headful;
+	o.device = ctx->device;
+	o.virtual_keys = ctx->virtual_keys;
+	o.report_jsonl = ctx->json;
 	src.interval_s = 60;
 	if ((r = parse_opts(mode, argc, argv, &o, &src, &first)) != 0)
 		return (r > 0 ? EXIT_OK : EXIT_USAGE);
@@ -447,6 +500,9 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	}
 	if (state_dir_ensure(ctx) < 0)
 		return (EXIT_USAGE);
+	snprintf(journal, sizeof(journal), "%s/%s", ctx->state_dir,
+	    JOURNAL_FILE);
+	o.journal_path = journal;
 	for (;;) {
 		if (src.csv != NULL) {
 			snprintf(source, sizeof(source), "csv:%s", src.csv);
@@ -455,7 +511,8 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 		} else if (src.group != NULL) {
 			snprintf(source, sizeof(source), "group:%s",
 			    src.group);
-			if ((r = from_group(ctx, src.group, &l)) != EXIT_OK)
+			if ((r = open_admin(ctx, &admin)) != EXIT_OK ||
+			    (r = from_group(admin, src.group, &l)) != EXIT_OK)
 				break;
 		} else {
 			snprintf(source, sizeof(source), "users");
@@ -468,7 +525,10 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 		}
 		memset(&sum, 0, sizeof(sum));
 		if (l.n > 0 || mode == MODE_ENROLL) {
-			r = enroll_run(ctx, &o, &l, source, &sum);
+			if ((r = open_admin(ctx, &admin)) != EXIT_OK)
+				break;
+			r = enroll_exit(enroll_run(&o, &hooks, admin, &l,
+			    source, &sum));
 			print_summary(&sum, &o);
 		} else
 			r = EXIT_OK;
@@ -488,6 +548,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	}
 out:
 	enroll_list_reset(&l);
+	graph_client_free(&admin);
 
 	return (r);
 }

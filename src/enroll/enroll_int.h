@@ -59,7 +59,7 @@ struct key {
 };
 
 struct run {
-	struct prov_ctx			*ctx;
+	const struct enroll_hooks	*hooks;
 	const struct enroll_opts	*o;
 	const struct enroll_list	*users;
 	journal_t			*j;
@@ -79,7 +79,7 @@ struct run {
 	size_t				 workers_alive;
 	size_t				 posting;
 	bool				 stop;		/* fatal or Ctrl+C */
-	int				 fatal;		/* EXIT_* or 0 */
+	int				 fatal;		/* ENROLL_ERR_* or 0 */
 	char				 fatal_msg[512];
 	size_t				 enrolled;
 	size_t				 already;
@@ -95,6 +95,13 @@ struct run {
 							   key: why */
 };
 
+/* a key worker: its own key, or (path NULL) one key per user */
+struct worker {
+	struct run	*run;
+	char		*path;
+	pthread_t	 tid;
+};
+
 /*
  * Users a previous run left between makeCredential and "done": is the
  * credential among their methods?  Then they are done; else they start
@@ -103,38 +110,55 @@ struct run {
 struct reconcile_ctx {
 	struct run	*run;
 	size_t		 fixed;
+	int		 err;		/* ENROLL_ERR_* that stopped it */
 };
 
-/* enroll.c: job and run helpers shared by the stages */
-void	user_key_of(const struct enroll_user *, char *, size_t);
-struct job *q_pop(struct queue *);
-void	job_free(struct job *);
-void	job_finish(struct run *, struct job *, size_t *,
-	    enum progress_outcome, const char *, const char *);
-void	graph_fail(struct run *, struct job *, graph_client_t *,
-	    const char *, int);
-int	journal_set(struct run *, struct job *, enum journal_state,
-	    const struct journal_fields *);
-void	set_fatal(struct run *, int, const char *);
-bool	stopping(struct run *);
-
-/* enroll_post.c */
-void	*poster(void *);
-int	reconcile_one(const journal_entry_t *, void *);
-int	write_report(struct run *);
-
-/* enroll_key.c */
-int	key_acquire(struct run *, struct key *, const char *path,
-	    const char *user);
-void	key_release(struct run *, struct key *);
-int	key_wait_fresh(struct run *, char **path, const char *user);
-int	key_list_usable(struct run *, char ***paths, size_t *n);
-bool	key_nopin(struct run *, char *why, size_t len);
-
-/* enroll.c */
-void	job_fail(struct run *, struct job *, const char *stage,
-	    const char *code, const char *msg, const char *request_id);
-void	run_say(struct run *, const char *, ...)
+/* job.c: the run's shared state, and how a job ends */
+void	enroll_user_key(const struct enroll_user *, char *, size_t);
+void	enroll_say(struct run *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+void	enroll_queue_push(struct queue *, struct job *, bool front);
+struct job *enroll_queue_pop(struct queue *);
+void	enroll_job_clear(struct job *);
+void	enroll_job_free(struct job *);
+void	enroll_job_finish(struct run *, struct job *, size_t *,
+	    enum progress_outcome, const char *, const char *);
+void	enroll_job_fail(struct run *, struct job *, const char *stage,
+	    const char *code, const char *msg, const char *request_id);
+void	enroll_job_skip(struct run *, struct job *, const char *, bool);
+void	enroll_graph_fail(struct run *, struct job *, graph_client_t *,
+	    const char *, int);
+int	enroll_journal_set(struct run *, struct job *, enum journal_state,
+	    const struct journal_fields *);
+void	enroll_fatal(struct run *, int, const char *);
+bool	enroll_stopping(struct run *);
+bool	enroll_interrupted(const struct run *);
+void	enroll_watch(const struct run *, ctap_dev_t *);
+void	enroll_unwatch(const struct run *, ctap_dev_t *);
+
+/* prefetch.c */
+void	*enroll_prefetcher(void *);
+int	enroll_fetch_options(struct run *, graph_client_t *, struct job *);
+bool	enroll_options_stale(const struct job *);
+
+/* keys.c */
+int	enroll_key_acquire(struct run *, struct key *, const char *path,
+	    const char *user);
+void	enroll_key_release(struct run *, struct key *);
+int	enroll_key_wait_fresh(struct run *, char **path, const char *user);
+int	enroll_keys_usable(struct run *, char ***paths, size_t *n);
+bool	enroll_key_nopin(struct run *, char *why, size_t len);
+
+/* keywork.c */
+void	*enroll_key_worker(void *);
+
+/* post.c */
+void	*enroll_poster(void *);
+
+/* resume.c */
+int	enroll_reconcile_one(const journal_entry_t *, void *);
+
+/* run.c */
+int	enroll_write_report(struct run *);
 
 #endif /* PROV_ENROLL_INT_H */

@@ -163,7 +163,7 @@ key_error(ctap_dev_t *d, const char *path, int r)
 		fprintf(stderr, ": provisioning --device %s pin set", path);
 	fprintf(stderr, "\n");
 
-	return (ctap_exit_code(r));
+	return (cli_ctap_exit(r));
 }
 
 static void

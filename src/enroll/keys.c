@@ -54,7 +54,7 @@ no_pin(struct run *run, struct key *k, const char *msg)
 }
 
 bool
-key_nopin(struct run *run, char *why, size_t len)
+enroll_key_nopin(struct run *run, char *why, size_t len)
 {
 	bool nopin;
 
@@ -88,7 +88,7 @@ key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
 	int				 r;
 
 	if (o->pin_policy == PIN_KEEP) {
-		if ((k->pin = pin_read(o->pin_env, NULL, false)) == NULL)
+		if ((k->pin = run->hooks->pin_read(o->pin_env, NULL, false)) == NULL)
 			return (no_pin(run, k, "no PIN in the --pin-env "
 			    "variable"));
 	} else if (o->pin_policy == PIN_ASK && !have_tty()) {
@@ -99,7 +99,7 @@ key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
 		snprintf(prompt, sizeof(prompt), "%s PIN for the key at %s: ",
 		    has_pin ? "Current" : "New", k->path);
 		pthread_mutex_lock(&run->tty);
-		k->pin = pin_read(NULL, prompt, !has_pin);
+		k->pin = run->hooks->pin_read(NULL, prompt, !has_pin);
 		pthread_mutex_unlock(&run->tty);
 		if (k->pin == NULL)
 			return (set_aside(k, CTAP_ERR_PIN_REQUIRED, "",
@@ -156,7 +156,7 @@ key_describe(struct run *run, struct key *k)
 	if (strncmp(k->path, "unix:", 5) == 0 ||
 	    (l = ctap_devlist_new()) == NULL)
 		return;
-	if (ctap_devlist_scan(l, NULL, run->ctx->virtual_keys, false) ==
+	if (ctap_devlist_scan(l, NULL, run->o->virtual_keys, false) ==
 	    CTAP_OK) {
 		size_t i;
 
@@ -178,7 +178,7 @@ key_describe(struct run *run, struct key *k)
  * why the key is set aside.
  */
 int
-key_acquire(struct run *run, struct key *k, const char *path,
+enroll_key_acquire(struct run *run, struct key *k, const char *path,
     const char *user)
 {
 	ctap_info_t	*ci = NULL;
@@ -233,7 +233,7 @@ fail:
 }
 
 void
-key_release(struct run *run, struct key *k)
+enroll_key_release(struct run *run, struct key *k)
 {
 	const struct enroll_opts	*o = run->o;
 	int				 r;
@@ -261,7 +261,7 @@ key_release(struct run *run, struct key *k)
 }
 
 int
-key_list_usable(struct run *run, char ***paths, size_t *n)
+enroll_keys_usable(struct run *run, char ***paths, size_t *n)
 {
 	ctap_devlist_t	*l = NULL;
 	char		**v = NULL;
@@ -271,7 +271,7 @@ key_list_usable(struct run *run, char ***paths, size_t *n)
 	*paths = NULL;
 	*n = 0;
 	if ((l = ctap_devlist_new()) == NULL ||
-	    ctap_devlist_scan(l, run->ctx->device, run->ctx->virtual_keys,
+	    ctap_devlist_scan(l, run->o->device, run->o->virtual_keys,
 	    true) != CTAP_OK)
 		goto fail;
 	len = ctap_devlist_len(l);
@@ -317,7 +317,7 @@ free_paths(char **v, size_t n)
  * reuses its /dev/hidrawN counts as new.
  */
 int
-key_wait_fresh(struct run *run, char **path, const char *user)
+enroll_key_wait_fresh(struct run *run, char **path, const char *user)
 {
 	struct timespec	 ts = { 0, 300 * 1000 * 1000 };
 	char		**v;
@@ -326,9 +326,9 @@ key_wait_fresh(struct run *run, char **path, const char *user)
 
 	*path = NULL;
 	for (;;) {
-		if (sig_interrupted() || run->stop)
+		if (enroll_interrupted(run) || run->stop)
 			return (-1);
-		if (key_list_usable(run, &v, &n) < 0)
+		if (enroll_keys_usable(run, &v, &n) < 0)
 			return (-1);
 		/* forget used keys that were pulled out */
 		for (k = 0; k < run->nused;) {
@@ -360,10 +360,10 @@ key_wait_fresh(struct run *run, char **path, const char *user)
 			}
 		}
 		free_paths(v, n);
-		if (!run->o->wait_for_keys && run->ctx->device != NULL)
+		if (!run->o->wait_for_keys && run->o->device != NULL)
 			return (-1);
 		if (!told) {
-			run_say(run, "insert a new security key for %s "
+			enroll_say(run, "insert a new security key for %s "
 			    "(Ctrl+C to stop)", user);
 			told = true;
 		}

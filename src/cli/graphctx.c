@@ -19,7 +19,7 @@ cancelled(void)
 }
 
 int
-graph_open(const struct prov_ctx *ctx, graph_client_t **out)
+cli_graph_open(const struct prov_ctx *ctx, graph_client_t **out)
 {
 	struct graph_config	cfg;
 	int			r;
@@ -41,14 +41,14 @@ graph_open(const struct prov_ctx *ctx, graph_client_t **out)
 	graph_set_cancel(cancelled);
 	if ((r = graph_client_new(out, &cfg)) != GRAPH_OK) {
 		fprintf(stderr, "provisioning: %s\n", graph_strerr(r));
-		return (graph_exit_code(r));
+		return (cli_graph_exit(r));
 	}
 
 	return (EXIT_OK);
 }
 
 int
-graph_exit_code(int r)
+cli_graph_exit(int r)
 {
 	if (r == GRAPH_OK)
 		return (EXIT_OK);
@@ -64,7 +64,7 @@ graph_exit_code(int r)
 
 /* one line an operator can act on: what failed, why, and the ids */
 void
-graph_report_error(graph_client_t *c, const char *what, int r)
+cli_graph_error(graph_client_t *c, const char *what, int r)
 {
 	const char *code, *msg, *hint, *rid;
 

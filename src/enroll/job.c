@@ -1,0 +1,314 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The run's shared state: the user list, the job queues, how a job ends
+ * (done, failed, skipped), and what stops the whole run.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "enroll_int.h"
+
+int
+enroll_list_add(struct enroll_list *l, const char *ref, const char *upn,
+    const char *id, size_t line)
+{
+	struct enroll_user	*v;
+	size_t			 cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap ? l->cap * 2 : 64;
+		if ((v = reallocarray(l->v, cap, sizeof(*v))) == NULL)
+			return (-1);
+		l->v = v;
+		l->cap = cap;
+	}
+	v = &l->v[l->n];
+	memset(v, 0, sizeof(*v));
+	if ((v->ref = strdup(ref)) == NULL ||
+	    (upn != NULL && (v->upn = strdup(upn)) == NULL) ||
+	    (id != NULL && (v->id = strdup(id)) == NULL)) {
+		free(v->ref);
+		free(v->upn);
+		return (-1);
+	}
+	v->line = line;
+	l->n++;
+
+	return (0);
+}
+
+void
+enroll_list_reset(struct enroll_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].ref);
+		free(l->v[i].upn);
+		free(l->v[i].id);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* the journal key of a list entry, before Graph resolved it */
+void
+enroll_user_key(const struct enroll_user *u, char *buf, size_t len)
+{
+	const char *upn = u->upn, *id = u->id;
+
+	if (upn == NULL && id == NULL) {
+		if (strchr(u->ref, '@') != NULL)
+			upn = u->ref;
+		else
+			id = u->ref;
+	}
+	if (journal_user_key(upn, id, buf, len) != JOURNAL_OK)
+		snprintf(buf, len, "%s", u->ref);
+}
+
+/* a note for the operator, above the progress bar on a terminal */
+void
+enroll_say(struct run *run, const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	progress_note(run->prog, "%s", buf);
+}
+
+void
+enroll_queue_push(struct queue *q, struct job *jb, bool front)
+{
+	jb->next = NULL;
+	if (q->head == NULL)
+		q->head = q->tail = jb;
+	else if (front) {
+		jb->next = q->head;
+		q->head = jb;
+	} else {
+		q->tail->next = jb;
+		q->tail = jb;
+	}
+	q->n++;
+}
+
+struct job *
+enroll_queue_pop(struct queue *q)
+{
+	struct job *jb;
+
+	if ((jb = q->head) == NULL)
+		return (NULL);
+	q->head = jb->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	jb->next = NULL;
+
+	return (jb);
+}
+
+/* what one key made; the creationOptions stay for the next key */
+void
+enroll_job_clear(struct job *jb)
+{
+	ctap_cred_free(&jb->cred);
+	free(jb->cdata);
+	free(jb->cred_b64);
+	free(jb->body);
+	free(jb->display);
+	jb->cdata = jb->cred_b64 = jb->body = jb->display = NULL;
+	jb->cdlen = 0;
+}
+
+void
+enroll_job_free(struct job *jb)
+{
+	if (jb == NULL)
+		return;
+	enroll_job_clear(jb);
+	webauthn_options_free(&jb->opts);
+	graph_client_free(&jb->uc);
+	free(jb->upn);
+	free(jb->id);
+	free(jb->name);
+	free(jb);
+}
+
+static const char *
+job_user(const struct job *jb, const struct run *run)
+{
+	return (jb->upn != NULL ? jb->upn : run->users->v[jb->idx].ref);
+}
+
+/* a terminal state: counted, announced, freed */
+void
+enroll_job_finish(struct run *run, struct job *jb, size_t *counter,
+    enum progress_outcome outcome, const char *what, const char *detail)
+{
+	progress_event(run->prog, outcome, job_user(jb, run), what, detail);
+	pthread_mutex_lock(&run->lock);
+	(*counter)++;
+	run->finished++;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+	enroll_job_free(jb);
+}
+
+void
+enroll_job_fail(struct run *run, struct job *jb, const char *stage,
+    const char *code, const char *msg, const char *request_id)
+{
+	struct journal_fields		jf;
+	struct report_failure		rf;
+	char				what[64], detail[1024];
+
+	memset(&jf, 0, sizeof(jf));
+	jf.stage = stage;
+	jf.error_code = code;
+	jf.message = msg;
+	jf.request_id = request_id != NULL && *request_id ? request_id : NULL;
+	if (run->j != NULL && jb->key[0] != '\0' &&
+	    journal_user_set_state(run->j, jb->key, JOURNAL_ST_FAILED,
+	    &jf) != JOURNAL_OK)
+		log_warn("journal: cannot record the failure of %s",
+		    job_user(jb, run));
+	memset(&rf, 0, sizeof(rf));
+	rf.user = job_user(jb, run);
+	rf.stage = stage;
+	rf.error_code = code;
+	rf.message = msg;
+	rf.request_id = request_id;
+	if (run->failures != NULL && report_failure(run->failures, &rf) !=
+	    REPORT_OK)
+		log_warn("cannot write to %s", report_path(run->failures));
+	snprintf(what, sizeof(what), "FAILED at %s", stage);
+	snprintf(detail, sizeof(detail), "%s%s%s", msg,
+	    request_id != NULL && *request_id ? "; request-id " : "",
+	    request_id != NULL && *request_id ? request_id : "");
+	enroll_job_finish(run, jb, &run->failed, PROGRESS_FAILED, what, detail);
+}
+
+void
+enroll_job_skip(struct run *run, struct job *jb, const char *reason, bool already)
+{
+	struct journal_fields jf;
+
+	memset(&jf, 0, sizeof(jf));
+	jf.reason = reason;
+	if (run->j != NULL && !already && jb->key[0] != '\0')
+		(void)journal_user_set_state(run->j, jb->key,
+		    JOURNAL_ST_SKIPPED, &jf);
+	enroll_job_finish(run, jb, already ? &run->already : &run->skipped,
+	    already ? PROGRESS_DONE : PROGRESS_SKIPPED,
+	    already ? "already enrolled" : "skipped", reason);
+}
+
+void
+enroll_fatal(struct run *run, int code, const char *msg)
+{
+	pthread_mutex_lock(&run->lock);
+	if (!run->stop) {
+		run->stop = true;
+		run->fatal = code;
+		/* a long Graph message is cut, not lost: it is logged too */
+		if (snprintf(run->fatal_msg, sizeof(run->fatal_msg), "%s",
+		    msg) >= (int)sizeof(run->fatal_msg))
+			log_info("%s", msg);
+	}
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+bool
+enroll_interrupted(const struct run *run)
+{
+	return (run->hooks->interrupted != NULL && run->hooks->interrupted());
+}
+
+void
+enroll_watch(const struct run *run, ctap_dev_t *dev)
+{
+	if (run->hooks->watch != NULL)
+		run->hooks->watch(dev);
+}
+
+void
+enroll_unwatch(const struct run *run, ctap_dev_t *dev)
+{
+	if (run->hooks->unwatch != NULL)
+		run->hooks->unwatch(dev);
+}
+
+bool
+enroll_stopping(struct run *run)
+{
+	if (enroll_interrupted(run) && !run->stop) {
+		pthread_mutex_lock(&run->lock);
+		run->stop = true;
+		pthread_cond_broadcast(&run->cond);
+		pthread_mutex_unlock(&run->lock);
+	}
+
+	return (run->stop);
+}
+
+/* a Graph failure: fatal for the whole run (auth) or for this user */
+void
+enroll_graph_fail(struct run *run, struct job *jb, graph_client_t *c,
+    const char *stage, int r)
+{
+	char		 msg[1024];
+	const char	*gm = graph_last_message(c), *hint = graph_last_hint(c);
+
+	/* the client may store graph_strerr() as the message: say it once */
+	if (strcmp(gm, graph_strerr(r)) == 0)
+		gm = "";
+	snprintf(msg, sizeof(msg), "%s%s%s%s%s", graph_strerr(r),
+	    *gm ? ": " : "", gm, *hint || r == GRAPH_ERR_TLS ? "; " : "",
+	    *hint ? hint :
+	    r == GRAPH_ERR_TLS ? "behind a TLS-inspecting proxy, pass its "
+	    "root with --ca-bundle FILE" : "");
+	/* no session, or no TLS trust: no other user can do better */
+	if (r == GRAPH_ERR_LOGIN_REQUIRED || r == GRAPH_ERR_AUTH ||
+	    r == GRAPH_ERR_TLS) {
+		enroll_fatal(run, r == GRAPH_ERR_TLS ? ENROLL_ERR_NET : ENROLL_ERR_AUTH, msg);
+		enroll_job_fail(run, jb, stage, *graph_last_code(c) ?
+		    graph_last_code(c) : r == GRAPH_ERR_TLS ? "tls" : "auth", msg,
+		    graph_last_request_id(c));
+		return;
+	}
+	enroll_job_fail(run, jb, stage, *graph_last_code(c) ? graph_last_code(c) :
+	    "graph", msg, graph_last_request_id(c));
+}
+
+int
+enroll_journal_set(struct run *run, struct job *jb, enum journal_state st,
+    const struct journal_fields *jf)
+{
+	int r;
+
+	if (run->j == NULL)
+		return (0);
+	if ((r = journal_user_set_state(run->j, jb->key, st, jf)) !=
+	    JOURNAL_OK) {
+		/* without the journal a crash could register twice: stop */
+		enroll_fatal(run, ENROLL_ERR_LOCAL, "cannot write the journal");
+		log_warn("journal: %s (%s)", journal_strerr(r),
+		    journal_errmsg(run->j));
+		return (-1);
+	}
+
+	return (0);
+}

@@ -1,0 +1,439 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Key work: one worker per key takes ready jobs, makes the credential
+ * (makeCredential, self-check, getAssertion) and hands it to the
+ * posters.  A key that fails (pulled, wrong PIN, full) is set aside and
+ * its user goes back to the ready queue for another key.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "enroll_int.h"
+
+/* next job for a key worker, or NULL when no more can come */
+static struct job *
+next_ready(struct run *run)
+{
+	struct job *jb = NULL;
+
+	(void)enroll_stopping(run);
+	pthread_mutex_lock(&run->lock);
+	for (;;) {
+		/* Ctrl+C: a job a cancelled key gave back stays queued */
+		if (run->stop || enroll_interrupted(run))
+			break;
+		if ((jb = enroll_queue_pop(&run->ready)) != NULL) {
+			run->keywork++;
+			break;
+		}
+		if (run->next_in >= run->users->n && run->prefetching == 0 &&
+		    run->keywork == 0)
+			break;
+		pthread_cond_wait(&run->cond, &run->lock);
+	}
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+
+	return (jb);
+}
+
+/*
+ * Give a job back (its key failed): another key takes it with the same
+ * challenge, which no POST has used yet.
+ */
+static void
+requeue(struct run *run, struct job *jb)
+{
+	enroll_job_clear(jb);
+	jb->attempts++;
+	pthread_mutex_lock(&run->lock);
+	enroll_queue_push(&run->ready, jb, true);
+	run->keywork--;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void
+to_post(struct run *run, struct job *jb)
+{
+	pthread_mutex_lock(&run->lock);
+	enroll_queue_push(&run->post, jb, false);
+	run->keywork--;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void
+keywork_done(struct run *run)
+{
+	pthread_mutex_lock(&run->lock);
+	run->keywork--;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+/* errors that mean "this key, not this user": try another key */
+static bool
+key_fault(int cr)
+{
+	switch (cr) {
+	case CTAP_ERR_IO:
+	case CTAP_ERR_NO_DEVICE:
+	case CTAP_ERR_PIN_INVALID:
+	case CTAP_ERR_PIN_BLOCKED:
+	case CTAP_ERR_PIN_AUTH_BLOCKED:
+	case CTAP_ERR_PIN_REQUIRED:
+	case CTAP_ERR_PIN_NOT_SET:
+	case CTAP_ERR_PIN_CHANGE:
+	case CTAP_ERR_KEY_FULL:
+	case CTAP_ERR_NOT_FIDO2:
+	case CTAP_ERR_PROTOCOL:
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+/* clientDataJSON and the makeCredential request, from jb->opts */
+static int
+job_prepare(struct job *jb, ctap_cred_t **credp)
+{
+	ctap_cred_free(credp);
+	free(jb->cdata);
+	jb->cdata = NULL;
+	if (webauthn_clientdata(jb->opts, &jb->cdata, &jb->cdlen) !=
+	    WEBAUTHN_OK || (*credp = ctap_cred_new()) == NULL ||
+	    webauthn_apply(jb->opts, *credp, jb->cdata, jb->cdlen) !=
+	    WEBAUTHN_OK) {
+		ctap_cred_free(credp);
+		return (-1);
+	}
+
+	return (0);
+}
+
+/* the excluded credential this key holds (base64url), or NULL */
+static char *
+held_credential(struct key *k, const webauthn_options_t *o)
+{
+	char	*b64 = NULL;
+	size_t	 i, n;
+
+	n = webauthn_options_exclude_len(o);
+	for (i = 0; i < n; i++) {
+		if (ctap_dev_has_cred(k->dev, webauthn_options_rp_id(o),
+		    webauthn_options_exclude_ptr(o, i),
+		    webauthn_options_exclude_id_len(o, i), k->pin) != CTAP_OK)
+			continue;
+		if (b64url_encode(webauthn_options_exclude_ptr(o, i),
+		    webauthn_options_exclude_id_len(o, i), &b64) < 0)
+			return (NULL);
+		break;
+	}
+
+	return (b64);
+}
+
+#define JOB_GONE	1	/* the job was failed (and freed) */
+
+/*
+ * --replace after an exclude hit: remove from Graph the method of the
+ * credential this key holds, then make a new credential against fresh
+ * creationOptions, whose exclude list no longer names the old one (the
+ * key overwrites it: same user handle).  Returns the CTAP_* result of
+ * the new makeCredential, or JOB_GONE.
+ */
+static int
+replace_old(struct run *run, graph_client_t *c, struct key *k,
+    struct job *jb, ctap_cred_t **credp)
+{
+	graph_methods_t		*ms = NULL;
+	const graph_method_t	*m;
+	char			*b64 = NULL;
+	int			 r = CTAP_ERR_EXCLUDED, gr;
+
+	/* which of the user's passkeys is it?  Unknown: leave it be */
+	if ((b64 = held_credential(k, jb->opts)) == NULL)
+		goto out;
+	if ((gr = graph_fido2_list(c, jb->id, &ms)) != GRAPH_OK) {
+		enroll_graph_fail(run, jb, c, "replace", gr);
+		r = JOB_GONE;
+		goto out;
+	}
+	if ((m = graph_methods_find_cred(ms, b64)) != NULL) {
+		enroll_say(run, "%s: --replace: removing the old passkey %s",
+		    jb->upn, graph_method_id(m));
+		if ((gr = graph_fido2_delete(c, jb->id,
+		    graph_method_id(m))) != GRAPH_OK) {
+			enroll_graph_fail(run, jb, c, "replace", gr);
+			r = JOB_GONE;
+			goto out;
+		}
+	}
+	if (enroll_fetch_options(run, c, jb) < 0) {
+		r = JOB_GONE;
+		goto out;
+	}
+	if (job_prepare(jb, credp) < 0) {
+		enroll_job_fail(run, jb, "key", "internal", "cannot prepare the "
+		    "makeCredential request", NULL);
+		r = JOB_GONE;
+		goto out;
+	}
+	r = ctap_dev_make_cred(k->dev, *credp, k->pin);
+out:
+	graph_methods_free(&ms);
+	free(b64);
+
+	return (r);
+}
+
+/*
+ * One user on one key.  Returns 0 when the job moved on (post queue or
+ * finished), 1 when the key is at fault and the job was given back.
+ */
+static int
+key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
+{
+	struct journal_fields	 jf;
+	ctap_cred_t		*cred = NULL;
+	char			 msg[512];
+	int			 cr;
+
+	if ((jb->opts == NULL || enroll_options_stale(jb)) &&
+	    enroll_fetch_options(run, c, jb) < 0) {
+		keywork_done(run);
+		return (0);
+	}
+	if (job_prepare(jb, &cred) < 0) {
+		keywork_done(run);
+		enroll_job_fail(run, jb, "key", "internal", "cannot prepare the "
+		    "makeCredential request", NULL);
+		return (0);
+	}
+	if (run->o->narrate || isatty(STDERR_FILENO))
+		enroll_say(run, "%s: touch the key %s", jb->upn, k->path);
+	enroll_watch(run, k->dev);
+	cr = ctap_dev_make_cred(k->dev, cred, k->pin);
+	if (cr == CTAP_ERR_EXCLUDED && run->o->replace)
+		cr = replace_old(run, c, k, jb, &cred);
+	enroll_unwatch(run, k->dev);
+	if (cr == JOB_GONE) {
+		ctap_cred_free(&cred);
+		keywork_done(run);
+		return (0);
+	}
+	if (cr == CTAP_OK)
+		log_info("%s: the key made a %s-attested passkey; %s", jb->upn,
+		    ctap_cred_attestation(cred), run->o->verify ?
+		    "checking that it signs (getAssertion)" :
+		    "not checked (--no-verify)");
+	if (cr == CTAP_OK && run->o->verify)
+		cr = ctap_dev_check_cred(k->dev, cred, k->pin);
+	if (cr != CTAP_OK) {
+		ctap_cred_free(&cred);
+		if (cr == CTAP_ERR_EXCLUDED) {
+			keywork_done(run);
+			enroll_job_skip(run, jb, "this key already holds the user's "
+			    "passkey (already registered); --replace "
+			    "registers it again", false);
+			return (0);
+		}
+		/* Ctrl+C, or the key gave up the wait: not this user's fault */
+		if (cr == CTAP_ERR_CANCELLED && (enroll_interrupted(run) ||
+		    jb->attempts + 1 < run->o->max_attempts)) {
+			requeue(run, jb);
+			return (0);
+		}
+		if (key_fault(cr)) {
+			snprintf(k->why, sizeof(k->why), "%s",
+			    ctap_strerr(cr));
+			if (cr == CTAP_ERR_PIN_INVALID &&
+			    ctap_dev_retries(k->dev) >= 0)
+				snprintf(k->why, sizeof(k->why), "%s (%d "
+				    "retries left)", ctap_strerr(cr),
+				    ctap_dev_retries(k->dev));
+			if (jb->attempts + 1 >= run->o->max_attempts) {
+				keywork_done(run);
+				enroll_job_fail(run, jb, "key", "key_failed", k->why,
+				    NULL);
+				return (1);
+			}
+			requeue(run, jb);
+			return (1);
+		}
+		snprintf(msg, sizeof(msg), "%s", ctap_strerr(cr));
+		keywork_done(run);
+		enroll_job_fail(run, jb, "key", cr == CTAP_ERR_TIMEOUT ? "no_touch" :
+		    "key", msg, NULL);
+		return (0);
+	}
+	jb->cred = cred;
+	snprintf(jb->device, sizeof(jb->device), "%s", k->serial[0] ?
+	    k->serial : k->path);
+	snprintf(jb->model, sizeof(jb->model), "%s", k->product);
+	if (b64url_encode(ctap_cred_id_ptr(cred), ctap_cred_id_len(cred),
+	    &jb->cred_b64) < 0 ||
+	    webauthn_display_name(run->o->display_tmpl, jb->upn, jb->name,
+	    k->product, ctap_cred_aaguid(cred), k->serial, NULL,
+	    &jb->display) != WEBAUTHN_OK ||
+	    webauthn_body(cred, jb->display, &jb->body) != WEBAUTHN_OK) {
+		keywork_done(run);
+		enroll_job_fail(run, jb, "key", "internal", "cannot build the "
+		    "registration body", NULL);
+		return (0);
+	}
+	/* recorded before the POST: a crash here is found on resume */
+	memset(&jf, 0, sizeof(jf));
+	jf.credential_id = jb->cred_b64;
+	jf.device = jb->device;
+	jf.aaguid = ctap_cred_aaguid(cred);
+	jf.model = jb->model;
+	jf.display_name = jb->display;
+	if (enroll_journal_set(run, jb, JOURNAL_ST_KEY_TOUCHED, &jf) < 0) {
+		keywork_done(run);
+		enroll_job_fail(run, jb, "journal", "journal", "cannot write the "
+		    "journal", NULL);
+		return (0);
+	}
+	k->successes++;
+	to_post(run, jb);
+
+	return (0);
+}
+
+static bool
+users_left(struct run *run)
+{
+	bool left;
+
+	pthread_mutex_lock(&run->lock);
+	left = run->ready.n > 0 || run->prefetching > 0 ||
+	    run->next_in < run->users->n;
+	pthread_mutex_unlock(&run->lock);
+
+	return (left);
+}
+
+static void
+headful_pause(struct run *run)
+{
+	FILE	*tty;
+	char	 line[64];
+
+	/* only an operator at a terminal is asked; scripts never wait */
+	if (!run->o->pause || !isatty(STDIN_FILENO) ||
+	    (tty = fopen("/dev/tty", "r+")) == NULL)
+		return;
+	pthread_mutex_lock(&run->tty);
+	log_hold(true);
+	fprintf(tty, "Press Enter to go on with the next user (Ctrl+C to "
+	    "stop)... ");
+	fflush(tty);
+	(void)!fgets(line, sizeof(line), tty);
+	log_hold(false);
+	pthread_mutex_unlock(&run->tty);
+	fclose(tty);
+}
+
+/*
+ * A key for the worker's next job: its own key, or (one key per user) a
+ * key not used yet.  Returns 0 with the key ready, 1 when the job went
+ * back (try again), -1 when this worker is done.
+ */
+static int
+worker_key(struct worker *w, struct key *k, struct job *jb)
+{
+	struct run	*run = w->run;
+	char		*path = NULL, why[256];
+	int		 r = 0;
+
+	if (w->path != NULL)
+		path = strdup(w->path);
+	else if (enroll_key_wait_fresh(run, &path, jb->upn) < 0) {
+		requeue(run, jb);
+		return (-1);
+	}
+	if (path != NULL && enroll_key_acquire(run, k, path, jb->upn) == CTAP_OK) {
+		if (run->o->narrate)
+			enroll_say(run, "using key %s (%s)", k->path, k->product);
+		goto out;
+	}
+	enroll_say(run, "key %s set aside: %s", path ? path : "?", k->why);
+	enroll_key_release(run, k);
+	if (enroll_key_nopin(run, why, sizeof(why))) {
+		/* every key would fail alike: the users fail, the run ends */
+		keywork_done(run);
+		enroll_job_fail(run, jb, "key", "no_pin", why, NULL);
+		r = -1;
+		goto out;
+	}
+	requeue(run, jb);
+	r = w->path != NULL ? -1 : 1;
+out:
+	free(path);
+
+	return (r);
+}
+
+void *
+enroll_key_worker(void *arg)
+{
+	struct worker	*w = arg;
+	struct run	*run = w->run;
+	graph_client_t	*c = NULL;
+	struct key	 k;
+	struct job	*jb;
+	bool		 have_key = false;
+	int		 r;
+
+	ctap_init();
+	memset(&k, 0, sizeof(k));
+	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
+		enroll_fatal(run, ENROLL_ERR_INTERNAL, "cannot create a Graph client");
+		goto out;
+	}
+	while ((jb = next_ready(run)) != NULL) {
+		if (!have_key) {
+			if ((r = worker_key(w, &k, jb)) < 0)
+				break;
+			if (r > 0)
+				continue;
+			have_key = true;
+		}
+		if (key_job(run, c, &k, jb) == 1) {
+			enroll_say(run, "key %s set aside: %s", k.path, k.why);
+			enroll_key_release(run, &k);
+			have_key = false;
+			if (w->path != NULL)
+				break;
+			continue;
+		}
+		if (w->path == NULL) {
+			/* one key per user: this key is done */
+			enroll_key_release(run, &k);
+			have_key = false;
+			if (!enroll_stopping(run) && users_left(run))
+				enroll_say(run, "remove the key; then insert "
+				    "the next one");
+		}
+		if (run->o->narrate)
+			headful_pause(run);
+	}
+out:
+	if (have_key)
+		enroll_key_release(run, &k);
+	graph_client_free(&c);
+	pthread_mutex_lock(&run->lock);
+	run->workers_alive--;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+
+	return (NULL);
+}

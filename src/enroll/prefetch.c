@@ -1,0 +1,270 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Prefetch: resolve the next user and fetch their creationOptions, so a
+ * challenge is ready when a key frees up (the ready queue is bounded:
+ * challenges expire after five minutes).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "enroll_int.h"
+
+#define EXPIRY_MARGIN_S		60	/* re-fetch a challenge this close */
+
+/* creationOptions for the job's user; parsed, checked, journalled */
+int
+enroll_fetch_options(struct run *run, graph_client_t *c, struct job *jb)
+{
+	char	*json = NULL, err[256];
+	int	 r;
+
+	webauthn_options_free(&jb->opts);
+	if ((r = graph_creation_options(jb->uc != NULL ? jb->uc : c,
+	    jb->uc != NULL ? NULL : jb->id, run->o->challenge_minutes,
+	    &json)) != GRAPH_OK) {
+		enroll_graph_fail(run, jb, jb->uc != NULL ? jb->uc : c, "options", r);
+		return (-1);
+	}
+	r = webauthn_options_parse(json, strlen(json), &jb->opts, err,
+	    sizeof(err));
+	free(json);
+	if (r != WEBAUTHN_OK) {
+		enroll_job_fail(run, jb, "options", "bad_options", err, NULL);
+		return (-1);
+	}
+	if (enroll_journal_set(run, jb, JOURNAL_ST_OPTIONS_FETCHED, NULL) < 0) {
+		enroll_job_fail(run, jb, "journal", "journal", "cannot write the "
+		    "journal", NULL);
+		return (-1);
+	}
+
+	return (0);
+}
+
+bool
+enroll_options_stale(const struct job *jb)
+{
+	time_t exp = webauthn_options_expires(jb->opts);
+
+	return (exp != 0 && exp - time(NULL) < EXPIRY_MARGIN_S);
+}
+
+/*
+ * --as-user: the user signs in (with a one-time TAP the operator
+ * hands over, if asked) and registers through /me with their token.
+ */
+static int
+user_signin(struct run *run, graph_client_t *admin, struct job *jb)
+{
+	char	*tap = NULL;
+	int	 r;
+
+	if (run->o->issue_tap) {
+		if ((r = graph_tap_create(admin, jb->id, 60, true, &tap,
+		    NULL)) != GRAPH_OK) {
+			enroll_graph_fail(run, jb, admin, "tap", r);
+			return (-1);
+		}
+		pthread_mutex_lock(&run->tty);
+		{
+			FILE *tty = fopen("/dev/tty", "w");
+
+			/* shown to the operator only: never logged */
+			if (tty != NULL) {
+				fprintf(tty, "\nTemporary Access Pass for %s "
+				    "(one use, 60 minutes): %s\n\n", jb->upn,
+				    tap);
+				fclose(tty);
+			} else
+				log_warn("no terminal to show the Temporary "
+				    "Access Pass of %s; it was created but "
+				    "not displayed", jb->upn);
+		}
+		pthread_mutex_unlock(&run->tty);
+		freezero_str(tap);
+	}
+	if ((r = graph_client_new_user(&jb->uc, admin)) != GRAPH_OK ||
+	    (r = graph_login_browser(jb->uc, jb->upn)) != GRAPH_OK) {
+		enroll_graph_fail(run, jb, jb->uc != NULL ? jb->uc : admin, "signin",
+		    r);
+		return (-1);
+	}
+
+	return (0);
+}
+
+/*
+ * Is the user enrolled already (journal)?  --replace enrolls them again:
+ * the journal forgets them, and the key decides (an exclude hit
+ * replaces the old passkey).
+ */
+static bool
+journal_done(struct run *run, struct job *jb)
+{
+	if (run->j == NULL || journal_is_done(run->j, jb->key) != 1)
+		return (false);
+	if (!run->o->replace)
+		return (true);
+	if (journal_user_forget(run->j, jb->key) != JOURNAL_OK)
+		log_warn("journal: cannot forget %s for --replace", jb->key);
+
+	return (false);
+}
+
+/*
+ * A credential of an earlier attempt that the resume could not look up
+ * in Graph (enroll_reconcile_one() leaves it in place) may be registered:
+ * starting the user over on another key could give them a second
+ * passkey.  They wait for a run that can ask Graph.
+ */
+static bool
+unreconciled(struct run *run, struct job *jb)
+{
+	journal_entry_t e;
+
+	if (run->j == NULL || journal_user_get(run->j, jb->key, &e) !=
+	    JOURNAL_OK)
+		return (false);
+
+	return (e.state != JOURNAL_ST_DONE && e.credential_id[0] != '\0');
+}
+
+/* resolve + options for one user; the job is queued or finished */
+static void
+prefetch_one(struct run *run, graph_client_t *c, size_t idx)
+{
+	const struct enroll_user	*u = &run->users->v[idx];
+	graph_user_t			*gu = NULL;
+	struct journal_fields		 jf;
+	struct job			*jb;
+	const char			*type;
+	int				 r;
+
+	if ((jb = calloc(1, sizeof(*jb))) == NULL) {
+		enroll_fatal(run, ENROLL_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	jb->idx = idx;
+	enroll_user_key(u, jb->key, sizeof(jb->key));
+	if (journal_done(run, jb)) {
+		enroll_job_skip(run, jb, "already enrolled (journal)", true);
+		return;
+	}
+	if (unreconciled(run, jb)) {
+		enroll_job_fail(run, jb, "resume", "outcome_unknown", "an earlier "
+		    "registration may have reached Graph, which could not be "
+		    "asked; run again when Graph answers", NULL);
+		return;
+	}
+	memset(&jf, 0, sizeof(jf));
+	jf.upn = strchr(u->ref, '@') ? u->ref : NULL;
+	if (enroll_journal_set(run, jb, JOURNAL_ST_PENDING, &jf) < 0) {
+		enroll_job_free(jb);
+		return;
+	}
+	log_info("%s: looking the user up in Entra ID", u->ref);
+	if ((r = graph_user_get(c, u->id != NULL ? u->id : u->ref, &gu)) !=
+	    GRAPH_OK) {
+		if (r == GRAPH_ERR_NOT_FOUND)
+			enroll_job_fail(run, jb, "resolve", "user_not_found",
+			    "no such user in the tenant; check the UPN or "
+			    "object id", graph_last_request_id(c));
+		else
+			enroll_graph_fail(run, jb, c, "resolve", r);
+		return;
+	}
+	if ((jb->upn = strdup(graph_user_upn(gu))) == NULL ||
+	    (jb->id = strdup(graph_user_id(gu))) == NULL ||
+	    (jb->name = strdup(graph_user_display_name(gu))) == NULL) {
+		graph_user_free(&gu);
+		enroll_job_fail(run, jb, "resolve", "internal", "out of memory", NULL);
+		return;
+	}
+	type = graph_user_type(gu);
+	if (strcasecmp(type, "Guest") == 0) {
+		graph_user_free(&gu);
+		enroll_job_fail(run, jb, "resolve", "guest_user", "guest accounts "
+		    "cannot hold passkeys in Entra ID (not supported for "
+		    "internal or external guests)", NULL);
+		return;
+	}
+	if (!graph_user_enabled(gu)) {
+		graph_user_free(&gu);
+		enroll_job_fail(run, jb, "resolve", "account_disabled", "the "
+		    "account is disabled; enable it in Entra ID first", NULL);
+		return;
+	}
+	graph_user_free(&gu);
+	memset(&jf, 0, sizeof(jf));
+	jf.upn = jb->upn;
+	jf.object_id = jb->id;
+	if (enroll_journal_set(run, jb, JOURNAL_ST_RESOLVED, &jf) < 0) {
+		enroll_job_free(jb);
+		return;
+	}
+	/* the journal now knows the user by object id */
+	journal_user_key(jb->upn, jb->id, jb->key, sizeof(jb->key));
+	if (journal_done(run, jb)) {
+		enroll_job_skip(run, jb, "already enrolled (journal)", true);
+		return;
+	}
+	if (run->o->as_user && user_signin(run, c, jb) < 0)
+		return;
+	log_info("%s: %s (%s) found; fetching a registration challenge",
+	    u->ref, jb->upn, jb->id);
+	if (enroll_fetch_options(run, c, jb) < 0)
+		return;
+	if (run->o->dry_run) {
+		enroll_job_finish(run, jb, &run->skipped, PROGRESS_SKIPPED,
+		    "ready (dry run: no touch, no registration)",
+		    webauthn_options_rp_id(jb->opts));
+		return;
+	}
+	pthread_mutex_lock(&run->lock);
+	enroll_queue_push(&run->ready, jb, false);
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+}
+
+void *
+enroll_prefetcher(void *arg)
+{
+	struct run	*run = arg;
+	graph_client_t	*c = NULL;
+	size_t		 idx;
+
+	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
+		enroll_fatal(run, ENROLL_ERR_INTERNAL, "cannot create a Graph client");
+		return (NULL);
+	}
+	for (;;) {
+		pthread_mutex_lock(&run->lock);
+		while (!run->stop && run->ready.n >= run->ready_cap &&
+		    run->workers_alive > 0)
+			pthread_cond_wait(&run->cond, &run->lock);
+		if (run->stop || run->next_in >= run->users->n ||
+		    (run->workers_alive == 0 && !run->o->dry_run)) {
+			pthread_mutex_unlock(&run->lock);
+			break;
+		}
+		idx = run->next_in++;
+		run->prefetching++;
+		pthread_mutex_unlock(&run->lock);
+		prefetch_one(run, c, idx);
+		pthread_mutex_lock(&run->lock);
+		run->prefetching--;
+		pthread_cond_broadcast(&run->cond);
+		pthread_mutex_unlock(&run->lock);
+		if (enroll_stopping(run))
+			break;
+	}
+	graph_client_free(&c);
+
+	return (NULL);
+}

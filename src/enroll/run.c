@@ -1,0 +1,299 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Run set-up: open the outputs and the journal, reconcile what an
+ * interrupted run left, start prefetchers, key workers and posters,
+ * and sum up when they are done.  The journal gets every transition
+ * before the next step starts.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "enroll_int.h"
+
+/* two Graph round trips per user ahead of each key; bench/RESULTS.md */
+#define PREFETCHERS_MAX		16
+#define POSTERS_MAX		8
+
+static int
+open_outputs(struct run *run)
+{
+	char err[256];
+
+	if (run->o->failures_path != NULL && report_open(run->o->failures_path,
+	    REPORT_FAILURES, &run->failures, err, sizeof(err)) !=
+	    REPORT_OK) {
+		fprintf(stderr, "provisioning: %s\n", err);
+		return (-1);
+	}
+	/* a dry run sets no PIN: it leaves no PIN file behind either */
+	if (run->o->pins_out != NULL && !run->o->dry_run &&
+	    report_open(run->o->pins_out, REPORT_PINS, &run->pins, err,
+	    sizeof(err)) != REPORT_OK) {
+		fprintf(stderr, "provisioning: %s\n", err);
+		return (-1);
+	}
+
+	return (0);
+}
+
+/* what no key took: fail it with the reason */
+static void
+fail_leftovers(struct run *run)
+{
+	struct job	*jb;
+	const char	*code = "no_key";
+	char		 why[256];
+
+	if (!enroll_key_nopin(run, why, sizeof(why)))
+		snprintf(why, sizeof(why), "no usable security key left (see "
+		    "the messages above)");
+	else
+		code = "no_pin";
+	while ((jb = enroll_queue_pop(&run->ready)) != NULL) {
+		if (run->stop || enroll_interrupted(run))
+			enroll_job_free(jb);
+		else
+			enroll_job_fail(run, jb, "key", code, why, NULL);
+	}
+	if (run->stop || enroll_interrupted(run) || run->o->dry_run)
+		return;
+	while (run->next_in < run->users->n) {
+		if ((jb = calloc(1, sizeof(*jb))) == NULL)
+			break;
+		jb->idx = run->next_in++;
+		enroll_job_fail(run, jb, "key", code, why, NULL);
+	}
+}
+
+int
+enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
+    graph_client_t *admin, const struct enroll_list *users,
+    const char *source, struct enroll_summary *sum)
+{
+	struct run		 run;
+	struct reconcile_ctx	 rc;
+	struct worker		 w[64];
+	pthread_t		 pre[PREFETCHERS_MAX], pst[POSTERS_MAX];
+	char			 path[4096], **keys = NULL;
+	size_t			 nkeys = 0, nw = 0, npre, npost, i;
+	int			 r = ENROLL_ERR_LOCAL, jr;
+
+	memset(&run, 0, sizeof(run));
+	memset(sum, 0, sizeof(*sum));
+	run.hooks = hooks;
+	run.admin = admin;
+	run.o = o;
+	run.users = users;
+	run.t0 = now_ms();
+	pthread_mutex_init(&run.lock, NULL);
+	pthread_mutex_init(&run.tty, NULL);
+	pthread_cond_init(&run.cond, NULL);
+	if (open_outputs(&run) < 0 || progress_new(stderr, users->n,
+	    PROGRESS_AUTO, &run.prog) != PROGRESS_OK)
+		goto out;
+	if (!o->dry_run && o->journal_path != NULL) {
+		if ((jr = journal_open(o->journal_path, &run.j)) !=
+		    JOURNAL_OK) {
+			fprintf(stderr, "provisioning: journal %s: %s\n",
+			    o->journal_path, journal_strerr(jr));
+			r = ENROLL_ERR_LOCAL;
+			goto out;
+		}
+		if (journal_run_begin(run.j, "enroll", source, &run.run_id) !=
+		    JOURNAL_OK) {
+			r = ENROLL_ERR_LOCAL;
+			goto out;
+		}
+		memset(&rc, 0, sizeof(rc));
+		rc.run = &run;
+		if (journal_pending_reconcile(run.j, enroll_reconcile_one,
+		    &rc) != JOURNAL_OK) {
+			r = rc.err != 0 ? rc.err : ENROLL_ERR_LOCAL;
+			goto out;
+		}
+		if (rc.fixed > 0)
+			log_info("resume: %zu interrupted users reconciled "
+			    "with Graph", rc.fixed);
+	}
+	/* the keys, one worker each (one worker for one-key-per-user) */
+	if (!o->dry_run) {
+		if (o->keys_mode == KEYS_ONE_PER_USER || o->as_user) {
+			w[nw].run = &run;
+			w[nw].path = NULL;
+			nw++;
+		} else {
+			if (enroll_keys_usable(&run, &keys, &nkeys) < 0) {
+				r = ENROLL_ERR_KEY;
+				goto out;
+			}
+			if (nkeys == 0) {
+				fprintf(stderr, "provisioning: no usable "
+				    "security key attached\n");
+				r = ENROLL_ERR_KEY;
+				goto out;
+			}
+			if (o->keys_mode == KEYS_SAME && nkeys > 1 &&
+			    o->device == NULL) {
+				fprintf(stderr, "provisioning: --same-key "
+				    "with %zu keys attached: name one with "
+				    "--device, or use --parallel\n", nkeys);
+				r = ENROLL_ERR_LOCAL;
+				goto out;
+			}
+			for (i = 0; i < nkeys && nw < 64; i++) {
+				if (o->keys_mode == KEYS_SAME && i > 0)
+					break;
+				w[nw].run = &run;
+				w[nw].path = keys[i];
+				nw++;
+			}
+		}
+	}
+	run.workers_alive = nw;
+	run.ready_cap = nw * 2 + 1;
+	npre = o->as_user ? 1 : 2 * nw + 1 < PREFETCHERS_MAX ? 2 * nw + 1 :
+	    PREFETCHERS_MAX;
+	npost = nw < POSTERS_MAX ? (nw ? nw : 1) : POSTERS_MAX;
+	if (o->dry_run)
+		npost = 0;
+	for (i = 0; i < npre; i++)
+		pthread_create(&pre[i], NULL, enroll_prefetcher, &run);
+	for (i = 0; i < nw; i++)
+		pthread_create(&w[i].tid, NULL, enroll_key_worker, &w[i]);
+	for (i = 0; i < npost; i++)
+		pthread_create(&pst[i], NULL, enroll_poster, &run);
+	for (i = 0; i < nw; i++)
+		pthread_join(w[i].tid, NULL);
+	pthread_mutex_lock(&run.lock);
+	pthread_cond_broadcast(&run.cond);
+	pthread_mutex_unlock(&run.lock);
+	for (i = 0; i < npre; i++)
+		pthread_join(pre[i], NULL);
+	for (i = 0; i < npost; i++)
+		pthread_join(pst[i], NULL);
+	fail_leftovers(&run);
+	enroll_write_report(&run);
+	sum->enrolled = run.enrolled + run.already;
+	sum->failed = run.failed;
+	sum->skipped = run.skipped;
+	sum->total = users->n;
+	sum->no_pin = enroll_key_nopin(&run, path, sizeof(path));
+	if (run.fatal) {
+		fprintf(stderr, "provisioning: stopped: %s\n", run.fatal_msg);
+		r = run.fatal;
+	} else if (enroll_interrupted(&run))
+		r = ENROLL_ERR_CANCELLED;
+	else
+		r = run.failed > 0 || run.finished < users->n ?
+		    ENROLL_PARTIAL : ENROLL_OK;
+	if (run.j != NULL)
+		journal_run_end(run.j, run.run_id, r == ENROLL_OK ?
+		    JOURNAL_RUN_DONE : r == ENROLL_PARTIAL ?
+		    JOURNAL_RUN_PARTIAL : r == ENROLL_ERR_CANCELLED ?
+		    JOURNAL_RUN_INTERRUPTED : JOURNAL_RUN_FAILED);
+out:
+	if (keys != NULL) {
+		for (i = 0; i < nkeys; i++)
+			free(keys[i]);
+		free(keys);
+	}
+	journal_free(&run.j);
+	report_free(&run.failures);
+	report_free(&run.pins);
+	progress_free(&run.prog);
+	pthread_mutex_destroy(&run.lock);
+	pthread_mutex_destroy(&run.tty);
+	pthread_cond_destroy(&run.cond);
+
+	return (r);
+}
+
+/*
+ * The report lists every user of this input that is enrolled, whenever
+ * it happened: written from the journal at the end, to a temporary
+ * file renamed over the old one, so a re-run after a crash leaves a
+ * report that agrees with Graph.
+ */
+int
+enroll_write_report(struct run *run)
+{
+	report_t		*rep = NULL;
+	struct report_success	 rs;
+	journal_entry_t		 e;
+	char			 tmp[4096], err[256], key[JOURNAL_KEY_LEN];
+	size_t			 i;
+	const struct enroll_user *u;
+	int			 r = -1;
+
+	if (run->o->report_path == NULL || run->j == NULL)
+		return (0);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", run->o->report_path);
+	unlink(tmp);
+	if (report_open(tmp, run->o->report_jsonl ? REPORT_SUCCESS_JSONL :
+	    REPORT_SUCCESS_CSV, &rep, err, sizeof(err)) != REPORT_OK) {
+		fprintf(stderr, "provisioning: %s\n", err);
+		return (-1);
+	}
+	for (i = 0; i < run->users->n; i++) {
+		u = &run->users->v[i];
+		enroll_user_key(u, key, sizeof(key));
+		if (journal_user_get(run->j, key, &e) != JOURNAL_OK ||
+		    e.state != JOURNAL_ST_DONE)
+			continue;
+		memset(&rs, 0, sizeof(rs));
+		rs.user = e.upn;
+		rs.user_id = e.object_id;
+		rs.method_id = e.method_id;
+		rs.credential_id = e.credential_id;
+		rs.aaguid = e.aaguid;
+		rs.model = e.model;
+		rs.display_name = e.display_name;
+		rs.device = e.device;
+		rs.attestation = e.attestation;
+		if (report_success(rep, &rs) != REPORT_OK)
+			goto fail;
+	}
+	report_free(&rep);
+	if (rename(tmp, run->o->report_path) < 0)
+		goto fail;
+	r = 0;
+fail:
+	report_free(&rep);
+	if (r < 0)
+		fprintf(stderr, "provisioning: cannot write the report %s\n",
+		    run->o->report_path);
+
+	return (r);
+}
+
+const char *
+enroll_strerr(int r)
+{
+	switch (r) {
+	case ENROLL_OK:
+		return ("every user enrolled or skipped");
+	case ENROLL_PARTIAL:
+		return ("some users failed");
+	case ENROLL_ERR_INTERNAL:
+		return ("internal error (out of memory or a bug)");
+	case ENROLL_ERR_LOCAL:
+		return ("the journal, an output file or the options are "
+		    "unusable");
+	case ENROLL_ERR_AUTH:
+		return ("not signed in, or not allowed");
+	case ENROLL_ERR_KEY:
+		return ("no usable security key");
+	case ENROLL_ERR_NET:
+		return ("Graph or the network failed");
+	case ENROLL_ERR_CANCELLED:
+		return ("cancelled");
+	default:
+		return ("unknown error");
+	}
+}
