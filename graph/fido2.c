@@ -14,7 +14,12 @@
 #include "common.h"
 #include "graph_int.h"
 
-#define REGISTER_TRIES	3	/* POSTs of one credential, at most */
+/*
+ * POSTs of one credential, at most, in the whole program: callers do
+ * not add rounds of their own.  A 429 is not one: Graph turned it away
+ * unprocessed, and http_call() waits it out as it does for any request.
+ */
+#define REGISTER_TRIES	3
 
 static const struct gperm perm_write = {
 	"UserAuthMethod-Passkey.ReadWrite.All (or "
@@ -180,9 +185,11 @@ find_registered(graph_client_t *c, const char *user_id, const char *cred,
 static bool
 uncertain(int r)
 {
-	/* the request may or may not have reached Graph's store */
+	/* the request may or may not have reached Graph's store, or was
+	 * throttled past what http_call() waits: worth another POST */
 	return (r == GRAPH_ERR_NETWORK || r == GRAPH_ERR_TIMEOUT ||
-	    r == GRAPH_ERR_SERVER || r == GRAPH_ERR_PROTOCOL);
+	    r == GRAPH_ERR_SERVER || r == GRAPH_ERR_PROTOCOL ||
+	    r == GRAPH_ERR_THROTTLED);
 }
 
 static void

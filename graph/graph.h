@@ -206,10 +206,13 @@ bool		 graph_user_enabled(const graph_user_t *);
  *   be a JSON object); timeout_minutes is sent with beta only (0: the
  *   service default).  The caller frees *json.
  * graph_fido2_register: POST body_json (the WebAuthn glue builds it).
- *   Never blindly retried: after a network error, timeout or 5xx it
- *   lists the user's methods and succeeds if one carries cred_id_b64url
- *   (compared as decoded bytes), and only re-POSTs once it knows the
- *   credential is absent.  A 400 sets a hint about the FIDO2 policy.
+ *   The one retry policy of a registration: at most three POSTs of the
+ *   credential, and never a blind one: after a network error, timeout,
+ *   5xx, unreadable reply or throttling it lists the user's methods and
+ *   succeeds if one carries cred_id_b64url (compared as decoded bytes);
+ *   it POSTs again only once it knows the credential is absent.  (A 429
+ *   answered in time is waited out inside, like any request's: Graph
+ *   did not process it.)  A 400 sets a hint about the FIDO2 policy.
  */
 typedef struct graph_method graph_method_t;
 typedef struct graph_methods graph_methods_t;
