@@ -31,7 +31,7 @@
 struct enroll_opts {
 	const char	*journal_path;		/* NULL: no journal (dry run) */
 	const char	*device;		/* --device, or NULL */
-	const char	*virtual_keys;		/* --virtual-keys DIR, or NULL */
+	const char *virtual_keys; /* --virtual-keys DIR, or NULL */
 	bool		 narrate;		/* headful: say every step */
 	bool		 report_jsonl;		/* report as JSON Lines */
 	int		 pin_policy;
@@ -53,7 +53,7 @@ struct enroll_opts {
 	int		 challenge_minutes;	/* beta only; 0 default */
 	int		 max_attempts;
 	bool		 wait_for_keys;		/* kiosk/auto: keep waiting */
-	bool		 pause;			/* headful: wait between users */
+	bool pause; /* headful: wait between users */
 };
 
 /* one user to enroll, from argv, a CSV row or a group */
@@ -104,7 +104,7 @@ struct enroll_hooks {
 #define ENROLL_OK		  0	/* every user done or skipped */
 #define ENROLL_PARTIAL		  1	/* some users failed: failures file */
 #define ENROLL_ERR_INTERNAL	 -1	/* out of memory, or a bug */
-#define ENROLL_ERR_LOCAL	 -2	/* journal, outputs or options unusable */
+#define ENROLL_ERR_LOCAL	  -2 /* journal, outputs or options unusable */
 #define ENROLL_ERR_AUTH		 -3	/* not signed in, or not allowed */
 #define ENROLL_ERR_KEY		 -4	/* no usable security key */
 #define ENROLL_ERR_NET		 -5	/* Graph or the network */

@@ -201,7 +201,8 @@ enroll_job_fail(struct run *run, struct job *jb, const char *stage,
 }
 
 void
-enroll_job_skip(struct run *run, struct job *jb, const char *reason, bool already)
+enroll_job_skip(struct run *run, struct job *jb, const char *reason,
+    bool already)
 {
 	struct journal_fields jf;
 
@@ -283,14 +284,18 @@ enroll_graph_fail(struct run *run, struct job *jb, graph_client_t *c,
 	/* no session, or no TLS trust: no other user can do better */
 	if (r == GRAPH_ERR_LOGIN_REQUIRED || r == GRAPH_ERR_AUTH ||
 	    r == GRAPH_ERR_TLS) {
-		enroll_fatal(run, r == GRAPH_ERR_TLS ? ENROLL_ERR_NET : ENROLL_ERR_AUTH, msg);
-		enroll_job_fail(run, jb, stage, *graph_last_code(c) ?
-		    graph_last_code(c) : r == GRAPH_ERR_TLS ? "tls" : "auth", msg,
-		    graph_last_request_id(c));
+		enroll_fatal(run,
+		    r == GRAPH_ERR_TLS ? ENROLL_ERR_NET : ENROLL_ERR_AUTH, msg);
+		enroll_job_fail(run, jb, stage,
+		    *graph_last_code(c)	   ? graph_last_code(c) :
+			r == GRAPH_ERR_TLS ? "tls" :
+					     "auth",
+		    msg, graph_last_request_id(c));
 		return;
 	}
-	enroll_job_fail(run, jb, stage, *graph_last_code(c) ? graph_last_code(c) :
-	    "graph", msg, graph_last_request_id(c));
+	enroll_job_fail(run, jb, stage,
+	    *graph_last_code(c) ? graph_last_code(c) : "graph", msg,
+	    graph_last_request_id(c));
 }
 
 int

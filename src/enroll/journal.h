@@ -8,30 +8,32 @@
  * passkey for one.  Nothing secret is ever stored: no PIN, token or
  * private key; credential ids, AAGUIDs and method ids are public.
  *
- * Per-user state machine (JOURNAL_ST_*):
+ * Per-user state machine (JOURNAL_ST_*), as the pipeline drives it:
  *
- *   pending -> resolved -> options_fetched -> key_touched -> registered
- *       -> verified -> done                            (registered -> done)
+ *   pending -> resolved -> options_fetched -> key_touched -> done
  *
- *   key_touched -> done   the credential was found among the user's
- *                         methods on resume (method_id from Graph)
+ *   key_touched -> done   registered (method_id from the POST), or found
+ *                         among the user's methods on resume; one
+ *                         commit: the registration was checked already
  *   options_fetched -> options_fetched   challenge fetched again
  *   resolved -> resolved                 resolved again on resume
- *   done -> resolved     accepted and ignored: the user was reached
- *                        under another key (a renamed UPN) and is done
- *                        already; check journal_is_done() after
- *                        resolving
  *   any but done -> pending              a new attempt (attempts + 1;
  *                                        per-attempt fields cleared)
  *   any but done -> failed | skipped
  *   failed -> done       a failed attempt that had recorded a credential
  *                        turned out registered (see reconcile)
  *
+ * registered and verified (key_touched -> registered -> verified ->
+ * done) are no longer written; journals of earlier versions may hold
+ * them, and the resume treats them as key_touched.  A user reached
+ * again under another key (a renamed UPN) who is done already stays
+ * done: check journal_is_done() after resolving.
+ *
  * key_touched needs credential_id (base64url), and should carry device,
- * aaguid, model and display_name (attestation comes with registered):
- * it is recorded after makeCredential and BEFORE the POST, so a crash
- * between the two is found by journal_pending_reconcile().
- * registered needs method_id.  A done user stays done: to enroll them
+ * aaguid, model and display_name: it is recorded after makeCredential
+ * and BEFORE the POST, so a crash between the two is found by
+ * journal_pending_reconcile().  done after key_touched carries
+ * method_id and attestation.  A done user stays done: to enroll them
  * again (e.g. --replace), journal_user_forget() first.
  *
  * Users: the key of a user is the object id when known, else the UPN

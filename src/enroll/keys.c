@@ -88,7 +88,8 @@ key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
 	int				 r;
 
 	if (o->pin_policy == PIN_KEEP) {
-		if ((k->pin = run->hooks->pin_read(o->pin_env, NULL, false)) == NULL)
+		if ((k->pin = run->hooks->pin_read(o->pin_env, NULL, false)) ==
+		    NULL)
 			return (no_pin(run, k, "no PIN in the --pin-env "
 			    "variable"));
 	} else if (o->pin_policy == PIN_ASK && !have_tty()) {

@@ -181,8 +181,8 @@ replace_old(struct run *run, graph_client_t *c, struct key *k,
 		goto out;
 	}
 	if (job_prepare(jb, credp) < 0) {
-		enroll_job_fail(run, jb, "key", "internal", "cannot prepare the "
-		    "makeCredential request", NULL);
+		enroll_job_fail(run, jb, "key", "internal",
+		    "cannot prepare the makeCredential request", NULL);
 		r = JOB_GONE;
 		goto out;
 	}
@@ -213,8 +213,8 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 	}
 	if (job_prepare(jb, &cred) < 0) {
 		keywork_done(run);
-		enroll_job_fail(run, jb, "key", "internal", "cannot prepare the "
-		    "makeCredential request", NULL);
+		enroll_job_fail(run, jb, "key", "internal",
+		    "cannot prepare the makeCredential request", NULL);
 		return (0);
 	}
 	if (run->o->narrate || isatty(STDERR_FILENO))
@@ -240,7 +240,8 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		ctap_cred_free(&cred);
 		if (cr == CTAP_ERR_EXCLUDED) {
 			keywork_done(run);
-			enroll_job_skip(run, jb, "this key already holds the user's "
+			enroll_job_skip(run, jb,
+			    "this key already holds the user's "
 			    "passkey (already registered); --replace "
 			    "registers it again", false);
 			return (0);
@@ -261,8 +262,8 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 				    ctap_dev_retries(k->dev));
 			if (jb->attempts + 1 >= run->o->max_attempts) {
 				keywork_done(run);
-				enroll_job_fail(run, jb, "key", "key_failed", k->why,
-				    NULL);
+				enroll_job_fail(run, jb, "key", "key_failed",
+				    k->why, NULL);
 				return (1);
 			}
 			requeue(run, jb);
@@ -270,8 +271,8 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		}
 		snprintf(msg, sizeof(msg), "%s", ctap_strerr(cr));
 		keywork_done(run);
-		enroll_job_fail(run, jb, "key", cr == CTAP_ERR_TIMEOUT ? "no_touch" :
-		    "key", msg, NULL);
+		enroll_job_fail(run, jb, "key",
+		    cr == CTAP_ERR_TIMEOUT ? "no_touch" : "key", msg, NULL);
 		return (0);
 	}
 	jb->cred = cred;
@@ -298,8 +299,8 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 	jf.display_name = jb->display;
 	if (enroll_journal_set(run, jb, JOURNAL_ST_KEY_TOUCHED, &jf) < 0) {
 		keywork_done(run);
-		enroll_job_fail(run, jb, "journal", "journal", "cannot write the "
-		    "journal", NULL);
+		enroll_job_fail(run, jb, "journal", "journal",
+		    "cannot write the journal", NULL);
 		return (0);
 	}
 	k->successes++;
@@ -360,9 +361,11 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 		requeue(run, jb);
 		return (-1);
 	}
-	if (path != NULL && enroll_key_acquire(run, k, path, jb->upn) == CTAP_OK) {
+	if (path != NULL &&
+	    enroll_key_acquire(run, k, path, jb->upn) == CTAP_OK) {
 		if (run->o->narrate)
-			enroll_say(run, "using key %s (%s)", k->path, k->product);
+			enroll_say(run, "using key %s (%s)", k->path,
+			    k->product);
 		goto out;
 	}
 	enroll_say(run, "key %s set aside: %s", path ? path : "?", k->why);
@@ -396,7 +399,8 @@ enroll_key_worker(void *arg)
 	ctap_init();
 	memset(&k, 0, sizeof(k));
 	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
-		enroll_fatal(run, ENROLL_ERR_INTERNAL, "cannot create a Graph client");
+		enroll_fatal(run, ENROLL_ERR_INTERNAL,
+		    "cannot create a Graph client");
 		goto out;
 	}
 	while ((jb = next_ready(run)) != NULL) {

@@ -37,15 +37,16 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	/* registered and checked already: one commit, straight to done */
 	if (enroll_journal_set(run, jb, JOURNAL_ST_DONE, &jf) < 0) {
 		graph_method_free(&m);
-		enroll_job_fail(run, jb, "journal", "journal", "registered, but the "
-		    "journal could not record it; a re-run reconciles",
-		    NULL);
+		enroll_job_fail(run, jb, "journal", "journal",
+		    "registered, but the "
+		    "journal could not record it; a re-run reconciles", NULL);
 		return;
 	}
 	snprintf(detail, sizeof(detail), "key %s, %s, method %s", jb->device,
 	    graph_method_attestation_level(m), graph_method_id(m));
 	graph_method_free(&m);
-	enroll_job_finish(run, jb, &run->enrolled, PROGRESS_DONE, "enrolled", detail);
+	enroll_job_finish(run, jb, &run->enrolled, PROGRESS_DONE, "enrolled",
+	    detail);
 }
 
 void *
@@ -56,7 +57,8 @@ enroll_poster(void *arg)
 	struct job	*jb;
 
 	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
-		enroll_fatal(run, ENROLL_ERR_INTERNAL, "cannot create a Graph client");
+		enroll_fatal(run, ENROLL_ERR_INTERNAL,
+		    "cannot create a Graph client");
 		return (NULL);
 	}
 	for (;;) {

@@ -28,7 +28,8 @@ enroll_fetch_options(struct run *run, graph_client_t *c, struct job *jb)
 	if ((r = graph_creation_options(jb->uc != NULL ? jb->uc : c,
 	    jb->uc != NULL ? NULL : jb->id, run->o->challenge_minutes,
 	    &json)) != GRAPH_OK) {
-		enroll_graph_fail(run, jb, jb->uc != NULL ? jb->uc : c, "options", r);
+		enroll_graph_fail(run, jb, jb->uc != NULL ? jb->uc : c,
+		    "options", r);
 		return (-1);
 	}
 	r = webauthn_options_parse(json, strlen(json), &jb->opts, err,
@@ -39,8 +40,8 @@ enroll_fetch_options(struct run *run, graph_client_t *c, struct job *jb)
 		return (-1);
 	}
 	if (enroll_journal_set(run, jb, JOURNAL_ST_OPTIONS_FETCHED, NULL) < 0) {
-		enroll_job_fail(run, jb, "journal", "journal", "cannot write the "
-		    "journal", NULL);
+		enroll_job_fail(run, jb, "journal", "journal",
+		    "cannot write the journal", NULL);
 		return (-1);
 	}
 
@@ -91,8 +92,8 @@ user_signin(struct run *run, graph_client_t *admin, struct job *jb)
 	}
 	if ((r = graph_client_new_user(&jb->uc, admin)) != GRAPH_OK ||
 	    (r = graph_login_browser(jb->uc, jb->upn)) != GRAPH_OK) {
-		enroll_graph_fail(run, jb, jb->uc != NULL ? jb->uc : admin, "signin",
-		    r);
+		enroll_graph_fail(run, jb, jb->uc != NULL ? jb->uc : admin,
+		    "signin", r);
 		return (-1);
 	}
 
@@ -157,7 +158,8 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 		return;
 	}
 	if (unreconciled(run, jb)) {
-		enroll_job_fail(run, jb, "resume", "outcome_unknown", "an earlier "
+		enroll_job_fail(run, jb, "resume", "outcome_unknown",
+		    "an earlier "
 		    "registration may have reached Graph, which could not be "
 		    "asked; run again when Graph answers", NULL);
 		return;
@@ -183,13 +185,15 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	    (jb->id = strdup(graph_user_id(gu))) == NULL ||
 	    (jb->name = strdup(graph_user_display_name(gu))) == NULL) {
 		graph_user_free(&gu);
-		enroll_job_fail(run, jb, "resolve", "internal", "out of memory", NULL);
+		enroll_job_fail(run, jb, "resolve", "internal", "out of memory",
+		    NULL);
 		return;
 	}
 	type = graph_user_type(gu);
 	if (strcasecmp(type, "Guest") == 0) {
 		graph_user_free(&gu);
-		enroll_job_fail(run, jb, "resolve", "guest_user", "guest accounts "
+		enroll_job_fail(run, jb, "resolve", "guest_user",
+		    "guest accounts "
 		    "cannot hold passkeys in Entra ID (not supported for "
 		    "internal or external guests)", NULL);
 		return;
@@ -240,7 +244,8 @@ enroll_prefetcher(void *arg)
 	size_t		 idx;
 
 	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
-		enroll_fatal(run, ENROLL_ERR_INTERNAL, "cannot create a Graph client");
+		enroll_fatal(run, ENROLL_ERR_INTERNAL,
+		    "cannot create a Graph client");
 		return (NULL);
 	}
 	for (;;) {
