@@ -39,6 +39,29 @@ FOREIGN = {
 }
 
 
+# a name prefix belongs to one module: (library, object file prefix)
+PREFIXES = {
+    "ctap_": ("provctap", ""),
+    "graph_": ("provgraph", ""),
+    "vauth_": ("vauthlib", ""),
+    "webauthn_": ("provwebauthn", ""),
+    "csvin_": ("provformats", "csvin"),
+    "report_": ("provformats", "report"),
+    "deeplink_": ("provformats", "deeplink"),
+    "journal_": ("provenroll", "journal"),
+    "progress_": ("provenroll", "progress"),
+    "enroll_": ("provenroll", ""),
+    "cli_": ("provcli", ""),
+}
+
+
+def object_name(obj):
+    """'lib.a[journal.c.o]' -> 'journal.c.o'"""
+    if "[" in obj:
+        return obj[obj.index("[") + 1:].rstrip("]")
+    return obj
+
+
 def symbols(nm, path, undefined):
     args = [nm, "-g", "-P"] + (["-u"] if undefined else ["--defined-only"])
     out = subprocess.run(args + [path], check=True, capture_output=True,
@@ -87,6 +110,19 @@ def main(argv):
             owner.setdefault(sym, set()).add(name)
 
     bad = []
+    for name, path in sorted(libs.items()):
+        for sym, objs in sorted(symbols(nm, path, False).items()):
+            for prefix, (lib, objpfx) in PREFIXES.items():
+                if not sym.startswith(prefix) or lib not in libs:
+                    continue
+                for o in sorted(objs):
+                    if name != lib or \
+                            not object_name(o).startswith(objpfx):
+                        bad.append("%s (%s) defines %s: the %s* names "
+                                   "belong to %s%s" % (
+                                       name, o, sym, prefix, lib,
+                                       " (%s*.c)" % objpfx if objpfx
+                                       else ""))
     for name, path in sorted(libs.items()):
         allowed = set(rules[name]) | {name}
         for sym, objs in sorted(symbols(nm, path, True).items()):
