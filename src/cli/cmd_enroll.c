@@ -5,8 +5,6 @@
  * of the pipeline.
  */
 
-#include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +31,13 @@ struct sources {
 };
 
 static void
-enroll_usage(int mode)
+verb_usage(FILE *f, int mode)
 {
-	fprintf(stderr, "usage: provisioning %s",
+	fprintf(f, "usage: provisioning %s",
 	    mode == MODE_AUTO ? "auto --group ID|NAME [--interval S]" :
 	    mode == MODE_KIOSK ? "kiosk --group ID|NAME | --csv FILE" :
 	    "enroll USER... | --csv FILE | --group ID|NAME");
-	fprintf(stderr, "\n"
+	fprintf(f, "\n"
 	    "    [--pin random|ask|keep] [--pin-env VAR] [--pin-length N]\n"
 	    "    [--force-pin-change] [--min-pin-length N]\n"
 	    "    [--display-name TEMPLATE] [--replace] [--dry-run]\n"
@@ -54,87 +52,78 @@ enroll_usage(int mode)
 	    "    the group may also come from PROVISIONING_GROUP\n");
 }
 
-static int
-parse_int(const char *s, int lo, int hi, int *out)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi)
-		return (-1);
-	*out = (int)v;
-
-	return (0);
-}
-
+/* 1 after --help, -1 after a usage error (said), 0 to go on */
 static int
 parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
     struct sources *src, int *first_user)
 {
-	static const struct option lopts[] = {
-		{ "csv", required_argument, NULL, 'c' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "pin", required_argument, NULL, 'p' },
-		{ "pin-env", required_argument, NULL, 'e' },
-		{ "pin-length", required_argument, NULL, 'L' },
-		{ "force-pin-change", no_argument, NULL, 'F' },
-		{ "min-pin-length", required_argument, NULL, 'M' },
-		{ "display-name", required_argument, NULL, 'd' },
-		{ "replace", no_argument, NULL, 'R' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "as-user", no_argument, NULL, 'u' },
-		{ "issue-tap", no_argument, NULL, 'T' },
-		{ "same-key", no_argument, NULL, 's' },
-		{ "parallel", no_argument, NULL, 'P' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "failures", required_argument, NULL, 'f' },
-		{ "pins-out", required_argument, NULL, 'o' },
-		{ "no-verify", no_argument, NULL, 'V' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "challenge-timeout", required_argument, NULL, 'C' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "rounds", required_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct optdef defs[] = {
+		{ "csv", "FILE", 'c', 0 },
+		{ "group", "ID|NAME", 'g', 0 },
+		{ "pin", "random|ask|keep", 'p', 0 },
+		{ "pin-env", "VAR", 'e', 0 },
+		{ "pin-length", "N", 'L', 0 },
+		{ "force-pin-change", NULL, 'F', 0 },
+		{ "min-pin-length", "N", 'M', 0 },
+		{ "display-name", "TEMPLATE", 'd', 0 },
+		{ "replace", NULL, 'R', 0 },
+		{ "dry-run", NULL, 'n', 0 },
+		{ "as-user", NULL, 'u', 0 },
+		{ "issue-tap", NULL, 'T', 0 },
+		{ "same-key", NULL, 's', 0 },
+		{ "parallel", NULL, 'P', 0 },
+		{ "report", "FILE", 'r', 0 },
+		{ "failures", "FILE", 'f', 0 },
+		{ "pins-out", "FILE", 'o', 0 },
+		{ "no-verify", NULL, 'V', 0 },
+		{ "timeout", "S", 't', 0 },
+		{ "challenge-timeout", "MIN", 'C', 0 },
+		{ "interval", "S", 'i', 0 },
+		{ "rounds", "N", 'N', 0 },
+		{ NULL, NULL, 0, 0 },
 	};
+	struct opts	 op;
 	const char	*pin = NULL;
 	int		 c, v;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+	opts_init(&op, argv[0], defs, 0, argc, argv);
+	while ((c = opts_next(&op)) != OPTS_END) {
+		/* one run of enroll has no rounds to space out */
+		if (mode == MODE_ENROLL && (c == 'i' || c == 'N')) {
+			opts_error(&op, "--%s is for auto and kiosk",
+			    opts_name(&op));
+			return (-1);
+		}
 		switch (c) {
+		case OPTS_HELP:
+			verb_usage(stdout, mode);
+			return (1);
 		case 'c':
-			src->csv = optarg;
+			src->csv = op.arg;
 			break;
 		case 'g':
-			src->group = optarg;
+			src->group = op.arg;
 			break;
 		case 'p':
-			pin = optarg;
+			pin = op.arg;
 			break;
 		case 'e':
-			o->pin_env = optarg;
+			o->pin_env = op.arg;
 			break;
 		case 'L':
-			if (parse_int(optarg, 6, 63, &o->pin_length) < 0) {
-				usage_error("--pin-length: 6 to 63");
+			if (opts_int(&op, 6, 63, "digits", &o->pin_length) < 0)
 				return (-1);
-			}
 			break;
 		case 'F':
 			o->force_pin_change = true;
 			break;
 		case 'M':
-			if (parse_int(optarg, 4, 63, &o->min_pin_length) < 0) {
-				usage_error("--min-pin-length: 4 to 63");
+			if (opts_int(&op, 4, 63, "digits",
+			    &o->min_pin_length) < 0)
 				return (-1);
-			}
 			break;
 		case 'd':
-			o->display_tmpl = optarg;
+			o->display_tmpl = op.arg;
 			break;
 		case 'R':
 			o->replace = true;
@@ -155,54 +144,42 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 			o->keys_mode = KEYS_PARALLEL;
 			break;
 		case 'r':
-			o->report_path = optarg;
+			o->report_path = op.arg;
 			break;
 		case 'f':
-			o->failures_path = optarg;
+			o->failures_path = op.arg;
 			break;
 		case 'o':
-			o->pins_out = optarg;
+			o->pins_out = op.arg;
 			break;
 		case 'V':
 			o->verify = false;
 			break;
 		case 't':
-			if (parse_int(optarg, 1, 3600, &v) < 0) {
-				usage_error("--timeout: seconds, 1 to 3600");
+			if (opts_int(&op, 1, 3600, "seconds", &v) < 0)
 				return (-1);
-			}
 			o->touch_timeout_ms = v * 1000;
 			break;
 		case 'C':
-			if (parse_int(optarg, 5, 43200, &o->challenge_minutes) <
-			    0) {
-				usage_error("--challenge-timeout: minutes, 5 "
-				    "to 43200 (beta only)");
+			/* Graph's beta range; v1.0 has a fixed 5 minutes */
+			if (opts_int(&op, 5, 43200, "minutes",
+			    &o->challenge_minutes) < 0)
 				return (-1);
-			}
 			break;
 		case 'i':
-			if (parse_int(optarg, 1, 86400, &src->interval_s) < 0) {
-				usage_error("--interval: seconds");
+			if (opts_int(&op, 1, 86400, "seconds",
+			    &src->interval_s) < 0)
 				return (-1);
-			}
 			break;
 		case 'N':
-			if (parse_int(optarg, 1, INT_MAX, &src->rounds) < 0) {
-				usage_error("--rounds: a positive number");
+			if (opts_int(&op, 1, INT_MAX, NULL, &src->rounds) < 0)
 				return (-1);
-			}
 			break;
-		case 'h':
-			enroll_usage(mode);
-			return (1);
 		default:
-			usage_error("%s: unknown option '%s'", argv[0],
-			    argv[optind - 1]);
 			return (-1);
 		}
 	}
-	*first_user = optind;
+	*first_user = op.ind;
 	if (pin == NULL)
 		o->pin_policy = o->pin_env != NULL ? PIN_KEEP :
 		    o->pins_out != NULL ? PIN_RANDOM : PIN_ASK;
@@ -213,26 +190,26 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 	else if (strcmp(pin, "keep") == 0)
 		o->pin_policy = PIN_KEEP;
 	else {
-		usage_error("--pin: random, ask or keep");
+		opts_error(&op, "--pin: expected random, ask or keep");
 		return (-1);
 	}
 	if (o->pin_policy == PIN_KEEP && o->pin_env == NULL) {
-		usage_error("--pin keep needs --pin-env VAR (PINs are never "
-		    "taken from the command line)");
+		opts_error(&op, "--pin keep needs --pin-env VAR (PINs are "
+		    "never taken from the command line)");
 		return (-1);
 	}
 	if (o->pin_policy == PIN_RANDOM && o->pins_out == NULL &&
 	    !o->dry_run) {
-		usage_error("--pin random needs --pins-out FILE: the "
+		opts_error(&op, "--pin random needs --pins-out FILE: the "
 		    "generated PINs must go somewhere");
 		return (-1);
 	}
 	if (o->issue_tap && !o->as_user) {
-		usage_error("--issue-tap goes with --as-user");
+		opts_error(&op, "--issue-tap goes with --as-user");
 		return (-1);
 	}
 	if (src->csv != NULL && src->group != NULL) {
-		usage_error("--csv and --group cannot be combined");
+		opts_error(&op, "--csv and --group cannot be combined");
 		return (-1);
 	}
 
@@ -389,7 +366,7 @@ open_admin(struct prov_ctx *ctx, graph_client_t **c)
 }
 
 static int
-enroll_exit(int r)
+exit_code_of(int r)
 {
 	switch (r) {
 	case ENROLL_OK:
@@ -481,21 +458,22 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 		o.keys_mode = KEYS_ONE_PER_USER;
 	if ((mode == MODE_AUTO || mode == MODE_KIOSK) && src.group == NULL &&
 	    src.csv == NULL) {
-		usage_error("%s needs --group ID|NAME (the users to keep "
-		    "provisioned), or PROVISIONING_GROUP", argv[0]);
+		cmd_usage_error(argv[0], "needs --group ID|NAME (the users "
+		    "to keep provisioned), or PROVISIONING_GROUP");
 		return (EXIT_USAGE);
 	}
 	if (mode == MODE_AUTO && src.group == NULL) {
-		usage_error("auto needs --group ID|NAME");
+		cmd_usage_error(argv[0], "needs --group ID|NAME, not --csv");
 		return (EXIT_USAGE);
 	}
 	if (first < argc && (src.csv != NULL || src.group != NULL)) {
-		usage_error("give users on the command line, or --csv, or "
-		    "--group; not several");
+		cmd_usage_error(argv[0], "give users on the command line, "
+		    "or --csv, or --group; not several");
 		return (EXIT_USAGE);
 	}
 	if (first >= argc && src.csv == NULL && src.group == NULL) {
-		enroll_usage(mode);
+		cmd_usage_error(argv[0], "missing USER..., --csv FILE or "
+		    "--group ID|NAME");
 		return (EXIT_USAGE);
 	}
 	if (state_dir_ensure(ctx) < 0)
@@ -527,7 +505,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 		if (l.n > 0 || mode == MODE_ENROLL) {
 			if ((r = open_admin(ctx, &admin)) != EXIT_OK)
 				break;
-			r = enroll_exit(enroll_run(&o, &hooks, admin, &l,
+			r = exit_code_of(enroll_run(&o, &hooks, admin, &l,
 			    source, &sum));
 			print_summary(&sum, &o);
 		} else
