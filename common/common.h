@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * Small helpers shared by every module: logging, base64 codecs,
- * secret wiping and atomic file writes.  No module-specific types here.
+ * number and GUID parsing, wiping buffers, secret wiping and atomic
+ * file writes.  No module-specific types here.
  */
 
 #ifndef PROV_COMMON_H
@@ -62,6 +63,50 @@ bool	utf8_valid(const char *, size_t);
 bool	json_depth_ok(const char *, size_t, int);
 void	errf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* s[0..len) is 8-4-4-4-12 hex digits, either case, and nothing else */
+bool	guid_valid(const char *, size_t);
+
+/*
+ * Integers from text: [-]DIGITS in decimal (parse_llx: or 0xHEX), the
+ * whole string, within [min, max].  No leading space, no '+', never
+ * octal, no clamping on overflow.  0, or -1 with errno EINVAL (not a
+ * number) or ERANGE (outside the range) and *out untouched.
+ */
+int	parse_ll(const char *, long long, long long, long long *);
+int	parse_llx(const char *, long long, long long, long long *);
+/* parse_ll() into an int */
+int	parse_int_range(const char *, int, int, int *);
+
+/*
+ * A growable byte buffer with a ceiling, for secrets and untrusted
+ * input: growing copies and wipes the old block, buf_reset() wipes.
+ * ptr is NUL-terminated once allocated.  A failed append sets err
+ * (ENOMEM, or EFBIG past max) and every later one fails too, so a
+ * builder may check once at the end.
+ */
+struct buf {
+	unsigned char	*ptr;
+	size_t		 len;
+	size_t		 cap;
+	size_t		 max;	/* ceiling on len */
+	int		 err;
+};
+
+void		 buf_init(struct buf *, size_t);
+int		 buf_reserve(struct buf *, size_t);
+int		 buf_append(struct buf *, const void *, size_t);
+int		 buf_puts(struct buf *, const char *);
+const char	*buf_str(const struct buf *);
+/* empty it (wiped) but keep the block */
+void		 buf_clear(struct buf *);
+/* wipe, free, keep max */
+void		 buf_reset(struct buf *);
+/*
+ * hand the contents over, NUL-terminated ("" if empty; free with
+ * freezero_buf(p, *len + 1)); NULL if an append had failed.  The
+ * buffer is reset either way.
+ */
+unsigned char	*buf_release(struct buf *, size_t *);
 
 /* secrets */
 void	wipe(void *, size_t);

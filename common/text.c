@@ -116,3 +116,30 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
+
+/*
+ * An object id, tenant id or group id as Graph writes them: 8-4-4-4-12
+ * hex digits of either case, nothing around them.  Any version or
+ * variant: Entra ids are not all RFC 4122 v4.
+ */
+bool
+guid_valid(const char *s, size_t len)
+{
+	size_t	i;
+	char	c;
+
+	/* a length, not a NUL: CSV cells arrive trimmed in place */
+	if (s == NULL || len != 36)
+		return (false);
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return (false);
+		} else if (!((c >= '0' && c <= '9') ||
+		    (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return (false);
+	}
+
+	return (true);
+}

@@ -250,16 +250,13 @@ static int
 env_int(const char *name, int dflt)
 {
 	const char	*s;
-	char		*end;
-	long		 v;
+	int		 v;
 
-	if ((s = getenv(name)) == NULL || *s == '\0')
-		return (dflt);
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || v <= 0 || v > 3600)
+	if ((s = getenv(name)) == NULL ||
+	    parse_int_range(s, 1, 3600, &v) < 0)
 		return (dflt);
 
-	return ((int)v);
+	return (v);
 }
 
 static int

@@ -27,13 +27,6 @@
 #define BACKOFF_MAX_MS	16000
 #define CONNECT_TIMEOUT	10
 
-struct body {
-	char	*ptr;
-	size_t	 len;
-	size_t	 cap;
-	bool	 toobig;
-};
-
 struct hdrs {
 	char		request_id[80];
 	long long	retry_after;
@@ -137,44 +130,16 @@ http_parse_retry_after(const char *s, long long now)
 	return ((long long)t > now ? (long long)t - now : 0);
 }
 
-/* grow by copying, so a secret never stays behind in a freed block */
+/* a struct buf: bounded, and a token in a reply is wiped as it grows */
 static size_t
 write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct body	*b = arg;
-	size_t		 n = size * nmemb, cap;
-	char		*p;
+	size_t	n = size * nmemb;
 
-	if (b->len + n > GRAPH_MAX_BODY) {
-		b->toobig = true;
+	if (buf_append(arg, data, n) < 0)
 		return (0);
-	}
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = malloc(cap)) == NULL)
-			return (0);
-		if (b->ptr != NULL) {
-			memcpy(p, b->ptr, b->len);
-			freezero_buf(b->ptr, b->cap);
-		}
-		b->ptr = p;
-		b->cap = cap;
-	}
-	memcpy(b->ptr + b->len, data, n);
-	b->len += n;
-	b->ptr[b->len] = '\0';
 
 	return (n);
-}
-
-static void
-body_reset(struct body *b)
-{
-	if (b->ptr != NULL)
-		freezero_buf(b->ptr, b->cap);
-	memset(b, 0, sizeof(*b));
 }
 
 static void
@@ -250,7 +215,7 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 }
 
 static int
-curl_err(CURLcode cc, const struct body *b)
+curl_err(CURLcode cc, const struct buf *b)
 {
 	switch (cc) {
 	case CURLE_OK:
@@ -270,7 +235,7 @@ curl_err(CURLcode cc, const struct body *b)
 		return (GRAPH_ERR_TLS);
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
-		return (b->toobig || cc == CURLE_FILESIZE_EXCEEDED ?
+		return (b->err == EFBIG || cc == CURLE_FILESIZE_EXCEEDED ?
 		    GRAPH_ERR_PROTOCOL : GRAPH_ERR_INTERNAL);
 	case CURLE_OUT_OF_MEMORY:
 		return (GRAPH_ERR_INTERNAL);
@@ -328,7 +293,7 @@ http_once(graph_client_t *c, const struct http_req *q,
 {
 	CURL			*h = c->curl;
 	struct curl_slist	*hl = NULL;
-	struct body		 b;
+	struct buf		 b;
 	struct hdrs		 hd;
 	char			 crid[37], line[128], *auth = NULL;
 	long			 status = 0;
@@ -336,7 +301,7 @@ http_once(graph_client_t *c, const struct http_req *q,
 	CURLcode		 cc;
 	int			 r;
 
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, GRAPH_MAX_BODY);
 	memset(&hd, 0, sizeof(hd));
 	hd.retry_after = -1;
 	http_resp_reset(resp);
@@ -441,13 +406,10 @@ http_once(graph_client_t *c, const struct http_req *q,
 		r = curl_err(cc, &b);
 		goto fail;
 	}
-	if ((resp->body = b.ptr) == NULL && (resp->body = calloc(1, 1)) ==
-	    NULL) {
+	if ((resp->body = (char *)buf_release(&b, &resp->len)) == NULL) {
 		r = GRAPH_ERR_INTERNAL;
 		goto fail;
 	}
-	resp->len = b.len;
-	b.ptr = NULL;
 	resp->status = (int)status;
 	resp->retry_after = hd.retry_after;
 	memcpy(resp->request_id, hd.request_id, sizeof(resp->request_id));
@@ -461,7 +423,7 @@ fail:
 	if (r != GRAPH_OK)
 		memcpy(resp->request_id, hd.request_id,
 		    sizeof(resp->request_id));
-	body_reset(&b);
+	buf_reset(&b);
 
 	return (r);
 }

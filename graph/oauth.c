@@ -25,44 +25,11 @@
 #define RENEW_MARGIN	120	/* renew tokens this close to expiry (s) */
 #define SECRET_ENV	"PROVISIONING_CLIENT_SECRET"
 
-/* application/x-www-form-urlencoded; grows by copying so secrets wipe */
-struct form {
-	char	*buf;
-	size_t	 len;
-	size_t	 cap;
-	int	 err;
-};
+/* application/x-www-form-urlencoded, in a struct buf: secrets wipe */
+#define FORM_MAX	(64 * 1024)
 
 static void
-form_put(struct form *f, const char *s, size_t n)
-{
-	char	*p;
-	size_t	 cap;
-
-	if (f->err)
-		return;
-	if (f->len + n + 1 > f->cap) {
-		cap = f->cap ? f->cap : 256;
-		while (cap < f->len + n + 1)
-			cap *= 2;
-		if ((p = malloc(cap)) == NULL) {
-			f->err = 1;
-			return;
-		}
-		if (f->buf != NULL) {
-			memcpy(p, f->buf, f->len);
-			freezero_buf(f->buf, f->cap);
-		}
-		f->buf = p;
-		f->cap = cap;
-	}
-	memcpy(f->buf + f->len, s, n);
-	f->len += n;
-	f->buf[f->len] = '\0';
-}
-
-static void
-form_escape(struct form *f, const char *v)
+form_escape(struct buf *f, const char *v)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	char			 e[3];
@@ -73,33 +40,25 @@ form_escape(struct form *f, const char *v)
 		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
 		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
 		    ch == '_' || ch == '~')
-			form_put(f, v, 1);
+			buf_append(f, v, 1);
 		else {
 			e[0] = '%';
 			e[1] = hex[ch >> 4];
 			e[2] = hex[ch & 0xf];
-			form_put(f, e, 3);
+			buf_append(f, e, 3);
 		}
 	}
 	explicit_bzero(e, sizeof(e));
 }
 
 static void
-form_add(struct form *f, const char *k, const char *v)
+form_add(struct buf *f, const char *k, const char *v)
 {
 	if (f->len > 0)
-		form_put(f, "&", 1);
-	form_put(f, k, strlen(k));
-	form_put(f, "=", 1);
+		buf_append(f, "&", 1);
+	buf_append(f, k, strlen(k));
+	buf_append(f, "=", 1);
 	form_escape(f, v);
-}
-
-static void
-form_reset(struct form *f)
-{
-	if (f->buf != NULL)
-		freezero_buf(f->buf, f->cap);
-	memset(f, 0, sizeof(*f));
 }
 
 char *
@@ -116,36 +75,38 @@ oauth_token_url(const graph_client_t *c)
 char *
 oauth_scope(const graph_client_t *c)
 {
-	struct form	 f;
+	struct buf	 f;
 	const char	*p, *e;
 	char		*w, *out;
 
-	memset(&f, 0, sizeof(f));
+	buf_init(&f, FORM_MAX);
 	for (p = c->scopes; *p != '\0'; p = e) {
 		while (*p == ' ')
 			p++;
 		if (*p == '\0')
 			break;
 		e = p + strcspn(p, " ");
-		if ((w = strndup(p, (size_t)(e - p))) == NULL)
+		if ((w = strndup(p, (size_t)(e - p))) == NULL) {
+			buf_reset(&f);
 			return (NULL);
+		}
 		if (f.len > 0)
-			form_put(&f, " ", 1);
+			buf_append(&f, " ", 1);
 		if (strstr(w, "://") == NULL && strcmp(w, "offline_access") &&
 		    strcmp(w, "openid") && strcmp(w, "profile")) {
-			form_put(&f, c->resource, strlen(c->resource));
-			form_put(&f, "/", 1);
+			buf_append(&f, c->resource, strlen(c->resource));
+			buf_append(&f, "/", 1);
 		}
-		form_put(&f, w, strlen(w));
+		buf_append(&f, w, strlen(w));
 		free(w);
 	}
-	form_put(&f, " offline_access openid profile", 30);
+	buf_append(&f, " offline_access openid profile", 30);
 	if (f.err) {
-		form_reset(&f);
+		buf_reset(&f);
 		return (NULL);
 	}
-	out = strdup(f.buf);
-	form_reset(&f);
+	out = strdup(buf_str(&f));
+	buf_reset(&f);
 
 	return (out);
 }
@@ -185,7 +146,7 @@ oauth_fail(graph_client_t *c, const struct http_resp *resp)
  * (authorization_pending, invalid_grant, ...).
  */
 static int
-token_post(graph_client_t *c, struct form *f, int flags,
+token_post(graph_client_t *c, struct buf *f, int flags,
     struct graph_token *t)
 {
 	struct http_req		 q;
@@ -202,7 +163,7 @@ token_post(graph_client_t *c, struct form *f, int flags,
 	memset(&q, 0, sizeof(q));
 	q.method = "POST";
 	q.url = url;
-	q.body = f->buf;
+	q.body = buf_str(f);
 	q.body_len = f->len;
 	q.ctype = "application/x-www-form-urlencoded";
 	q.flags = HTTP_SECRET | flags;
@@ -290,11 +251,11 @@ static int
 client_credentials(graph_client_t *c, const char *secret, const char *cert,
     const char *key, struct graph_token *t)
 {
-	struct form	 f;
+	struct buf	 f;
 	char		*scope = NULL, *aud = NULL, *assertion = NULL;
 	int		 r;
 
-	memset(&f, 0, sizeof(f));
+	buf_init(&f, FORM_MAX);
 	if ((scope = default_scope(c)) == NULL) {
 		r = GRAPH_ERR_INTERNAL;
 		goto fail;
@@ -336,7 +297,7 @@ fail:
 	freezero_str(assertion);
 	free(aud);
 	free(scope);
-	form_reset(&f);
+	buf_reset(&f);
 
 	return (r);
 }
@@ -394,11 +355,11 @@ static int
 refresh(graph_client_t *c, const struct graph_token *old,
     struct graph_token *t)
 {
-	struct form	 f;
+	struct buf	 f;
 	char		*scope = NULL;
 	int		 r;
 
-	memset(&f, 0, sizeof(f));
+	buf_init(&f, FORM_MAX);
 	if ((scope = oauth_scope(c)) == NULL)
 		return (GRAPH_ERR_INTERNAL);
 	form_add(&f, "grant_type", "refresh_token");
@@ -413,7 +374,7 @@ refresh(graph_client_t *c, const struct graph_token *old,
 		r = GRAPH_ERR_LOGIN_REQUIRED;
 	}
 	free(scope);
-	form_reset(&f);
+	buf_reset(&f);
 
 	return (r);
 }
@@ -561,7 +522,7 @@ graph_login_device_code(graph_client_t *c)
 	struct http_resp	 resp;
 	struct devcode		 d;
 	struct graph_token	 t;
-	struct form		 f;
+	struct buf		 f;
 	char			*url = NULL, *scope = NULL;
 	long long		 deadline, interval;
 	int			 r;
@@ -570,7 +531,7 @@ graph_login_device_code(graph_client_t *c)
 	memset(&resp, 0, sizeof(resp));
 	memset(&d, 0, sizeof(d));
 	memset(&t, 0, sizeof(t));
-	memset(&f, 0, sizeof(f));
+	buf_init(&f, FORM_MAX);
 	if ((url = gfmt("%s/%s/oauth2/v2.0/devicecode", c->authority,
 	    c->tenant)) == NULL || (scope = oauth_scope(c)) == NULL) {
 		r = GRAPH_ERR_INTERNAL;
@@ -585,7 +546,7 @@ graph_login_device_code(graph_client_t *c)
 	memset(&q, 0, sizeof(q));
 	q.method = "POST";
 	q.url = url;
-	q.body = f.buf;
+	q.body = buf_str(&f);
 	q.body_len = f.len;
 	q.ctype = "application/x-www-form-urlencoded";
 	q.flags = HTTP_IDEMPOTENT;
@@ -607,7 +568,7 @@ graph_login_device_code(graph_client_t *c)
 		goto fail;
 	}
 	http_resp_reset(&resp);
-	form_reset(&f);
+	buf_reset(&f);
 	if (d.message != NULL)
 		prompt(c, "%s", d.message);
 	else
@@ -660,7 +621,7 @@ graph_login_device_code(graph_client_t *c)
 fail:
 	token_reset(&t);
 	devcode_reset(&d);
-	form_reset(&f);
+	buf_reset(&f);
 	http_resp_reset(&resp);
 	free(url);
 	free(scope);
@@ -702,7 +663,7 @@ graph_login_browser(graph_client_t *c, const char *login_hint)
 {
 	struct loopback		*lb = NULL;
 	struct graph_token	 t;
-	struct form		 f, u;
+	struct buf		 f, u;
 	char			*verifier = NULL, *challenge = NULL;
 	char			*state = NULL, *redirect = NULL, *scope = NULL;
 	char			*code = NULL, *error = NULL, *desc = NULL;
@@ -711,8 +672,8 @@ graph_login_browser(graph_client_t *c, const char *login_hint)
 
 	err_clear(c);
 	memset(&t, 0, sizeof(t));
-	memset(&f, 0, sizeof(f));
-	memset(&u, 0, sizeof(u));
+	buf_init(&f, FORM_MAX);
+	buf_init(&u, FORM_MAX);
 	if ((verifier = random_b64url(32)) == NULL ||
 	    (challenge = pkce_challenge(verifier)) == NULL ||
 	    (state = random_b64url(16)) == NULL ||
@@ -734,8 +695,8 @@ graph_login_browser(graph_client_t *c, const char *login_hint)
 		r = GRAPH_ERR_INTERNAL;
 		goto fail;
 	}
-	form_put(&u, base, strlen(base));
-	form_put(&u, "client_id=", 10);
+	buf_append(&u, base, strlen(base));
+	buf_append(&u, "client_id=", 10);
 	form_escape(&u, c->client_id);
 	form_add(&u, "response_type", "code");
 	form_add(&u, "redirect_uri", redirect);
@@ -753,8 +714,8 @@ graph_login_browser(graph_client_t *c, const char *login_hint)
 		goto fail;
 	}
 	prompt(c, "Opening the browser to sign in. If it does not open, "
-	    "visit:\n%s", u.buf);
-	if (browser_open(u.buf) < 0)
+	    "visit:\n%s", buf_str(&u));
+	if (browser_open(buf_str(&u)) < 0)
 		log_info("could not start a browser ($BROWSER or xdg-open)");
 	if ((r = loopback_wait(lb, c->login_timeout_s, state, &code, &error,
 	    &desc)) != GRAPH_OK) {
@@ -785,8 +746,8 @@ graph_login_browser(graph_client_t *c, const char *login_hint)
 fail:
 	loopback_close(&lb);
 	token_reset(&t);
-	form_reset(&f);
-	form_reset(&u);
+	buf_reset(&f);
+	buf_reset(&u);
 	freezero_str(verifier);
 	freezero_str(code);
 	free(challenge);

@@ -7,6 +7,7 @@
  * paged collections).  Everything here is fuzzed.
  */
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,20 +105,15 @@ long long
 jint(const json_t *o, const char *key, long long dflt)
 {
 	json_t		*v;
-	const char	*s;
-	char		*end;
 	long long	 n;
 
 	if (!json_is_object(o) || (v = json_object_get(o, key)) == NULL)
 		return (dflt);
 	if (json_is_integer(v))
 		return ((long long)json_integer_value(v));
-	if (json_is_string(v)) {
-		s = json_string_value(v);
-		n = strtoll(s, &end, 10);
-		if (end != s && *end == '\0')
-			return (n);
-	}
+	if (json_is_string(v) && parse_ll(json_string_value(v), LLONG_MIN,
+	    LLONG_MAX, &n) == 0)
+		return (n);
 
 	return (dflt);
 }
@@ -373,8 +369,7 @@ parse_batch(const json_t *j, size_t n, struct batch_item *items)
 {
 	json_t		*arr, *v, *h;
 	const char	*id, *ra;
-	char		*end;
-	unsigned long	 k;
+	long long	 k;
 	size_t		 i;
 
 	for (i = 0; i < n; i++) {
@@ -386,10 +381,8 @@ parse_batch(const json_t *j, size_t n, struct batch_item *items)
 	    "responses")))
 		return (-1);
 	json_array_foreach(arr, i, v) {
-		if ((id = jstr(v, "id")) == NULL || *id < '0' || *id > '9')
-			return (-1);
-		k = strtoul(id, &end, 10);
-		if (*end != '\0' || k >= n || items[k].status != 0)
+		if ((id = jstr(v, "id")) == NULL || parse_ll(id, 0,
+		    (long long)n - 1, &k) < 0 || items[k].status != 0)
 			return (-1);
 		items[k].status = (int)jint(v, "status", 0);
 		if (items[k].status < 100 || items[k].status > 599)

@@ -4,7 +4,6 @@
  * Users, groups and the signed-in identity.
  */
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,24 +324,6 @@ graph_identity_session_expires(const graph_identity_t *id)
 
 /* groups */
 
-static bool
-is_guid(const char *s)
-{
-	size_t i;
-
-	if (strlen(s) != 36)
-		return (false);
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return (false);
-		} else if (!isxdigit((unsigned char)s[i]))
-			return (false);
-	}
-
-	return (true);
-}
-
 /* OData string literal: ' doubled, then URL-escaped */
 static char *
 odata_literal(graph_client_t *c, const char *s)
@@ -374,7 +355,7 @@ graph_group_resolve(graph_client_t *c, const char *name, char **group_id)
 	*group_id = NULL;
 	if (name == NULL || *name == '\0')
 		return (GRAPH_ERR_ARG);
-	if (is_guid(name)) {
+	if (guid_valid(name, strlen(name))) {
 		if ((path = gfmt("/groups/%s?$select=id,displayName",
 		    name)) == NULL) {
 			r = GRAPH_ERR_INTERNAL;

@@ -17,15 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "extern.h"
 
-#define ENC_MAX (4 * 1024 * 1024) /* state files included */
-
-struct buf {
-	unsigned char *ptr;
-	size_t len;
-	size_t cap;
-};
+/* state files included: a struct buf, as those hold private keys */
+#define ENC_MAX (4 * 1024 * 1024)
 
 static int
 read_head(const unsigned char *p, size_t len, size_t *off, uint8_t *mt,
@@ -159,50 +155,6 @@ cbu_map_raw(const unsigned char *buf, size_t len, int64_t key, size_t *voff,
 }
 
 static int
-buf_grow(struct buf *b, size_t n)
-{
-	unsigned char *p;
-	size_t cap;
-
-	if (n > ENC_MAX || b->len > ENC_MAX - n)
-		return (-1);
-	if (b->len + n <= b->cap)
-		return (0);
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + n)
-		cap *= 2;
-	if ((p = realloc(b->ptr, cap)) == NULL)
-		return (-1);
-	b->ptr = p;
-	b->cap = cap;
-
-	return (0);
-}
-
-static int
-buf_put(struct buf *b, const void *p, size_t n)
-{
-	if (n == 0)
-		return (0);
-	if (buf_grow(b, n) < 0)
-		return (-1);
-	memcpy(b->ptr + b->len, p, n);
-	b->len += n;
-
-	return (0);
-}
-
-static void
-buf_free(struct buf *b)
-{
-	if (b->ptr != NULL) {
-		explicit_bzero(b->ptr, b->cap);
-		free(b->ptr);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
-static int
 put_head(struct buf *b, uint8_t mt, uint64_t v)
 {
 	unsigned char h[9];
@@ -230,7 +182,7 @@ put_head(struct buf *b, uint8_t mt, uint64_t v)
 		v >>= 8;
 	}
 
-	return (buf_put(b, h, n));
+	return (buf_append(b, h, n));
 }
 
 struct enc_key {
@@ -273,7 +225,7 @@ enc_string(struct buf *b, uint8_t mt, const cbor_item_t *it)
 	}
 	if (n > 0 && p == NULL)
 		return (-1);
-	if (put_head(b, mt, n) < 0 || buf_put(b, p, n) < 0)
+	if (put_head(b, mt, n) < 0 || buf_append(b, p, n) < 0)
 		return (-1);
 
 	return (0);
@@ -293,6 +245,7 @@ enc_map(struct buf *b, const cbor_item_t *it, int flags, int depth)
 		return (-1);
 	for (i = 0; i < n; i++) {
 		keys[i].idx = i;
+		buf_init(&keys[i].kb, ENC_MAX);
 		if (enc_item(&keys[i].kb, pairs[i].key, 0, depth + 1) < 0 ||
 		    keys[i].kb.len == 0)
 			goto fail;
@@ -307,7 +260,7 @@ enc_map(struct buf *b, const cbor_item_t *it, int flags, int depth)
 	for (i = 0; i < n; i++) {
 		/* fault injection: reverse the order of the top-level map */
 		j = (flags & CBU_NONCANONICAL) && depth == 0 ? n - 1 - i : i;
-		if (buf_put(b, keys[j].kb.ptr, keys[j].kb.len) < 0 ||
+		if (buf_append(b, keys[j].kb.ptr, keys[j].kb.len) < 0 ||
 		    enc_item(b, pairs[keys[j].idx].value, 0, depth + 1) < 0)
 			goto fail;
 	}
@@ -315,7 +268,7 @@ enc_map(struct buf *b, const cbor_item_t *it, int flags, int depth)
 	r = 0;
 fail:
 	for (i = 0; keys != NULL && i < n; i++)
-		buf_free(&keys[i].kb);
+		buf_reset(&keys[i].kb);
 	free(keys);
 
 	return (r);
@@ -370,15 +323,15 @@ cbu_encode(const cbor_item_t *it, int flags, unsigned char **out,
 {
 	struct buf b;
 
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, ENC_MAX);
 	*out = NULL;
 	*outlen = 0;
 	if (enc_item(&b, it, flags, 0) < 0 || b.len == 0) {
-		buf_free(&b);
+		buf_reset(&b);
 		return (-1);
 	}
-	*out = b.ptr;
-	*outlen = b.len;
+	if ((*out = buf_release(&b, outlen)) == NULL)
+		return (-1);
 
 	return (0);
 }

@@ -55,7 +55,7 @@ set_min_pin_length(vauth_t *v, const cbor_item_t *params)
 	if (state_save(v) < 0)
 		return (CTAP1_ERR_OTHER);
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 int
@@ -83,18 +83,18 @@ ctap2_config(vauth_t *v, const cbor_item_t *in, const unsigned char *raw,
 		if (cbu_get(in, 4) == NULL)
 			return (CTAP2_ERR_PUAT_REQUIRED);
 		if ((r = parse_pin_uv(v, cbu_get(in, 4), cbu_get(in, 3), &param,
-			 &plen, &proto)) != CTAP_OK)
+			 &plen, &proto)) != CTAP2_OK)
 			return (r);
 		if (params != NULL &&
 		    cbu_map_raw(raw, rawlen, 2, &off, &n) != 0)
 			return (CTAP2_ERR_INVALID_CBOR);
 		memset(hdr, 0xff, 32);
-		hdr[32] = CTAP_CMD_CONFIG;
+		hdr[32] = CTAP2_CMD_CONFIG;
 		hdr[33] = (unsigned char)sub;
 		if ((r = pin_verify_token(v, proto, param, plen, hdr,
 			 sizeof(hdr), params != NULL ? raw + off : NULL, n)) !=
-			CTAP_OK ||
-		    (r = pin_check_perm(v, PERM_ACFG, NULL)) != CTAP_OK)
+			CTAP2_OK ||
+		    (r = pin_check_perm(v, PERM_ACFG, NULL)) != CTAP2_OK)
 			return (r);
 	}
 

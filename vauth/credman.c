@@ -54,7 +54,7 @@ rp_reply(vauth_t *v, size_t idx, size_t total, cbor_item_t **out)
 	*out = m;
 	m = NULL;
 
-	r = CTAP_OK;
+	r = CTAP2_OK;
 fail:
 	if (rp != NULL)
 		cbor_decref(&rp);
@@ -99,7 +99,7 @@ rk_reply(vauth_t *v, size_t idx, size_t total, cbor_item_t **out)
 	*out = m;
 	m = NULL;
 
-	r = CTAP_OK;
+	r = CTAP2_OK;
 fail:
 	EVP_PKEY_free(k);
 	if (m != NULL)
@@ -130,7 +130,7 @@ metadata(vauth_t *v, cbor_item_t **out)
 	}
 	*out = m;
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -151,11 +151,11 @@ rp_begin(vauth_t *v, cbor_item_t **out)
 		if (j == v->cm_rps_n)
 			v->cm_rps[v->cm_rps_n++] = i;
 	}
-	if ((r = rp_reply(v, v->cm_rps[0], v->cm_rps_n, out)) != CTAP_OK)
+	if ((r = rp_reply(v, v->cm_rps[0], v->cm_rps_n, out)) != CTAP2_OK)
 		return (r);
 	v->cm_rps_next = 1;
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -194,11 +194,11 @@ rk_begin(vauth_t *v, const cbor_item_t *params, cbor_item_t **out)
 	}
 	if (v->cm_creds_n == 0)
 		return (CTAP2_ERR_NO_CREDENTIALS);
-	if ((r = rk_reply(v, v->cm_creds[0], v->cm_creds_n, out)) != CTAP_OK)
+	if ((r = rk_reply(v, v->cm_creds[0], v->cm_creds_n, out)) != CTAP2_OK)
 		return (r);
 	v->cm_creds_next = 1;
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -228,7 +228,7 @@ find_cred(vauth_t *v, const cbor_item_t *params, struct rcred **c)
 	if ((*c = rcred_find(v, id, len)) == NULL)
 		return (CTAP2_ERR_NO_CREDENTIALS);
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -238,7 +238,7 @@ delete_cred(vauth_t *v, const cbor_item_t *params)
 	size_t i;
 	int r;
 
-	if ((r = find_cred(v, params, &c)) != CTAP_OK)
+	if ((r = find_cred(v, params, &c)) != CTAP2_OK)
 		return (r);
 	i = (size_t)(c - v->creds);
 	rcred_clear(c);
@@ -249,7 +249,7 @@ delete_cred(vauth_t *v, const cbor_item_t *params)
 	if (state_save(v) < 0)
 		return (CTAP1_ERR_OTHER);
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -262,7 +262,7 @@ update_user(vauth_t *v, const cbor_item_t *params)
 	size_t uidlen;
 	int r;
 
-	if ((r = find_cred(v, params, &c)) != CTAP_OK)
+	if ((r = find_cred(v, params, &c)) != CTAP2_OK)
 		return (r);
 	if ((u = cbu_get(params, 3)) == NULL)
 		return (CTAP2_ERR_MISSING_PARAMETER);
@@ -289,7 +289,7 @@ update_user(vauth_t *v, const cbor_item_t *params)
 	if (state_save(v) < 0)
 		return (CTAP1_ERR_OTHER);
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -333,15 +333,15 @@ ctap2_credman(vauth_t *v, const cbor_item_t *in, const unsigned char *raw,
 		if (cbu_get(in, 4) == NULL)
 			return (CTAP2_ERR_PUAT_REQUIRED);
 		if ((r = parse_pin_uv(v, cbu_get(in, 4), cbu_get(in, 3), &param,
-			 &plen, &proto)) != CTAP_OK)
+			 &plen, &proto)) != CTAP2_OK)
 			return (r);
 		if (params != NULL &&
 		    cbu_map_raw(raw, rawlen, 2, &off, &n) != 0)
 			return (CTAP2_ERR_INVALID_CBOR);
 		subb = (unsigned char)sub;
 		if ((r = pin_verify_token(v, proto, param, plen, &subb, 1,
-			 params != NULL ? raw + off : NULL, n)) != CTAP_OK ||
-		    (r = pin_check_perm(v, PERM_CM, NULL)) != CTAP_OK)
+			 params != NULL ? raw + off : NULL, n)) != CTAP2_OK ||
+		    (r = pin_check_perm(v, PERM_CM, NULL)) != CTAP2_OK)
 			return (r);
 	}
 	if ((sub == CM_RK_BEGIN || sub == CM_DELETE || sub == CM_UPDATE_USER) &&

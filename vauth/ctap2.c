@@ -39,7 +39,7 @@ vstrdup(const char *s)
 
 /*
  * Wait for user presence per --presence and the slowkeepalive fault.
- * Returns 0 (touched), a CTAP status, or CTAP_ABORT.
+ * Returns 0 (touched), a CTAP status, or VAUTH_ABORT.
  */
 int
 ctap2_up(vauth_t *v)
@@ -65,7 +65,7 @@ ctap2_up(vauth_t *v)
 		vlog(v, "up: waiting %d ms for presence", ms);
 	w = hid_wait(v, ms, KEEPALIVE_UPNEEDED, interval, first);
 	if (w == WAIT_GONE)
-		return (CTAP_ABORT);
+		return (VAUTH_ABORT);
 	if (w == WAIT_CANCEL) {
 		vlog(v, "up: cancelled");
 		return (CTAP2_ERR_KEEPALIVE_CANCEL);
@@ -75,7 +75,7 @@ ctap2_up(vauth_t *v)
 		return (CTAP2_ERR_OPERATION_DENIED);
 	}
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -139,7 +139,7 @@ get_info(vauth_t *v, cbor_item_t **out)
 
 	*out = m;
 	m = NULL;
-	r = CTAP_OK;
+	r = CTAP2_OK;
 fail:
 	if (alg != NULL)
 		cbor_decref(&alg);
@@ -158,7 +158,7 @@ reset(vauth_t *v)
 {
 	int st;
 
-	if ((st = ctap2_up(v)) != CTAP_OK)
+	if ((st = ctap2_up(v)) != CTAP2_OK)
 		return (st);
 	if (state_fresh(v) < 0 || pin_power_up(v) < 0)
 		return (CTAP1_ERR_OTHER);
@@ -166,7 +166,7 @@ reset(vauth_t *v)
 		return (CTAP1_ERR_OTHER);
 	vlog(v, "reset: PIN and credentials wiped");
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 /* A pre-execution fault: the command is not run. */
@@ -198,7 +198,7 @@ pre_fault(vauth_t *v, const struct fault *f)
 		return (CTAP1_ERR_OTHER);
 	}
 	if (w == WAIT_GONE)
-		return (CTAP_ABORT);
+		return (VAUTH_ABORT);
 
 	return (CTAP2_ERR_KEEPALIVE_CANCEL);
 }
@@ -208,32 +208,32 @@ run(vauth_t *v, uint8_t cmd, const cbor_item_t *in, const unsigned char *raw,
     size_t rawlen, cbor_item_t **out)
 {
 	if (in == NULL &&
-	    (cmd == CTAP_CMD_MAKECRED || cmd == CTAP_CMD_GETASSERT ||
-		cmd == CTAP_CMD_CLIENTPIN || cmd == CTAP_CMD_CREDMGMT ||
-		cmd == CTAP_CMD_CREDMGMT_PRE || cmd == CTAP_CMD_CONFIG))
+	    (cmd == CTAP2_CMD_MAKECRED || cmd == CTAP2_CMD_GETASSERT ||
+		cmd == CTAP2_CMD_CLIENTPIN || cmd == CTAP2_CMD_CREDMGMT ||
+		cmd == CTAP2_CMD_CREDMGMT_PRE || cmd == CTAP2_CMD_CONFIG))
 		return (CTAP2_ERR_MISSING_PARAMETER);
 	if (in != NULL && !cbor_isa_map(in))
 		return (CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
 
 	switch (cmd) {
-	case CTAP_CMD_GETINFO:
+	case CTAP2_CMD_GETINFO:
 		return (get_info(v, out));
-	case CTAP_CMD_MAKECRED:
+	case CTAP2_CMD_MAKECRED:
 		return (ctap2_make_credential(v, in, out));
-	case CTAP_CMD_GETASSERT:
+	case CTAP2_CMD_GETASSERT:
 		return (ctap2_get_assertion(v, in, out));
-	case CTAP_CMD_NEXTASSERT:
+	case CTAP2_CMD_NEXTASSERT:
 		return (ctap2_get_next_assertion(v, out));
-	case CTAP_CMD_CLIENTPIN:
+	case CTAP2_CMD_CLIENTPIN:
 		return (ctap2_client_pin(v, in, out));
-	case CTAP_CMD_RESET:
+	case CTAP2_CMD_RESET:
 		return (reset(v));
-	case CTAP_CMD_CREDMGMT:
-	case CTAP_CMD_CREDMGMT_PRE:
+	case CTAP2_CMD_CREDMGMT:
+	case CTAP2_CMD_CREDMGMT_PRE:
 		return (ctap2_credman(v, in, raw, rawlen, out));
-	case CTAP_CMD_SELECTION:
+	case CTAP2_CMD_SELECTION:
 		return (ctap2_up(v));
-	case CTAP_CMD_CONFIG:
+	case CTAP2_CMD_CONFIG:
 		return (ctap2_config(v, in, raw, rawlen, out));
 	default:
 		return (CTAP1_ERR_INVALID_COMMAND);
@@ -253,7 +253,7 @@ build_reply(vauth_t *v, int st, const cbor_item_t *out, unsigned char *resp,
 	unsigned char *enc = NULL;
 	size_t enclen = 0, cap = *resplen;
 
-	if (out != NULL && st == CTAP_OK &&
+	if (out != NULL && st == CTAP2_OK &&
 	    (cbu_encode(out, kind == FAULT_NONCANONICAL ? CBU_NONCANONICAL : 0,
 		 &enc, &enclen) < 0 ||
 		enclen > cap - 1)) {
@@ -271,7 +271,7 @@ build_reply(vauth_t *v, int st, const cbor_item_t *out, unsigned char *resp,
 	switch (kind) {
 	case FAULT_MALFORMED:
 		vlog(v, "fault: malformed reply");
-		resp[0] = CTAP_OK;
+		resp[0] = CTAP2_OK;
 		if (enclen >= 2)
 			*resplen = 1 + enclen / 2; /* truncated */
 		else {
@@ -282,7 +282,7 @@ build_reply(vauth_t *v, int st, const cbor_item_t *out, unsigned char *resp,
 	case FAULT_NONCANONICAL:
 		vlog(v, "fault: non-canonical reply");
 		if (enc == NULL || cbor_map_size(out) < 2) {
-			resp[0] = CTAP_OK;
+			resp[0] = CTAP2_OK;
 			memcpy(resp + 1, unsorted, sizeof(unsorted));
 			*resplen = 1 + sizeof(unsorted);
 		}
@@ -300,7 +300,7 @@ build_reply(vauth_t *v, int st, const cbor_item_t *out, unsigned char *resp,
 
 /*
  * One CTAP2 request (cmd || CBOR). Fills resp/resplen (capacity on entry)
- * and returns 0, or CTAP_ABORT when the connection went away while the
+ * and returns 0, or VAUTH_ABORT when the connection went away while the
  * command waited. *post is the post-execution fault that fired, if any.
  */
 int
@@ -318,12 +318,12 @@ ctap2_dispatch(vauth_t *v, const unsigned char *req, size_t len,
 
 	*post = 0;
 	if (len == 0 || *resplen < VAUTH_MAX_MSG)
-		return (CTAP_ABORT);
+		return (VAUTH_ABORT);
 	cmd = req[0];
 	v->cur_cls = fault_cmd_class(cmd);
-	if (cmd != CTAP_CMD_NEXTASSERT)
+	if (cmd != CTAP2_CMD_NEXTASSERT)
 		ga_clear(v);
-	if (cmd != CTAP_CMD_CREDMGMT && cmd != CTAP_CMD_CREDMGMT_PRE)
+	if (cmd != CTAP2_CMD_CREDMGMT && cmd != CTAP2_CMD_CREDMGMT_PRE)
 		credman_clear(v);
 
 	/* faults fire in list order: the first one with uses left wins */
@@ -347,7 +347,7 @@ ctap2_dispatch(vauth_t *v, const unsigned char *req, size_t len,
 	}
 	st = run(v, cmd, in, req + 1, len - 1, &out);
 reply:
-	if (st != CTAP_ABORT) {
+	if (st != VAUTH_ABORT) {
 		vlog(v, "ctap2: cmd 0x%02x -> 0x%02x", cmd, st);
 		build_reply(v, st, out, resp, resplen, *post);
 	} else
@@ -357,7 +357,7 @@ reply:
 	if (out != NULL)
 		cbor_decref(&out);
 
-	return (st == CTAP_ABORT ? CTAP_ABORT : 0);
+	return (st == VAUTH_ABORT ? VAUTH_ABORT : 0);
 }
 
 int

@@ -45,19 +45,19 @@
 #define VAUTH_MAX_CIDS		    8
 
 /* CTAP2 commands */
-#define CTAP_CMD_MAKECRED     0x01
-#define CTAP_CMD_GETASSERT    0x02
-#define CTAP_CMD_GETINFO      0x04
-#define CTAP_CMD_CLIENTPIN    0x06
-#define CTAP_CMD_RESET	      0x07
-#define CTAP_CMD_NEXTASSERT   0x08
-#define CTAP_CMD_CREDMGMT     0x0a
-#define CTAP_CMD_SELECTION    0x0b
-#define CTAP_CMD_CONFIG	      0x0d
-#define CTAP_CMD_CREDMGMT_PRE 0x41
+#define CTAP2_CMD_MAKECRED     0x01
+#define CTAP2_CMD_GETASSERT    0x02
+#define CTAP2_CMD_GETINFO      0x04
+#define CTAP2_CMD_CLIENTPIN    0x06
+#define CTAP2_CMD_RESET	       0x07
+#define CTAP2_CMD_NEXTASSERT   0x08
+#define CTAP2_CMD_CREDMGMT     0x0a
+#define CTAP2_CMD_SELECTION    0x0b
+#define CTAP2_CMD_CONFIG       0x0d
+#define CTAP2_CMD_CREDMGMT_PRE 0x41
 
 /* CTAP2 status codes */
-#define CTAP_OK				0x00
+#define CTAP2_OK			0x00
 #define CTAP1_ERR_INVALID_COMMAND	0x01
 #define CTAP1_ERR_INVALID_PARAMETER	0x02
 #define CTAP1_ERR_INVALID_LENGTH	0x03
@@ -85,7 +85,7 @@
 #define CTAP2_ERR_INVALID_SUBCOMMAND	0x3e
 #define CTAP2_ERR_UNAUTHORIZED_PERM	0x40
 #define CTAP1_ERR_OTHER			0x7f
-#define CTAP_ABORT			(-1) /* connection gone: no reply */
+#define VAUTH_ABORT			(-1) /* connection gone: no reply */
 
 /* pinUvAuthToken permissions */
 #define PERM_MC	  0x01

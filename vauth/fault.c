@@ -21,11 +21,10 @@
  * presence wait.
  */
 
-#include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "extern.h"
 
 static const struct {
@@ -58,23 +57,6 @@ static const struct {
 };
 
 static int
-parse_num(const char *s, long min, long max, long *out)
-{
-	char *ep = NULL;
-	long v;
-
-	if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-		return (-1);
-	errno = 0;
-	v = strtol(s, &ep, 0);
-	if (errno != 0 || ep == s || *ep != '\0' || v < min || v > max)
-		return (-1);
-	*out = v;
-
-	return (0);
-}
-
-static int
 parse_cmd(const char *s, int *cls)
 {
 	size_t i;
@@ -92,18 +74,18 @@ static int
 parse_item(char *item, struct fault *f, const char **why)
 {
 	char *at, *arg, *eq;
-	long v;
+	long long v;
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
 	f->remaining = -1;
 	if ((at = strchr(item, '@')) != NULL) {
 		*at++ = '\0';
-		if (parse_num(at, 1, 1000000, &v) < 0) {
+		if (parse_ll(at, 1, 1000000, &v) < 0) {
 			*why = "@N must be a count between 1 and 1000000";
 			return (-1);
 		}
-		f->remaining = v;
+		f->remaining = (long)v;
 	}
 	if ((arg = strchr(item, ':')) != NULL)
 		*arg++ = '\0';
@@ -123,7 +105,7 @@ parse_item(char *item, struct fault *f, const char **why)
 
 	switch (f->kind) {
 	case FAULT_SLOWKEEPALIVE:
-		if (parse_num(arg, 1, 600000, &v) < 0) {
+		if (parse_ll(arg, 1, 600000, &v) < 0) {
 			*why = "slowkeepalive:MS needs 1..600000 milliseconds";
 			return (-1);
 		}
@@ -136,7 +118,8 @@ parse_item(char *item, struct fault *f, const char **why)
 			return (-1);
 		}
 		*eq++ = '\0';
-		if (parse_num(eq, 0, 255, &v) < 0) {
+		/* CTAP status bytes are written in hex (0x31) */
+		if (parse_llx(eq, 0, 255, &v) < 0) {
 			*why = "status byte must be 0..255 (e.g. 0x31)";
 			return (-1);
 		}
@@ -199,23 +182,23 @@ int
 fault_cmd_class(uint8_t cmd)
 {
 	switch (cmd) {
-	case CTAP_CMD_GETINFO:
+	case CTAP2_CMD_GETINFO:
 		return (FCMD_INFO);
-	case CTAP_CMD_MAKECRED:
+	case CTAP2_CMD_MAKECRED:
 		return (FCMD_MC);
-	case CTAP_CMD_GETASSERT:
-	case CTAP_CMD_NEXTASSERT:
+	case CTAP2_CMD_GETASSERT:
+	case CTAP2_CMD_NEXTASSERT:
 		return (FCMD_GA);
-	case CTAP_CMD_CLIENTPIN:
+	case CTAP2_CMD_CLIENTPIN:
 		return (FCMD_PIN);
-	case CTAP_CMD_RESET:
+	case CTAP2_CMD_RESET:
 		return (FCMD_RESET);
-	case CTAP_CMD_CREDMGMT:
-	case CTAP_CMD_CREDMGMT_PRE:
+	case CTAP2_CMD_CREDMGMT:
+	case CTAP2_CMD_CREDMGMT_PRE:
 		return (FCMD_CM);
-	case CTAP_CMD_CONFIG:
+	case CTAP2_CMD_CONFIG:
 		return (FCMD_CFG);
-	case CTAP_CMD_SELECTION:
+	case CTAP2_CMD_SELECTION:
 		return (FCMD_SEL);
 	default:
 		return (0);

@@ -85,7 +85,7 @@ assertion(vauth_t *v, const unsigned char *rpid_hash, int flags,
 	*out = m;
 	m = NULL;
 
-	r = CTAP_OK;
+	r = CTAP2_OK;
 fail:
 	if (m != NULL)
 		cbor_decref(&m);
@@ -131,7 +131,7 @@ ga_options(const cbor_item_t *in, int *up, int *uv)
 	*up = 1;
 	*uv = 0;
 	if ((opt = cbu_get(in, 5)) == NULL)
-		return (CTAP_OK);
+		return (CTAP2_OK);
 	if (!cbor_isa_map(opt))
 		return (CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
 	if ((it = cbu_get_str(opt, "up")) != NULL && cbu_as_bool(it, up) < 0)
@@ -141,7 +141,7 @@ ga_options(const cbor_item_t *in, int *up, int *uv)
 	if (cbu_get_str(opt, "rk") != NULL)
 		return (CTAP2_ERR_UNSUPPORTED_OPTION);
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 int
@@ -176,15 +176,15 @@ ctap2_get_assertion(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 		goto fail;
 	}
 	if ((allow = cbu_get(in, 3)) != NULL &&
-	    (st = check_cred_list(allow)) != CTAP_OK)
+	    (st = check_cred_list(allow)) != CTAP2_OK)
 		goto fail;
 	if ((it = cbu_get(in, 4)) != NULL && !cbor_isa_map(it)) {
 		st = CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
 		goto fail;
 	}
-	if ((st = ga_options(in, &up, &uv)) != CTAP_OK ||
+	if ((st = ga_options(in, &up, &uv)) != CTAP2_OK ||
 	    (st = parse_pin_uv(v, pp, cbu_get(in, 7), &param, &plen, &proto)) !=
-		CTAP_OK)
+		CTAP2_OK)
 		goto fail;
 	if (uv && param == NULL) {
 		st = CTAP2_ERR_INVALID_OPTION; /* no built-in UV */
@@ -196,8 +196,8 @@ ctap2_get_assertion(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 			goto fail;
 		}
 		if ((st = pin_verify_token(v, proto, param, plen, cdh, 32, NULL,
-			 0)) != CTAP_OK ||
-		    (st = pin_check_perm(v, PERM_GA, rp_id)) != CTAP_OK)
+			 0)) != CTAP2_OK ||
+		    (st = pin_check_perm(v, PERM_GA, rp_id)) != CTAP2_OK)
 			goto fail;
 		uv_done = 1;
 	}
@@ -250,12 +250,12 @@ ctap2_get_assertion(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 			goto fail;
 		}
 	}
-	if (up && (st = ctap2_up(v)) != CTAP_OK)
+	if (up && (st = ctap2_up(v)) != CTAP2_OK)
 		goto fail;
 	flags = (up ? AD_UP : 0) | (uv_done ? AD_UV : 0);
 	if ((st = assertion(v, rpid_hash, flags, cdh, id, idlen, k, c,
 		 allow == NULL || cbor_array_size(allow) == 0 ? n : 0, out)) !=
-	    CTAP_OK)
+	    CTAP2_OK)
 		goto fail;
 	vlog(v, "ga: rp %s, %zu credential(s), up %d, uv %d", rp_id, n, up,
 	    uv_done);
@@ -268,7 +268,7 @@ ctap2_get_assertion(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 		v->ga_flags = flags;
 	}
 
-	st = CTAP_OK;
+	st = CTAP2_OK;
 fail:
 	EVP_PKEY_free(k);
 	free(list);

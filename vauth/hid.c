@@ -13,8 +13,8 @@
  */
 
 #include <string.h>
-#include <time.h>
 
+#include "common.h"
 #include "extern.h"
 
 #define VAUTH_VERSION_MAJOR 1
@@ -35,17 +35,6 @@ put_be32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 16);
 	p[2] = (unsigned char)(v >> 8);
 	p[3] = (unsigned char)v;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return (0);
-
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 void
@@ -313,7 +302,7 @@ do_cbor(vauth_t *v, const struct hid_msg *m)
 		return (send_error(v, m->cid, CTAPHID_ERR_INVALID_LEN));
 	v->cur_cid = m->cid;
 	r = ctap2_dispatch(v, m->data, m->len, resp, &resplen, &post);
-	if (r == CTAP_ABORT) {
+	if (r == VAUTH_ABORT) {
 		explicit_bzero(resp, sizeof(resp));
 		return (VAUTH_ERR_DISCONNECT);
 	}

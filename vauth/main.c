@@ -5,7 +5,6 @@
 
 /* vauth: the virtual CTAP 2.1 authenticator daemon */
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "server.h"
 #include "vauth.h"
 
@@ -140,37 +140,20 @@ log_stderr(void *ctx, const char *msg)
 }
 
 static int
-parse_long(const char *s, long min, long max, long *out)
-{
-	char *ep = NULL;
-	long v;
-
-	if (s == NULL || *s == '\0')
-		return (-1);
-	errno = 0;
-	v = strtol(s, &ep, 0);
-	if (errno != 0 || ep == s || *ep != '\0' || v < min || v > max)
-		return (-1);
-	*out = v;
-
-	return (0);
-}
-
-static int
 parse_presence(vauth_t *v, const char *s)
 {
-	long ms = 0;
+	int ms = 0;
 
 	if (strcmp(s, "auto") == 0)
 		return (vauth_set_presence(v, VAUTH_UP_AUTO, 0));
 	if (strncmp(s, "delay:", 6) == 0 &&
-	    parse_long(s + 6, 0, 3600000, &ms) == 0)
-		return (vauth_set_presence(v, VAUTH_UP_DELAY, (int)ms));
+	    parse_int_range(s + 6, 0, 3600000, &ms) == 0)
+		return (vauth_set_presence(v, VAUTH_UP_DELAY, ms));
 	if (strcmp(s, "deny") == 0)
 		return (vauth_set_presence(v, VAUTH_UP_DENY, 0));
 	if (strncmp(s, "deny:", 5) == 0 &&
-	    parse_long(s + 5, 0, 3600000, &ms) == 0)
-		return (vauth_set_presence(v, VAUTH_UP_DENY, (int)ms));
+	    parse_int_range(s + 5, 0, 3600000, &ms) == 0)
+		return (vauth_set_presence(v, VAUTH_UP_DENY, ms));
 
 	return (VAUTH_ERR_INVALID_ARGUMENT);
 }
@@ -191,7 +174,7 @@ main(int argc, char **argv)
 	const char *sock = NULL, *export = NULL, *why = NULL;
 	char *pin = NULL, *env;
 	unsigned char aaguid[16];
-	long n;
+	long long n;
 	int ch, r, verbose = 0, have_store = 0, rv = 1;
 
 	if ((v = vauth_new()) == NULL) {
@@ -271,28 +254,29 @@ main(int argc, char **argv)
 			}
 			break;
 		case OPT_MAX_CREDS:
-			if (parse_long(optarg, 0, 1000, &n) < 0) {
+			if (parse_ll(optarg, 0, 1000, &n) < 0) {
 				rv = bad("--max-creds", optarg);
 				goto out;
 			}
 			r = vauth_set_max_creds(v, (size_t)n);
 			break;
 		case OPT_MIN_PIN:
-			if (parse_long(optarg, 4, 63, &n) < 0) {
+			if (parse_ll(optarg, 4, 63, &n) < 0) {
 				rv = bad("--min-pin-length", optarg);
 				goto out;
 			}
 			r = vauth_set_min_pin_length(v, (size_t)n);
 			break;
 		case OPT_FW:
-			if (parse_long(optarg, 0, LONG_MAX, &n) < 0) {
+			/* firmware versions are often written in hex */
+			if (parse_llx(optarg, 0, LLONG_MAX, &n) < 0) {
 				rv = bad("--fw", optarg);
 				goto out;
 			}
 			r = vauth_set_fw_version(v, (uint64_t)n);
 			break;
 		case OPT_UP_TIMEOUT:
-			if (parse_long(optarg, 0, 3600000, &n) < 0) {
+			if (parse_ll(optarg, 0, 3600000, &n) < 0) {
 				rv = bad("--up-timeout", optarg);
 				goto out;
 			}

@@ -100,7 +100,7 @@ parse_pin_uv(vauth_t *v, const cbor_item_t *param, const cbor_item_t *proto,
 	*plen = 0;
 	*pr = 0;
 	if (param == NULL)
-		return (CTAP_OK);
+		return (CTAP2_OK);
 	if (cbu_as_bytes(param, p, plen) < 0) {
 		*p = NULL;
 		return (CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
@@ -114,7 +114,7 @@ parse_pin_uv(vauth_t *v, const cbor_item_t *param, const cbor_item_t *proto,
 		return (CTAP1_ERR_INVALID_PARAMETER);
 	*pr = (int)n;
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 /* zero-length pinUvAuthParam: "select this authenticator by touch" */
@@ -124,7 +124,7 @@ touch_check(vauth_t *v)
 	int st;
 
 	vlog(v, "touch request (empty pinUvAuthParam)");
-	if ((st = ctap2_up(v)) != CTAP_OK)
+	if ((st = ctap2_up(v)) != CTAP2_OK)
 		return (st);
 
 	return (v->has_pin ? CTAP2_ERR_PIN_INVALID : CTAP2_ERR_PIN_NOT_SET);
@@ -146,7 +146,7 @@ opt_text(const cbor_item_t *it, char **s, size_t max)
 
 	*s = NULL;
 	if (it == NULL)
-		return (CTAP_OK);
+		return (CTAP2_OK);
 	if (cbu_as_text(it, s, VAUTH_MAX_MSG) < 0)
 		return (CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
 	if ((n = strlen(*s)) > max) {
@@ -156,7 +156,7 @@ opt_text(const cbor_item_t *it, char **s, size_t max)
 		(*s)[n] = '\0';
 	}
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 struct mc_req {
@@ -203,7 +203,7 @@ parse_rp_user(const cbor_item_t *in, struct mc_req *r)
 		return (cbor_isa_string(it) ? CTAP2_ERR_LIMIT_EXCEEDED :
 					      CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
 	if ((st = opt_text(cbu_get_str(rp, "name"), &r->rp_name,
-		 VAUTH_MAX_NAME_LEN)) != CTAP_OK)
+		 VAUTH_MAX_NAME_LEN)) != CTAP2_OK)
 		return (st);
 	if ((it = cbu_get_str(user, "id")) == NULL)
 		return (CTAP2_ERR_MISSING_PARAMETER);
@@ -212,12 +212,12 @@ parse_rp_user(const cbor_item_t *in, struct mc_req *r)
 	if (r->user_id_len == 0 || r->user_id_len > VAUTH_MAX_USERID_LEN)
 		return (CTAP1_ERR_INVALID_PARAMETER);
 	if ((st = opt_text(cbu_get_str(user, "name"), &r->user_name,
-		 VAUTH_MAX_NAME_LEN)) != CTAP_OK ||
+		 VAUTH_MAX_NAME_LEN)) != CTAP2_OK ||
 	    (st = opt_text(cbu_get_str(user, "displayName"), &r->user_display,
-		 VAUTH_MAX_NAME_LEN)) != CTAP_OK)
+		 VAUTH_MAX_NAME_LEN)) != CTAP2_OK)
 		return (st);
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -247,7 +247,7 @@ parse_algs(const cbor_item_t *in)
 			found = 1;
 	}
 
-	return (found ? CTAP_OK : CTAP2_ERR_UNSUPPORTED_ALGORITHM);
+	return (found ? CTAP2_OK : CTAP2_ERR_UNSUPPORTED_ALGORITHM);
 }
 
 /* check an allowList/excludeList: array of {id: bytes, type: text} */
@@ -274,7 +274,7 @@ check_cred_list(const cbor_item_t *l)
 			return (CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
 	}
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 /* entry i of a checked list, if it is a "public-key" credential */
@@ -331,7 +331,7 @@ parse_ext_opts(const cbor_item_t *in, struct mc_req *r)
 		}
 	}
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -347,13 +347,13 @@ parse_mc(vauth_t *v, const cbor_item_t *in, struct mc_req *r)
 		return (CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
 	if (n != 32)
 		return (CTAP1_ERR_INVALID_PARAMETER);
-	if ((st = parse_rp_user(in, r)) != CTAP_OK ||
-	    (st = parse_algs(in)) != CTAP_OK)
+	if ((st = parse_rp_user(in, r)) != CTAP2_OK ||
+	    (st = parse_algs(in)) != CTAP2_OK)
 		return (st);
 	if ((r->exclude = cbu_get(in, 5)) != NULL &&
-	    (st = check_cred_list(r->exclude)) != CTAP_OK)
+	    (st = check_cred_list(r->exclude)) != CTAP2_OK)
 		return (st);
-	if ((st = parse_ext_opts(in, r)) != CTAP_OK)
+	if ((st = parse_ext_opts(in, r)) != CTAP2_OK)
 		return (st);
 
 	return (parse_pin_uv(v, cbu_get(in, 8), cbu_get(in, 9), &r->param,
@@ -499,7 +499,7 @@ check_exclude(vauth_t *v, const struct mc_req *r,
 	int prot = 0, flags = 0, st;
 
 	if (r->exclude == NULL)
-		return (CTAP_OK);
+		return (CTAP2_OK);
 	for (i = 0; i < cbor_array_size(r->exclude); i++) {
 		if (cred_list_entry(r->exclude, i, &id, &len) < 0 ||
 		    (k = cred_unwrap(v, id, len, rpid_hash, &prot, &flags)) ==
@@ -509,12 +509,12 @@ check_exclude(vauth_t *v, const struct mc_req *r,
 		if (prot == 3 && !uv)
 			continue; /* invisible without UV */
 		vlog(v, "mc: excluded credential present");
-		if ((st = ctap2_up(v)) != CTAP_OK)
+		if ((st = ctap2_up(v)) != CTAP2_OK)
 			return (st);
 		return (CTAP2_ERR_CREDENTIAL_EXCLUDED);
 	}
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 int
@@ -532,7 +532,7 @@ ctap2_make_credential(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 	memset(&r, 0, sizeof(r));
 	if (is_touch_request(cbu_get(in, 8)))
 		return (touch_check(v));
-	if ((st = parse_mc(v, in, &r)) != CTAP_OK)
+	if ((st = parse_mc(v, in, &r)) != CTAP2_OK)
 		goto fail;
 	if (r.uv && r.param == NULL) {
 		st = CTAP2_ERR_INVALID_OPTION; /* no built-in UV */
@@ -548,8 +548,8 @@ ctap2_make_credential(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 			goto fail;
 		}
 		if ((st = pin_verify_token(v, r.proto, r.param, r.param_len,
-			 r.cdh, 32, NULL, 0)) != CTAP_OK ||
-		    (st = pin_check_perm(v, PERM_MC, r.rp_id)) != CTAP_OK)
+			 r.cdh, 32, NULL, 0)) != CTAP2_OK ||
+		    (st = pin_check_perm(v, PERM_MC, r.rp_id)) != CTAP2_OK)
 			goto fail;
 		uv = 1;
 	}
@@ -557,7 +557,7 @@ ctap2_make_credential(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 		st = CTAP1_ERR_OTHER;
 		goto fail;
 	}
-	if ((st = check_exclude(v, &r, rpid_hash, uv)) != CTAP_OK)
+	if ((st = check_exclude(v, &r, rpid_hash, uv)) != CTAP2_OK)
 		goto fail;
 	if (r.rk &&
 	    rcred_find_user(v, r.rp_id, r.user_id, r.user_id_len) == NULL &&
@@ -566,7 +566,7 @@ ctap2_make_credential(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 		st = CTAP2_ERR_KEY_STORE_FULL;
 		goto fail;
 	}
-	if ((st = ctap2_up(v)) != CTAP_OK)
+	if ((st = ctap2_up(v)) != CTAP2_OK)
 		goto fail;
 
 	st = CTAP1_ERR_OTHER;
@@ -595,7 +595,7 @@ ctap2_make_credential(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 	*out = m;
 	m = NULL;
 
-	st = CTAP_OK;
+	st = CTAP2_OK;
 fail:
 	EVP_PKEY_free(k);
 	if (m != NULL)

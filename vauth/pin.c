@@ -118,7 +118,7 @@ get_proto(const vauth_t *v, const cbor_item_t *in, int *proto)
 		return (CTAP1_ERR_INVALID_PARAMETER);
 	*proto = (int)p;
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 /* ECDH with the platform's COSE key, then the protocol's KDF. */
@@ -160,7 +160,7 @@ shared_secret(vauth_t *v, int proto, const cbor_item_t *cose, unsigned char *ss)
 			    32) < 0 ?
 		    -1 :
 		    0;
-	r = r < 0 ? CTAP1_ERR_OTHER : CTAP_OK;
+	r = r < 0 ? CTAP1_ERR_OTHER : CTAP2_OK;
 fail:
 	explicit_bzero(z, sizeof(z));
 	EVP_PKEY_free(peer);
@@ -248,7 +248,7 @@ pin_verify_token(vauth_t *v, int proto, const unsigned char *param, size_t plen,
 		return (CTAP2_ERR_PIN_AUTH_INVALID);
 	}
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 /* The token must carry perm; bind it to rpid if it is not bound yet. */
@@ -260,7 +260,7 @@ pin_check_perm(vauth_t *v, int perm, const char *rpid)
 		return (CTAP2_ERR_UNAUTHORIZED_PERM);
 	}
 	if (rpid == NULL)
-		return (CTAP_OK);
+		return (CTAP2_OK);
 	if (v->token_rpid != NULL && strcmp(v->token_rpid, rpid) != 0) {
 		vlog(v, "pin: token bound to another rpId");
 		return (CTAP2_ERR_UNAUTHORIZED_PERM);
@@ -268,7 +268,7 @@ pin_check_perm(vauth_t *v, int perm, const char *rpid)
 	if (v->token_rpid == NULL && (v->token_rpid = strdup(rpid)) == NULL)
 		return (CTAP1_ERR_OTHER);
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 /* A wrong PIN: retries were already decremented. */
@@ -297,11 +297,11 @@ pin_usable(const vauth_t *v)
 	if (v->pin_consecutive >= 3)
 		return (CTAP2_ERR_PIN_AUTH_BLOCKED);
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 /*
- * Decrypt pinHashEnc, count the attempt and compare. Returns CTAP_OK or the
+ * Decrypt pinHashEnc, count the attempt and compare. Returns CTAP2_OK or the
  * wrong-PIN status. The retry counter is saved before the comparison.
  */
 static int
@@ -330,7 +330,7 @@ check_pin_hash(vauth_t *v, int proto, const unsigned char *ss,
 	v->pin_retries = PIN_RETRIES_MAX;
 	v->pin_consecutive = 0;
 
-	r = CTAP_OK;
+	r = CTAP2_OK;
 fail:
 	explicit_bzero(hash, sizeof(hash));
 
@@ -358,7 +358,7 @@ decrypt_new_pin(vauth_t *v, int proto, const unsigned char *ss,
 	}
 	*pinlen = n;
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -372,7 +372,7 @@ pin_bytes(const cbor_item_t *in, int64_t key, const unsigned char **p,
 	if (cbu_as_bytes(it, p, n) < 0)
 		return (CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -383,21 +383,21 @@ set_pin(vauth_t *v, int proto, const cbor_item_t *in)
 	unsigned char ss[64], pin[64];
 	int r;
 
-	if ((r = pin_bytes(in, 4, &pa, &palen)) != CTAP_OK ||
-	    (r = pin_bytes(in, 5, &npe, &npelen)) != CTAP_OK)
+	if ((r = pin_bytes(in, 4, &pa, &palen)) != CTAP2_OK ||
+	    (r = pin_bytes(in, 5, &npe, &npelen)) != CTAP2_OK)
 		return (r);
 	if (cbu_get(in, 3) == NULL)
 		return (CTAP2_ERR_MISSING_PARAMETER);
 	if (v->has_pin)
 		return (CTAP2_ERR_NOT_ALLOWED);
-	if ((r = shared_secret(v, proto, cbu_get(in, 3), ss)) != CTAP_OK)
+	if ((r = shared_secret(v, proto, cbu_get(in, 3), ss)) != CTAP2_OK)
 		goto fail;
 	if (!proto_verify(proto, ss, npe, npelen, NULL, 0, pa, palen)) {
 		r = CTAP2_ERR_PIN_AUTH_INVALID;
 		goto fail;
 	}
 	if ((r = decrypt_new_pin(v, proto, ss, npe, npelen, pin, &pinlen)) !=
-	    CTAP_OK)
+	    CTAP2_OK)
 		goto fail;
 	if (pin_set_hash(v, pin, pinlen) < 0 || state_save(v) < 0) {
 		r = CTAP1_ERR_OTHER;
@@ -405,7 +405,7 @@ set_pin(vauth_t *v, int proto, const cbor_item_t *in)
 	}
 	vlog(v, "pin: PIN set");
 
-	r = CTAP_OK;
+	r = CTAP2_OK;
 fail:
 	explicit_bzero(ss, sizeof(ss));
 	explicit_bzero(pin, sizeof(pin));
@@ -421,25 +421,25 @@ change_pin(vauth_t *v, int proto, const cbor_item_t *in)
 	unsigned char ss[64], pin[64], h[32];
 	int r;
 
-	if ((r = pin_bytes(in, 4, &pa, &palen)) != CTAP_OK ||
-	    (r = pin_bytes(in, 5, &npe, &npelen)) != CTAP_OK ||
-	    (r = pin_bytes(in, 6, &phe, &phelen)) != CTAP_OK)
+	if ((r = pin_bytes(in, 4, &pa, &palen)) != CTAP2_OK ||
+	    (r = pin_bytes(in, 5, &npe, &npelen)) != CTAP2_OK ||
+	    (r = pin_bytes(in, 6, &phe, &phelen)) != CTAP2_OK)
 		return (r);
 	if (cbu_get(in, 3) == NULL)
 		return (CTAP2_ERR_MISSING_PARAMETER);
-	if ((r = pin_usable(v)) != CTAP_OK)
+	if ((r = pin_usable(v)) != CTAP2_OK)
 		return (r);
 	memset(h, 0, sizeof(h));
-	if ((r = shared_secret(v, proto, cbu_get(in, 3), ss)) != CTAP_OK)
+	if ((r = shared_secret(v, proto, cbu_get(in, 3), ss)) != CTAP2_OK)
 		goto fail;
 	if (!proto_verify(proto, ss, npe, npelen, phe, phelen, pa, palen)) {
 		r = CTAP2_ERR_PIN_AUTH_INVALID;
 		goto fail;
 	}
-	if ((r = check_pin_hash(v, proto, ss, phe, phelen)) != CTAP_OK)
+	if ((r = check_pin_hash(v, proto, ss, phe, phelen)) != CTAP2_OK)
 		goto save;
 	if ((r = decrypt_new_pin(v, proto, ss, npe, npelen, pin, &pinlen)) !=
-	    CTAP_OK)
+	    CTAP2_OK)
 		goto save;
 	if (vc_sha256(pin, pinlen, h) < 0) {
 		r = CTAP1_ERR_OTHER;
@@ -456,9 +456,9 @@ change_pin(vauth_t *v, int proto, const cbor_item_t *in)
 	}
 	pin_reset_token(v);
 	vlog(v, "pin: PIN changed");
-	r = CTAP_OK;
+	r = CTAP2_OK;
 save:
-	if (state_save(v) < 0 && r == CTAP_OK)
+	if (state_save(v) < 0 && r == CTAP2_OK)
 		r = CTAP1_ERR_OTHER;
 fail:
 	explicit_bzero(ss, sizeof(ss));
@@ -483,7 +483,7 @@ get_token(vauth_t *v, int proto, int sub, const cbor_item_t *in,
 
 	memset(enc, 0, sizeof(enc));
 	memset(ss, 0, sizeof(ss));
-	if ((r = pin_bytes(in, 6, &phe, &phelen)) != CTAP_OK)
+	if ((r = pin_bytes(in, 6, &phe, &phelen)) != CTAP2_OK)
 		return (r);
 	if (cbu_get(in, 3) == NULL)
 		return (CTAP2_ERR_MISSING_PARAMETER);
@@ -506,11 +506,11 @@ get_token(vauth_t *v, int proto, int sub, const cbor_item_t *in,
 		if ((perms & (PERM_MC | PERM_GA)) && rpid == NULL)
 			return (CTAP2_ERR_MISSING_PARAMETER);
 	}
-	if ((r = pin_usable(v)) != CTAP_OK)
+	if ((r = pin_usable(v)) != CTAP2_OK)
 		goto fail;
-	if ((r = shared_secret(v, proto, cbu_get(in, 3), ss)) != CTAP_OK)
+	if ((r = shared_secret(v, proto, cbu_get(in, 3), ss)) != CTAP2_OK)
 		goto fail;
-	if ((r = check_pin_hash(v, proto, ss, phe, phelen)) != CTAP_OK) {
+	if ((r = check_pin_hash(v, proto, ss, phe, phelen)) != CTAP2_OK) {
 		if (state_save(v) < 0)
 			r = CTAP1_ERR_OTHER;
 		goto fail;
@@ -544,7 +544,7 @@ get_token(vauth_t *v, int proto, int sub, const cbor_item_t *in,
 	*out = m;
 	m = NULL;
 
-	r = CTAP_OK;
+	r = CTAP2_OK;
 fail:
 	explicit_bzero(ss, sizeof(ss));
 	explicit_bzero(enc, sizeof(enc));
@@ -572,7 +572,7 @@ key_agreement(vauth_t *v, cbor_item_t **out)
 	}
 	*out = m;
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 static int
@@ -591,7 +591,7 @@ retries(vauth_t *v, cbor_item_t **out)
 	}
 	*out = m;
 
-	return (CTAP_OK);
+	return (CTAP2_OK);
 }
 
 int
@@ -622,7 +622,7 @@ ctap2_client_pin(vauth_t *v, const cbor_item_t *in, cbor_item_t **out)
 	default:
 		return (CTAP2_ERR_INVALID_SUBCOMMAND);
 	}
-	if ((r = get_proto(v, in, &proto)) != CTAP_OK)
+	if ((r = get_proto(v, in, &proto)) != CTAP2_OK)
 		return (r);
 
 	switch (sub) {

@@ -21,9 +21,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "server.h"
 
 #define STOP_POLL_MS 250
@@ -41,17 +41,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return (0);
-
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* one 64-byte report within ms (-1: forever): 1 got, 0 timeout, -1 gone */

@@ -72,10 +72,8 @@ struct csvin {
 
 /* a record being parsed: fields unquoted into one scratch buffer */
 struct rec {
-	char	*buf;
-	size_t	 len;
-	size_t	 cap;
-	size_t	*off;			/* field start offsets in buf */
+	struct buf b;			/* may hold a careless PIN: wiped */
+	size_t	*off;			/* field start offsets in b */
 	size_t	 nf;
 	size_t	 offcap;
 	uint64_t nul;			/* fields holding a NUL byte */
@@ -115,31 +113,6 @@ csvin_strerr(int r)
 	}
 }
 
-static int
-is_hex(int c)
-{
-	return ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F'));
-}
-
-static int
-is_guid(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len != 36)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return (0);
-		} else if (!is_hex((unsigned char)s[i]))
-			return (0);
-	}
-
-	return (1);
-}
-
 int
 csvin_user_kind(const char *s, size_t len)
 {
@@ -149,7 +122,7 @@ csvin_user_kind(const char *s, size_t len)
 
 	if (s == NULL || len == 0)
 		return (CSVIN_USER_NONE);
-	if (is_guid(s, len))
+	if (guid_valid(s, len))
 		return (CSVIN_USER_OBJECTID);
 	if (len > CSVIN_UPN_MAX || !utf8_valid(s, len) || s[0] == '-')
 		return (CSVIN_USER_NONE);
@@ -273,20 +246,7 @@ utf16_to_utf8(const unsigned char *in, size_t len, int be, char **out,
 static int
 rec_put(struct rec *r, char c)
 {
-	char *p;
-
-	if (r->len + 1 >= r->cap) {
-		/* not realloc(): the old copy may hold a careless PIN */
-		if ((p = malloc(r->cap * 2)) == NULL)
-			return (-1);
-		memcpy(p, r->buf, r->len);
-		freezero_buf(r->buf, r->cap);
-		r->buf = p;
-		r->cap *= 2;
-	}
-	r->buf[r->len++] = c;
-
-	return (0);
+	return (buf_append(&r->b, &c, 1));
 }
 
 static int
@@ -301,7 +261,7 @@ rec_field(struct rec *r)
 		r->off = p;
 		r->offcap *= 2;
 	}
-	r->off[r->nf++] = r->len;
+	r->off[r->nf++] = r->b.len;
 
 	return (0);
 }
@@ -327,14 +287,13 @@ rec_end_field(struct rec *r)
 static const char *
 rec_get(const struct rec *r, size_t i)
 {
-	return (i < r->nf ? r->buf + r->off[i] : NULL);
+	return (i < r->nf ? (const char *)r->b.ptr + r->off[i] : NULL);
 }
 
 static void
 rec_clear(struct rec *r)
 {
-	wipe(r->buf, r->len);
-	r->len = 0;
+	buf_clear(&r->b);
 	r->nf = 0;
 	r->nul = 0;
 	r->toolong = 0;
@@ -437,10 +396,10 @@ parse_record(const char *t, size_t tlen, size_t *pos, char delim,
 		if (rec_end_field(r) < 0)
 			return (-1);
 		if (!quoted) {
-			for (j = r->off[r->nf - 1]; r->buf[j] != '\0'; j++)
-				if (r->buf[j] != ' ' && r->buf[j] != '\t')
+			for (j = r->off[r->nf - 1]; r->b.ptr[j] != '\0'; j++)
+				if (r->b.ptr[j] != ' ' && r->b.ptr[j] != '\t')
 					r->allblank = 0;
-		} else if (r->buf[r->off[r->nf - 1]] != '\0')
+		} else if (r->b.ptr[r->off[r->nf - 1]] != '\0')
 			r->allblank = 0;
 		if (i < tlen && t[i] == delim) {
 			i++;
@@ -942,10 +901,14 @@ parse(csvin_t *c, const char *t, size_t tlen, char *err, size_t errlen)
 	int		 rc, have_header = 0;
 
 	memset(&r, 0, sizeof(r));
-	r.cap = 256;
+	/*
+	 * parse_record() stops a record at max_record bytes of input,
+	 * which unquote to no more bytes, plus a NUL per field.
+	 */
+	buf_init(&r.b, c->lim.max_record < SIZE_MAX / 4 ?
+	    2 * c->lim.max_record + 64 : SIZE_MAX);
 	r.offcap = 16;
-	if ((r.buf = malloc(r.cap)) == NULL ||
-	    (r.off = calloc(r.offcap, sizeof(*r.off))) == NULL) {
+	if ((r.off = calloc(r.offcap, sizeof(*r.off))) == NULL) {
 		rc = CSVIN_ERR_INTERNAL;
 		goto fail;
 	}
@@ -993,8 +956,7 @@ parse(csvin_t *c, const char *t, size_t tlen, char *err, size_t errlen)
 	}
 	rc = CSVIN_OK;
 fail:
-	if (r.buf != NULL)
-		freezero_buf(r.buf, r.cap);
+	buf_reset(&r.b);
 	free(r.off);
 
 	return (rc);
@@ -1050,15 +1012,15 @@ fail:
 }
 
 /*
- * Read at most `max` bytes of `path` (a pipe too); buffers are wiped
- * when they move, as a careless export may hold PINs.
+ * Read at most `max` bytes of `path` (a pipe too) into a struct buf,
+ * wiping the chunk too, as a careless export may hold PINs.
  */
 static int
 read_bounded(const char *path, size_t max, unsigned char **out,
     size_t *outlen)
 {
-	unsigned char	*buf = NULL, *nb;
-	size_t		 len = 0, cap = 64 * 1024;
+	unsigned char	 chunk[16 * 1024];
+	struct buf	 b;
 	ssize_t		 n;
 	int		 fd, r = CSVIN_ERR_IO, saved;
 
@@ -1066,46 +1028,30 @@ read_bounded(const char *path, size_t max, unsigned char **out,
 	*outlen = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return (CSVIN_ERR_IO);
-	if ((buf = malloc(cap)) == NULL) {
-		r = CSVIN_ERR_INTERNAL;
-		goto fail;
-	}
+	buf_init(&b, max);
 	for (;;) {
-		if (len == cap) {
-			if (cap > max) {
-				r = CSVIN_ERR_TOOBIG;
-				goto fail;
-			}
-			if ((nb = malloc(cap * 2)) == NULL) {
-				r = CSVIN_ERR_INTERNAL;
-				goto fail;
-			}
-			memcpy(nb, buf, len);
-			freezero_buf(buf, cap);
-			buf = nb;
-			cap *= 2;
-		}
-		if ((n = read(fd, buf + len, cap - len)) < 0) {
+		if ((n = read(fd, chunk, sizeof(chunk))) < 0) {
 			if (errno == EINTR)
 				continue;
 			goto fail;
 		}
 		if (n == 0)
 			break;
-		len += (size_t)n;
-		if (len > max) {
-			r = CSVIN_ERR_TOOBIG;
+		if (buf_append(&b, chunk, (size_t)n) < 0) {
+			r = b.err == EFBIG ? CSVIN_ERR_TOOBIG :
+			    CSVIN_ERR_INTERNAL;
 			goto fail;
 		}
 	}
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
+	if ((*out = buf_release(&b, outlen)) == NULL) {
+		r = CSVIN_ERR_INTERNAL;
+		goto fail;
+	}
 	r = CSVIN_OK;
 fail:
 	saved = errno;
-	if (buf != NULL)
-		freezero_buf(buf, cap);
+	explicit_bzero(chunk, sizeof(chunk));
+	buf_reset(&b);
 	close(fd);
 	errno = saved;
 

@@ -161,7 +161,7 @@ deeplink_tenant_valid(const char *s)
 
 	if (s == NULL || (len = strlen(s)) == 0 || len > DEEPLINK_TENANT_MAX)
 		return (0);
-	if (csvin_user_kind(s, len) == CSVIN_USER_OBJECTID)
+	if (guid_valid(s, len))
 		return (1);
 	for (i = 0; i < len; i++) {
 		c = s[i];

@@ -34,14 +34,6 @@ struct report {
 	pthread_mutex_t		 lock;
 };
 
-/* growable buffer that never leaves a copy behind (PIN rows) */
-struct sbuf {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-	int	 err;
-};
-
 static const char hdr_success[] = "time,user,user_id,method_id,"
     "credential_id,aaguid,model,display_name,device,attestation_level\n";
 static const char hdr_failures[] = "time,user,stage,error_code,message,"
@@ -67,51 +59,9 @@ report_strerr(int r)
 	}
 }
 
-static void
-sb_reset(struct sbuf *b)
-{
-	if (b->p != NULL)
-		freezero_buf(b->p, b->cap);
-	memset(b, 0, sizeof(*b));
-}
-
-static void
-sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	char	*np;
-	size_t	 ncap;
-
-	if (b->err)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 256;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if (ncap > ROW_MAX || (np = malloc(ncap)) == NULL) {
-			b->err = 1;
-			return;
-		}
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			freezero_buf(b->p, b->cap);
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
 /* valid UTF-8 without control characters but TAB, CR and LF */
 static void
-sanitise(struct sbuf *b, const char *s)
+sanitise(struct buf *b, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 len = strlen(s), i = 0, n;
@@ -120,11 +70,11 @@ sanitise(struct sbuf *b, const char *s)
 		n = utf8_seq(p + i, len - i);
 		if (n == 0 || (n == 1 && ((p[i] < 0x20 && p[i] != '\t' &&
 		    p[i] != '\r' && p[i] != '\n') || p[i] == 0x7f))) {
-			sb_put(b, "?", 1);
+			buf_append(b, "?", 1);
 			i++;
 			continue;
 		}
-		sb_put(b, s + i, n);
+		buf_append(b, s + i, n);
 		i += n;
 	}
 }
@@ -144,53 +94,49 @@ needs_quotes(const char *s, char delim)
 }
 
 static void
-put_cell(struct sbuf *b, const char *s, char delim, bool freetext)
+put_cell(struct buf *b, const char *s, char delim, bool freetext)
 {
-	struct sbuf	 t;
+	struct buf	 t;
 	const char	*p;
 
-	memset(&t, 0, sizeof(t));
+	buf_init(&t, ROW_MAX);
 	if (s == NULL)
 		s = "";
 	if (freetext && strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0')
-		sb_put(&t, "'", 1);
+		buf_append(&t, "'", 1);
 	sanitise(&t, s);
-	if (t.err) {
-		b->err = 1;
+	if (t.err != 0) {
+		if (b->err == 0)
+			b->err = t.err;
 		goto out;
 	}
-	if (t.p == NULL)
+	if (t.len == 0)
 		goto out;
-	if (!needs_quotes(t.p, delim)) {
-		sb_put(b, t.p, t.len);
+	if (!needs_quotes(buf_str(&t), delim)) {
+		buf_append(b, t.ptr, t.len);
 		goto out;
 	}
-	sb_put(b, "\"", 1);
-	for (p = t.p; *p != '\0'; p++) {
+	buf_append(b, "\"", 1);
+	for (p = buf_str(&t); *p != '\0'; p++) {
 		if (*p == '"')
-			sb_put(b, "\"", 1);
-		sb_put(b, p, 1);
+			buf_append(b, "\"", 1);
+		buf_append(b, p, 1);
 	}
-	sb_put(b, "\"", 1);
+	buf_append(b, "\"", 1);
 out:
-	sb_reset(&t);
+	buf_reset(&t);
 }
 
 char *
 report_csv_cell(const char *s, char delim, bool freetext)
 {
-	struct sbuf	 b;
-	char		*r;
+	struct buf	 b;
+	size_t		 len;
 
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, ROW_MAX);
 	put_cell(&b, s, delim, freetext);
-	if (b.err) {
-		sb_reset(&b);
-		return (NULL);
-	}
-	r = b.p != NULL ? b.p : strdup("");
 
-	return (r);
+	return ((char *)buf_release(&b, &len));
 }
 
 static void
@@ -425,26 +371,26 @@ report_path(const report_t *r)
 
 /* one row: one write under both locks, then fsync; the buffer is wiped */
 static int
-emit(report_t *r, struct sbuf *b)
+emit(report_t *r, struct buf *b)
 {
 	int rc = REPORT_OK;
 
-	if (b->err || b->p == NULL) {
-		sb_reset(b);
+	if (b->err != 0 || b->len == 0) {
+		buf_reset(b);
 		return (REPORT_ERR_INTERNAL);
 	}
 	pthread_mutex_lock(&r->lock);
 	if (flock(r->fd, LOCK_EX) < 0 && errno != EINVAL)
 		rc = REPORT_ERR_IO;
 	else {
-		if (write_all(r->fd, b->p, b->len) < 0 || sync_fd(r->fd) < 0) {
+		if (write_all(r->fd, b->ptr, b->len) < 0 || sync_fd(r->fd) < 0) {
 			log_warn("%s: %s", r->path, strerror(errno));
 			rc = REPORT_ERR_IO;
 		}
 		flock(r->fd, LOCK_UN);
 	}
 	pthread_mutex_unlock(&r->lock);
-	sb_reset(b);
+	buf_reset(b);
 
 	return (rc);
 }
@@ -452,20 +398,20 @@ emit(report_t *r, struct sbuf *b)
 static int
 json_set(json_t *o, const char *k, const char *v)
 {
-	struct sbuf	 b;
+	struct buf	 b;
 	json_t		*s;
 	int		 rc;
 
 	if (v == NULL)
 		return (json_object_set_new(o, k, json_null()));
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, ROW_MAX);
 	sanitise(&b, v);
 	if (b.err) {
-		sb_reset(&b);
+		buf_reset(&b);
 		return (-1);
 	}
-	s = json_stringn(b.p != NULL ? b.p : "", b.len);
-	sb_reset(&b);
+	s = json_stringn(buf_str(&b), b.len);
+	buf_reset(&b);
 	if (s == NULL)
 		return (-1);
 	rc = json_object_set_new(o, k, s);
@@ -476,7 +422,7 @@ json_set(json_t *o, const char *k, const char *v)
 int
 report_success(report_t *r, const struct report_success *s)
 {
-	struct sbuf	 b;
+	struct buf	 b;
 	char		 t[32];
 	json_t		*o = NULL;
 	char		*js = NULL;
@@ -485,7 +431,7 @@ report_success(report_t *r, const struct report_success *s)
 	if (r == NULL || s == NULL || (r->kind != REPORT_SUCCESS_CSV &&
 	    r->kind != REPORT_SUCCESS_JSONL))
 		return (REPORT_ERR_ARG);
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, ROW_MAX);
 	now_iso(t, sizeof(t));
 	if (r->kind == REPORT_SUCCESS_JSONL) {
 		if ((o = json_object()) == NULL ||
@@ -504,33 +450,33 @@ report_success(report_t *r, const struct report_success *s)
 			rc = REPORT_ERR_INTERNAL;
 			goto fail;
 		}
-		sb_str(&b, js);
-		sb_put(&b, "\n", 1);
+		buf_puts(&b, js);
+		buf_append(&b, "\n", 1);
 	} else {
 		put_cell(&b, t, ',', false);
-		sb_put(&b, ",", 1);
+		buf_append(&b, ",", 1);
 		put_cell(&b, s->user, ',', true);
-		sb_put(&b, ",", 1);
+		buf_append(&b, ",", 1);
 		put_cell(&b, s->user_id, ',', false);
-		sb_put(&b, ",", 1);
+		buf_append(&b, ",", 1);
 		put_cell(&b, s->method_id, ',', false);
-		sb_put(&b, ",", 1);
+		buf_append(&b, ",", 1);
 		put_cell(&b, s->credential_id, ',', false);
-		sb_put(&b, ",", 1);
+		buf_append(&b, ",", 1);
 		put_cell(&b, s->aaguid, ',', false);
-		sb_put(&b, ",", 1);
+		buf_append(&b, ",", 1);
 		put_cell(&b, s->model, ',', true);
-		sb_put(&b, ",", 1);
+		buf_append(&b, ",", 1);
 		put_cell(&b, s->display_name, ',', true);
-		sb_put(&b, ",", 1);
+		buf_append(&b, ",", 1);
 		put_cell(&b, s->device, ',', true);
-		sb_put(&b, ",", 1);
+		buf_append(&b, ",", 1);
 		put_cell(&b, s->attestation, ',', true);
-		sb_put(&b, "\n", 1);
+		buf_append(&b, "\n", 1);
 	}
 	rc = emit(r, &b);
 fail:
-	sb_reset(&b);
+	buf_reset(&b);
 	json_decref(o);
 	free(js);
 
@@ -540,25 +486,25 @@ fail:
 int
 report_failure(report_t *r, const struct report_failure *f)
 {
-	struct sbuf	b;
+	struct buf	b;
 	char		t[32];
 
 	if (r == NULL || f == NULL || r->kind != REPORT_FAILURES)
 		return (REPORT_ERR_ARG);
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, ROW_MAX);
 	now_iso(t, sizeof(t));
 	put_cell(&b, t, ',', false);
-	sb_put(&b, ",", 1);
+	buf_append(&b, ",", 1);
 	put_cell(&b, f->user, ',', true);
-	sb_put(&b, ",", 1);
+	buf_append(&b, ",", 1);
 	put_cell(&b, f->stage, ',', true);
-	sb_put(&b, ",", 1);
+	buf_append(&b, ",", 1);
 	put_cell(&b, f->error_code, ',', false);
-	sb_put(&b, ",", 1);
+	buf_append(&b, ",", 1);
 	put_cell(&b, f->message, ',', true);
-	sb_put(&b, ",", 1);
+	buf_append(&b, ",", 1);
 	put_cell(&b, f->request_id, ',', false);
-	sb_put(&b, "\n", 1);
+	buf_append(&b, "\n", 1);
 
 	return (emit(r, &b));
 }
@@ -586,33 +532,33 @@ int
 report_pin(report_t *r, const char *user, const char *device,
     const char *pin)
 {
-	struct sbuf	 b;
+	struct buf	 b;
 	char		 t[32];
 	const char	*p;
 
 	if (r == NULL || r->kind != REPORT_PINS || pin == NULL ||
 	    !pin_ok(pin))
 		return (REPORT_ERR_ARG);
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, ROW_MAX);
 	now_iso(t, sizeof(t));
 	put_cell(&b, t, ',', false);
-	sb_put(&b, ",", 1);
+	buf_append(&b, ",", 1);
 	put_cell(&b, user, ',', true);
-	sb_put(&b, ",", 1);
+	buf_append(&b, ",", 1);
 	put_cell(&b, device, ',', true);
-	sb_put(&b, ",", 1);
+	buf_append(&b, ",", 1);
 	/* not put_cell(): its temporary copy would be one more to wipe */
 	if (needs_quotes(pin, ',')) {
-		sb_put(&b, "\"", 1);
+		buf_append(&b, "\"", 1);
 		for (p = pin; *p != '\0'; p++) {
 			if (*p == '"')
-				sb_put(&b, "\"", 1);
-			sb_put(&b, p, 1);
+				buf_append(&b, "\"", 1);
+			buf_append(&b, p, 1);
 		}
-		sb_put(&b, "\"", 1);
+		buf_append(&b, "\"", 1);
 	} else
-		sb_str(&b, pin);
-	sb_put(&b, "\n", 1);
+		buf_puts(&b, pin);
+	buf_append(&b, "\n", 1);
 
 	return (emit(r, &b));
 }

@@ -19,18 +19,18 @@
 
 #include "common.h"
 #include "ctap.h"
-#include "vauthproc.h"
+#include "testutil.h"
 
 #define PIN	"493817"
 #define CDATA	"{\"type\":\"webauthn.create\",\"challenge\":\"dGVzdA\"," \
 		"\"origin\":\"https://login.microsoft.com\",\"crossOrigin\":false}"
 
 static ctap_dev_t *
-open_key(struct vauthproc *v, const char *const *extra)
+open_key(struct tu_vauth *v, const char *const *extra)
 {
 	ctap_dev_t *d;
 
-	assert_int_equal(vauthproc_start(v, extra), 0);
+	assert_int_equal(tu_vauth_start(v, NULL, extra), 0);
 	assert_non_null(d = ctap_dev_new());
 	assert_int_equal(ctap_dev_open(d, v->sock), CTAP_OK);
 
@@ -38,7 +38,7 @@ open_key(struct vauthproc *v, const char *const *extra)
 }
 
 static void
-reopen(ctap_dev_t *d, struct vauthproc *v)
+reopen(ctap_dev_t *d, struct tu_vauth *v)
 {
 	ctap_dev_close(d);
 	assert_int_equal(ctap_dev_open(d, v->sock), CTAP_OK);
@@ -66,7 +66,7 @@ cred_for(const char *user)
 static void
 test_info(void **state)
 {
-	struct vauthproc	 v;
+	struct tu_vauth		 v;
 	ctap_dev_t		*d;
 	ctap_info_t		*ci;
 	const char *const	 args[] = { "--aaguid",
@@ -87,13 +87,13 @@ test_info(void **state)
 	assert_int_equal(ctap_info_algorithm(ci, 0), -7);
 	ctap_info_free(&ci);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
+	tu_vauth_cleanup(&v);
 }
 
 static void
 test_pin_set_change(void **state)
 {
-	struct vauthproc	 v;
+	struct tu_vauth		 v;
 	ctap_dev_t		*d;
 	bool			 has;
 	int			 retries;
@@ -117,13 +117,13 @@ test_pin_set_change(void **state)
 	assert_int_equal(ctap_dev_pin_status(d, &has, &retries), CTAP_OK);
 	assert_int_equal(retries, 8);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
+	tu_vauth_cleanup(&v);
 }
 
 static void
 make_and_check(const char *const *args)
 {
-	struct vauthproc	 v;
+	struct tu_vauth		 v;
 	ctap_dev_t		*d;
 	ctap_cred_t		*c, *c2;
 
@@ -170,7 +170,7 @@ make_and_check(const char *const *args)
 	ctap_cred_free(&c2);
 	ctap_cred_free(&c);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
+	tu_vauth_cleanup(&v);
 }
 
 static void
@@ -221,7 +221,7 @@ test_protocol_2(void **state)
 static void
 test_pin_blocked(void **state)
 {
-	struct vauthproc	 v;
+	struct tu_vauth		 v;
 	ctap_dev_t		*d;
 	ctap_cred_t		*c;
 	int			 i, r;
@@ -249,13 +249,13 @@ test_pin_blocked(void **state)
 	assert_int_equal(ctap_dev_make_cred(d, c, PIN), CTAP_ERR_PIN_BLOCKED);
 	ctap_cred_free(&c);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
+	tu_vauth_cleanup(&v);
 }
 
 static int
 expect_mc(const char *const *args, int timeout_ms)
 {
-	struct vauthproc	 v;
+	struct tu_vauth		 v;
 	ctap_dev_t		*d;
 	ctap_cred_t		*c;
 	int			 r;
@@ -270,7 +270,7 @@ expect_mc(const char *const *args, int timeout_ms)
 	assert_non_null(d = ctap_dev_new());
 	assert_int_equal(ctap_dev_open(d, v.sock), CTAP_OK);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
+	tu_vauth_cleanup(&v);
 
 	return (r);
 }
@@ -318,7 +318,7 @@ cancel_later(void *arg)
 static void
 test_cancel(void **state)
 {
-	struct vauthproc	 v;
+	struct tu_vauth		 v;
 	struct canceller	 cc;
 	pthread_t		 t;
 	ctap_dev_t		*d;
@@ -339,13 +339,13 @@ test_cancel(void **state)
 	pthread_join(t, NULL);
 	ctap_cred_free(&c);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
+	tu_vauth_cleanup(&v);
 }
 
 static void
 test_reset(void **state)
 {
-	struct vauthproc	 v;
+	struct tu_vauth		 v;
 	ctap_dev_t		*d;
 	ctap_cred_t		*c;
 	bool			 has;
@@ -367,13 +367,13 @@ test_reset(void **state)
 	    CTAP_ERR_NO_CREDENTIALS);
 	ctap_cred_free(&c);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
+	tu_vauth_cleanup(&v);
 }
 
 static void
 test_config(void **state)
 {
-	struct vauthproc	 v;
+	struct tu_vauth		 v;
 	ctap_dev_t		*d;
 	ctap_info_t		*ci;
 	const char *const	 args[] = { "--pin", "49381726", NULL };
@@ -403,7 +403,7 @@ test_config(void **state)
 	assert_true(ctap_info_force_pin_change(ci));
 	ctap_info_free(&ci);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
+	tu_vauth_cleanup(&v);
 }
 
 static void
@@ -446,41 +446,41 @@ test_fault_slow_keepalive(void **state)
 static void
 test_fault_info(void **state)
 {
-	struct vauthproc	 v;
+	struct tu_vauth		 v;
 	ctap_dev_t		*d;
 	const char *const	 a1[] = { "--fail", "noncanonical:info", NULL };
 	const char *const	 a2[] = { "--fail", "disconnect:info@1", NULL };
 
 	(void)state;
 	/* a non-canonical getInfo must not turn the key into U2F */
-	assert_int_equal(vauthproc_start(&v, a1), 0);
+	assert_int_equal(tu_vauth_start(&v, NULL, a1), 0);
 	assert_non_null(d = ctap_dev_new());
 	assert_int_not_equal(ctap_dev_open(d, v.sock), CTAP_OK);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
-	assert_int_equal(vauthproc_start(&v, a2), 0);
+	tu_vauth_cleanup(&v);
+	assert_int_equal(tu_vauth_start(&v, NULL, a2), 0);
 	assert_non_null(d = ctap_dev_new());
 	assert_int_equal(ctap_dev_open(d, v.sock), CTAP_ERR_NO_DEVICE);
 	assert_int_equal(ctap_dev_open(d, v.sock), CTAP_OK);
 	ctap_dev_free(&d);
-	vauthproc_stop(&v);
+	tu_vauth_cleanup(&v);
 }
 
 static void
 test_devlist(void **state)
 {
-	struct vauthproc	 v1, v2;
+	struct tu_vauth		 v1, v2;
 	ctap_devlist_t		*l;
-	char			 dir[] = "/tmp/prov-vdir-XXXXXX", p[600];
+	char			 dir[128], p[600];
 
 	(void)state;
-	assert_int_equal(vauthproc_start(&v1, NULL), 0);
-	assert_int_equal(vauthproc_start(&v2, NULL), 0);
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tu_vauth_start(&v1, NULL, NULL), 0);
+	assert_int_equal(tu_vauth_start(&v2, NULL, NULL), 0);
+	assert_int_equal(tu_tmpdir(dir, sizeof(dir), "prov-vdir"), 0);
 	snprintf(p, sizeof(p), "%s/a", dir);
-	assert_int_equal(symlink(v1.sock + 5, p), 0);
+	assert_int_equal(symlink(v1.path, p), 0);
 	snprintf(p, sizeof(p), "%s/b", dir);
-	assert_int_equal(symlink(v2.sock + 5, p), 0);
+	assert_int_equal(symlink(v2.path, p), 0);
 	snprintf(p, sizeof(p), "%s/not-a-socket", dir);
 	assert_int_equal(symlink("/etc/hostname", p), 0);
 	assert_non_null(l = ctap_devlist_new());
@@ -490,22 +490,21 @@ test_devlist(void **state)
 	assert_int_equal(ctap_devlist_status(l, 0), CTAP_OK);
 	assert_int_equal(ctap_devlist_status(l, 1), CTAP_OK);
 	ctap_devlist_free(&l);
-	vauthproc_stop(&v1);
+	tu_vauth_cleanup(&v1);
 	assert_non_null(l = ctap_devlist_new());
 	assert_int_equal(ctap_devlist_scan(l, NULL, dir, true), CTAP_OK);
 	/* the dead socket is listed but not usable */
 	assert_int_equal(ctap_devlist_len(l), 1);
 	ctap_devlist_free(&l);
-	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
-	(void)!system(p);
-	vauthproc_stop(&v2);
+	assert_int_equal(tu_rmtree(dir), 0);
+	tu_vauth_cleanup(&v2);
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	vauthproc_stop_all();
+	tu_vauth_cleanup_all();
 	return (0);
 }
 

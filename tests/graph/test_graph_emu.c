@@ -25,6 +25,7 @@
 
 #include "common.h"
 #include "graph_int.h"
+#include "testutil.h"
 
 #define APP_ID		"5b7e2c1a-0f4d-4c3b-9a8e-6d5f4e3c2b1a"
 #define APP_SECRET	"emulator-test-secret"
@@ -161,21 +162,18 @@ teardown_all(void **state)
 	const char *src = getenv("SRCDIR") != NULL ? getenv("SRCDIR") : SRCDIR;
 	char cmd[1200];
 
-	snprintf(cmd, sizeof(cmd), "sh %s/tests/graph-emulator/stop.sh %s/emu; "
-	    "rm -rf %s", src, dir, dir);
+	snprintf(cmd, sizeof(cmd), "sh %s/tests/graph-emulator/stop.sh %s/emu",
+	    src, dir);
 
-	return (system(cmd) == 0 ? 0 : -1);
+	return (system(cmd) == 0 && tu_rmtree(dir) == 0 ? 0 : -1);
 }
 
 /* every test starts without faults and without a cached session */
 static int
 setup(void **state)
 {
-	char cmd[600];
-
 	ctl("DELETE", "faults", NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
-	if (system(cmd) != 0 || mkdir(state_dir, 0700) < 0)
+	if (tu_rmtree(state_dir) < 0 || mkdir(state_dir, 0700) < 0)
 		return (-1);
 
 	return (0);

@@ -23,6 +23,7 @@
 #include "common.h"
 #include "csvin.h"
 #include "deeplink.h"
+#include "testutil.h"
 
 #define L	"entra-provision://enroll?"
 #define OID	"0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -281,8 +282,7 @@ setup(void **state)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return (-1);
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_deeplink.XXXXXX");
-	if (mkdtemp(t->dir) == NULL)
+	if (tu_tmpdir(t->dir, sizeof(t->dir), "test_deeplink") < 0)
 		return (-1);
 	snprintf(t->data, sizeof(t->data), "%s/data", t->dir);
 	snprintf(t->config, sizeof(t->config), "%s/config", t->dir);
@@ -298,10 +298,8 @@ static int
 teardown(void **state)
 {
 	struct tmp	*t = *state;
-	char		 cmd[400];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
+	if (tu_rmtree(t->dir) < 0)
 		return (-1);
 	unsetenv("XDG_DATA_HOME");
 	unsetenv("XDG_CONFIG_HOME");

@@ -24,6 +24,7 @@
 
 #include "common.h"
 #include "journal.h"
+#include "testutil.h"
 
 #define OID_A	"0f8fad5b-d9cb-469f-a165-70867728950e"
 #define OID_B	"7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -41,8 +42,7 @@ setup(void **state)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return (-1);
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_journal.XXXXXX");
-	if (mkdtemp(t->dir) == NULL)
+	if (tu_tmpdir(t->dir, sizeof(t->dir), "test_journal") < 0)
 		return (-1);
 	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, JOURNAL_FILE);
 	*state = t;
@@ -54,10 +54,8 @@ static int
 teardown(void **state)
 {
 	struct tmp	*t = *state;
-	char		 cmd[400];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
+	if (tu_rmtree(t->dir) < 0)
 		return (-1);
 	free(t);
 

@@ -26,6 +26,7 @@
 #include "csvin.h"
 #include "progress.h"
 #include "report.h"
+#include "testutil.h"
 
 struct tmp {
 	char	dir[256];
@@ -39,8 +40,7 @@ setup(void **state)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return (-1);
-	snprintf(t->dir, sizeof(t->dir), "/tmp/test_report.XXXXXX");
-	if (mkdtemp(t->dir) == NULL)
+	if (tu_tmpdir(t->dir, sizeof(t->dir), "test_report") < 0)
 		return (-1);
 	snprintf(t->path, sizeof(t->path), "%s/out.csv", t->dir);
 	umask(022);
@@ -53,10 +53,8 @@ static int
 teardown(void **state)
 {
 	struct tmp	*t = *state;
-	char		 cmd[400];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
+	if (tu_rmtree(t->dir) < 0)
 		return (-1);
 	free(t);
 

@@ -35,7 +35,7 @@
 #include <fido/credman.h>
 #include <fido/es256.h>
 
-#include "harness.h"
+#include "testutil.h"
 
 #define PIN	   "123456"
 #define RP_ID	   "login.microsoft.com"
@@ -142,19 +142,17 @@ static const fido_dev_io_t vio = {
 };
 
 static int
-dev_open(const struct vproc *vp, fido_dev_t **out)
+dev_open(const struct tu_vauth *vp, fido_dev_t **out)
 {
 	fido_dev_t *dev;
-	char path[400];
 	int r;
 
 	*out = NULL;
-	snprintf(path, sizeof(path), "unix:%s", vp->sock);
 	if ((dev = fido_dev_new()) == NULL)
 		return (FIDO_ERR_INTERNAL);
 	if ((r = fido_dev_set_io_functions(dev, &vio)) != FIDO_OK ||
 	    (r = fido_dev_set_timeout(dev, TIMEOUT_MS)) != FIDO_OK ||
-	    (r = fido_dev_open(dev, path)) != FIDO_OK) {
+	    (r = fido_dev_open(dev, vp->sock)) != FIDO_OK) {
 		fido_dev_free(&dev);
 		return (r);
 	}
@@ -164,7 +162,7 @@ dev_open(const struct vproc *vp, fido_dev_t **out)
 }
 
 static fido_dev_t *
-must_open(const struct vproc *vp)
+must_open(const struct tu_vauth *vp)
 {
 	fido_dev_t *dev = NULL;
 
@@ -184,31 +182,30 @@ dev_close(fido_dev_t **dev)
 
 /* start vauth with NULL-terminated extra arguments */
 static void
-start(struct vproc *vp, ...)
+start(struct tu_vauth *vp, ...)
 {
 	const char *args[32];
 	const char *a;
 	va_list ap;
 	size_t n = 0;
 
-	assert_int_equal(vproc_init(vp), 0);
 	va_start(ap, vp);
 	while ((a = va_arg(ap, const char *)) != NULL && n < 31)
 		args[n++] = a;
 	va_end(ap);
 	args[n] = NULL;
-	assert_int_equal(vproc_start(vp, vauth_bin, args), 0);
+	assert_int_equal(tu_vauth_start(vp, vauth_bin, args), 0);
 }
 
 static void
-stop(struct vproc *vp)
+stop(struct tu_vauth *vp)
 {
 	int status;
 
-	assert_true(vproc_alive(vp));
-	status = vproc_stop(vp);
-	assert_int_not_equal(access(vp->sock, F_OK), 0);
-	vproc_cleanup(vp);
+	assert_true(tu_vauth_alive(vp));
+	status = tu_vauth_stop(vp);
+	assert_int_not_equal(access(vp->path, F_OK), 0);
+	tu_vauth_cleanup(vp);
 	/* a clean exit: no ASan/LSan report, socket removed */
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
@@ -247,7 +244,7 @@ static const unsigned char uid2[] = {5, 6, 7, 8};
 static void
 open_is_fido2(void **state)
 {
-	struct vproc vp;
+	struct tu_vauth vp;
 	fido_dev_t *dev;
 	fido_cbor_info_t *ci;
 	const unsigned char want[16] = {0x76, 0x61, 0x75, 0x74, 0x68, 0x2d,
@@ -287,7 +284,7 @@ open_is_fido2(void **state)
 static void
 full_flow(void **state)
 {
-	struct vproc vp;
+	struct tu_vauth vp;
 	fido_dev_t *dev;
 	fido_cred_t *c;
 	fido_assert_t *a;
@@ -394,7 +391,7 @@ full_flow(void **state)
 static void
 attestation_self_none(void **state)
 {
-	struct vproc vp;
+	struct tu_vauth vp;
 	fido_dev_t *dev;
 	fido_cred_t *c;
 
@@ -426,7 +423,7 @@ attestation_self_none(void **state)
 static void
 exclude_list(void **state)
 {
-	struct vproc vp;
+	struct tu_vauth vp;
 	fido_dev_t *dev;
 	fido_cred_t *c, *c2;
 	int touched = 0;
@@ -456,7 +453,7 @@ exclude_list(void **state)
 static void
 config_min_pin(void **state)
 {
-	struct vproc vp;
+	struct tu_vauth vp;
 	fido_dev_t *dev;
 	fido_cbor_info_t *ci;
 	fido_cred_t *c;
@@ -531,7 +528,7 @@ make_cred_cancelled(fido_dev_t *dev, fido_cred_t *c, int ms, long long *elapsed)
 static void
 presence_cancel(void **state)
 {
-	struct vproc vp;
+	struct tu_vauth vp;
 	fido_dev_t *dev;
 	fido_cred_t *c;
 	long long ms;
@@ -559,7 +556,7 @@ presence_cancel(void **state)
 
 /* one make_cred that must succeed: vauth is still fine */
 static void
-still_works(const struct vproc *vp)
+still_works(const struct tu_vauth *vp)
 {
 	fido_dev_t *dev = must_open(vp);
 	fido_cred_t *c = new_cred(0, 0, uid2, sizeof(uid2));
@@ -572,7 +569,7 @@ still_works(const struct vproc *vp)
 static void
 faults(void **state)
 {
-	struct vproc vp;
+	struct tu_vauth vp;
 	fido_dev_t *dev;
 	fido_cred_t *c;
 	long long t0, ms;
@@ -637,7 +634,7 @@ faults(void **state)
 static void
 wrong_pin_blocks(void **state)
 {
-	struct vproc vp;
+	struct tu_vauth vp;
 	fido_dev_t *dev;
 	fido_cred_t *c;
 	int i, retries = 0;
@@ -671,18 +668,28 @@ wrong_pin_blocks(void **state)
 	stop(&vp);
 }
 
+/* a failed assertion skips stop(): kill what it left, remove its dirs */
+static int
+teardown(void **state)
+{
+	(void)state;
+	tu_vauth_cleanup_all();
+
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(open_is_fido2),
-	    cmocka_unit_test(full_flow),
-	    cmocka_unit_test(attestation_self_none),
-	    cmocka_unit_test(exclude_list),
-	    cmocka_unit_test(config_min_pin),
-	    cmocka_unit_test(presence_cancel),
-	    cmocka_unit_test(faults),
-	    cmocka_unit_test(wrong_pin_blocks),
+	    cmocka_unit_test_teardown(open_is_fido2, teardown),
+	    cmocka_unit_test_teardown(full_flow, teardown),
+	    cmocka_unit_test_teardown(attestation_self_none, teardown),
+	    cmocka_unit_test_teardown(exclude_list, teardown),
+	    cmocka_unit_test_teardown(config_min_pin, teardown),
+	    cmocka_unit_test_teardown(presence_cancel, teardown),
+	    cmocka_unit_test_teardown(faults, teardown),
+	    cmocka_unit_test_teardown(wrong_pin_blocks, teardown),
 	};
 
 	if (argc != 2) {

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "extern.h"
+#include "testutil.h"
 
 /* helpers */
 
@@ -517,7 +518,7 @@ hid_channels(void **state)
 
 	/* errors: broadcast CBOR, unknown channel, MSG, LOCK, INIT length */
 	cap.n = 0;
-	data[0] = CTAP_CMD_GETINFO;
+	data[0] = CTAP2_CMD_GETINFO;
 	mkinit(pkt, CTAPHID_BROADCAST, CTAPHID_CBOR, 1, data);
 	assert_int_equal(vauth_hid_input(v, pkt, &io), VAUTH_OK);
 	mkinit(pkt, 0x11223344, CTAPHID_CBOR, 1, data);
@@ -605,7 +606,7 @@ hid_wait_cancel(void **state)
 	struct script sc;
 	vauth_io_t io = {script_tx, script_rx, &sc};
 	vauth_t *v;
-	unsigned char pkt[64], req[1] = {CTAP_CMD_SELECTION};
+	unsigned char pkt[64], req[1] = {CTAP2_CMD_SELECTION};
 	size_t i;
 
 	(void)state;
@@ -744,15 +745,15 @@ ctap2_basic(void **state)
 	size_t adlen, rlen;
 
 	(void)state;
-	assert_int_equal(ctap(v, CTAP_CMD_GETINFO, NULL, &out), 0);
+	assert_int_equal(ctap(v, CTAP2_CMD_GETINFO, NULL, &out), 0);
 	assert_non_null(cbu_get(out, 4));
 	free_item(&out);
 	assert_int_equal(ctap(v, 0x55, NULL, NULL), CTAP1_ERR_INVALID_COMMAND);
-	assert_int_equal(ctap(v, CTAP_CMD_MAKECRED, NULL, NULL),
+	assert_int_equal(ctap(v, CTAP2_CMD_MAKECRED, NULL, NULL),
 	    CTAP2_ERR_MISSING_PARAMETER);
 
 	/* invalid CBOR */
-	buf[0] = CTAP_CMD_MAKECRED;
+	buf[0] = CTAP2_CMD_MAKECRED;
 	memcpy(buf + 1, garbage, sizeof(garbage));
 	rlen = sizeof(resp);
 	assert_int_equal(vauth_cbor(v, buf, 3, resp, &rlen), VAUTH_OK);
@@ -761,19 +762,19 @@ ctap2_basic(void **state)
 
 	/* a request that is not a map */
 	assert_non_null(req = cbu_uint(5));
-	assert_int_equal(ctap(v, CTAP_CMD_MAKECRED, req, NULL),
+	assert_int_equal(ctap(v, CTAP2_CMD_MAKECRED, req, NULL),
 	    CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
 	free_item(&req);
 
 	/* RS256 only */
 	req = mc_request("example.com", 0, -257, 0);
-	assert_int_equal(ctap(v, CTAP_CMD_MAKECRED, req, NULL),
+	assert_int_equal(ctap(v, CTAP2_CMD_MAKECRED, req, NULL),
 	    CTAP2_ERR_UNSUPPORTED_ALGORITHM);
 	free_item(&req);
 
 	/* rk credential with credProtect 2 and hmac-secret */
 	req = mc_request("example.com", 1, -7, 2);
-	assert_int_equal(ctap(v, CTAP_CMD_MAKECRED, req, &out), 0);
+	assert_int_equal(ctap(v, CTAP2_CMD_MAKECRED, req, &out), 0);
 	assert_int_equal(cbor_string_length(cbu_get(out, 1)), 6);
 	assert_memory_equal(cbor_string_handle(cbu_get(out, 1)), "packed", 6);
 	assert_int_equal(cbu_as_bytes(cbu_get(out, 2), &ad, &adlen), 0);
@@ -799,7 +800,7 @@ ctap2_basic(void **state)
 		memset(cdh, 9, sizeof(cdh));
 		assert_int_equal(cbu_put_int(req, 2, cbu_bytes(cdh, 32)), 0);
 	}
-	assert_int_equal(ctap(v, CTAP_CMD_GETASSERT, req, NULL),
+	assert_int_equal(ctap(v, CTAP2_CMD_GETASSERT, req, NULL),
 	    CTAP2_ERR_NO_CREDENTIALS);
 	free_item(&req);
 
@@ -807,22 +808,22 @@ ctap2_basic(void **state)
 	assert_non_null(req = cbu_map());
 	assert_int_equal(cbu_put_int(req, 1, cbu_uint(1)), 0);
 	assert_int_equal(cbu_put_int(req, 2, cbu_uint(1)), 0);
-	assert_int_equal(ctap(v, CTAP_CMD_CLIENTPIN, req, &out), 0);
+	assert_int_equal(ctap(v, CTAP2_CMD_CLIENTPIN, req, &out), 0);
 	assert_int_equal(cbor_get_int(cbu_get(out, 3)), 8);
 	free_item(&out);
 	free_item(&req);
 	assert_non_null(req = cbu_map());
 	assert_int_equal(cbu_put_int(req, 2, cbu_uint(0x42)), 0);
-	assert_int_equal(ctap(v, CTAP_CMD_CLIENTPIN, req, NULL),
+	assert_int_equal(ctap(v, CTAP2_CMD_CLIENTPIN, req, NULL),
 	    CTAP2_ERR_INVALID_SUBCOMMAND);
 	free_item(&req);
 
 	/* getNextAssertion without a pending getAssertion */
-	assert_int_equal(ctap(v, CTAP_CMD_NEXTASSERT, NULL, NULL),
+	assert_int_equal(ctap(v, CTAP2_CMD_NEXTASSERT, NULL, NULL),
 	    CTAP2_ERR_NOT_ALLOWED);
 	/* reset without a transport: presence is immediate */
-	assert_int_equal(ctap(v, CTAP_CMD_RESET, NULL, NULL), 0);
-	assert_int_equal(ctap(v, CTAP_CMD_SELECTION, NULL, NULL), 0);
+	assert_int_equal(ctap(v, CTAP2_CMD_RESET, NULL, NULL), 0);
+	assert_int_equal(ctap(v, CTAP2_CMD_SELECTION, NULL, NULL), 0);
 	vauth_free(&v);
 }
 
@@ -831,7 +832,7 @@ faults_inmemory(void **state)
 {
 	vauth_t *v;
 	const char *why = NULL;
-	unsigned char req[1] = {CTAP_CMD_GETINFO}, resp[VAUTH_MAX_MSG];
+	unsigned char req[1] = {CTAP2_CMD_GETINFO}, resp[VAUTH_MAX_MSG];
 	size_t rlen;
 
 	(void)state;
@@ -878,13 +879,13 @@ faults_inmemory(void **state)
 static void
 state_roundtrip(void **state)
 {
-	char dir[] = "/tmp/vauth-unit.XXXXXX", path[64], ca[64];
+	char dir[128], path[160], ca[160];
 	vauth_t *v;
 	cbor_item_t *req, *out = NULL;
 	struct stat st;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tu_tmpdir(dir, sizeof(dir), "vauth-unit"), 0);
 	snprintf(path, sizeof(path), "%s/state.cbor", dir);
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
 
@@ -895,7 +896,7 @@ state_roundtrip(void **state)
 	assert_int_equal(vauth_preset_pin(v, "4321"), VAUTH_OK);
 	req = mc_request("example.org", 1, -7, 0);
 	/* PIN set: a token is required now */
-	assert_int_equal(ctap(v, CTAP_CMD_MAKECRED, req, NULL),
+	assert_int_equal(ctap(v, CTAP2_CMD_MAKECRED, req, NULL),
 	    CTAP2_ERR_PUAT_REQUIRED);
 	free_item(&req);
 	vauth_free(&v);
@@ -906,13 +907,12 @@ state_roundtrip(void **state)
 	assert_non_null(v = vauth_new());
 	assert_int_equal(vauth_set_state_file(v, path), VAUTH_OK);
 	assert_int_equal(vauth_start(v), VAUTH_OK);
-	assert_int_equal(ctap(v, CTAP_CMD_GETINFO, NULL, &out), 0);
+	assert_int_equal(ctap(v, CTAP2_CMD_GETINFO, NULL, &out), 0);
 	assert_true(cbor_get_bool(cbu_get_str(cbu_get(out, 4), "clientPin")));
 	free_item(&out);
 	assert_int_equal(vauth_export_ca(v, ca), VAUTH_OK);
 	assert_int_equal(stat(ca, &st), 0);
 	vauth_free(&v);
-	unlink(ca);
 
 	/* a corrupt state is refused, never overwritten */
 	{
@@ -926,8 +926,7 @@ state_roundtrip(void **state)
 	assert_int_equal(vauth_set_state_file(v, path), VAUTH_OK);
 	assert_int_equal(vauth_start(v), VAUTH_ERR_STATE);
 	vauth_free(&v);
-	unlink(path);
-	rmdir(dir);
+	assert_int_equal(tu_rmtree(dir), 0);
 }
 
 static void

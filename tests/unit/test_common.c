@@ -1,0 +1,340 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * common/num.c, common/buf.c and guid_valid(): the rules every layer
+ * now shares, so each near-miss a caller used to let through is here.
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+
+static void
+test_parse_ll_ok(void **state)
+{
+	static const struct {
+		const char	*s;
+		long long	 v;
+	} ok[] = {
+		{ "0", 0 }, { "7", 7 }, { "007", 7 }, { "-5", -5 },
+		{ "-0", 0 }, { "3600", 3600 },
+		{ "9223372036854775807", LLONG_MAX },
+		{ "-9223372036854775808", LLONG_MIN },
+	};
+	long long	v;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = 12345;
+		assert_int_equal(parse_ll(ok[i].s, LLONG_MIN, LLONG_MAX, &v),
+		    0);
+		assert_true(v == ok[i].v);
+	}
+}
+
+static void
+test_parse_ll_bad(void **state)
+{
+	/* each was accepted by at least one of the old copies */
+	static const char *const bad[] = {
+		"", " 1", "\t1", "+1", "1 ", "1\n", "1x", "0x10", "-",
+		"--1", "- 1", "+-1", "1.0", "1e3", "١",
+	};
+	long long	v = 99;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		assert_int_equal(parse_ll(bad[i], LLONG_MIN, LLONG_MAX, &v),
+		    -1);
+		assert_int_equal(errno, EINVAL);
+		assert_true(v == 99);
+	}
+	assert_int_equal(parse_ll(NULL, 0, 1, &v), -1);
+	assert_int_equal(errno, EINVAL);
+	/* overflow is an error, never LLONG_MAX */
+	assert_int_equal(parse_ll("9223372036854775808", LLONG_MIN,
+	    LLONG_MAX, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_ll("-99999999999999999999", LLONG_MIN,
+	    LLONG_MAX, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_true(v == 99);
+}
+
+static void
+test_parse_ll_range(void **state)
+{
+	long long	v = 0;
+
+	(void)state;
+	assert_int_equal(parse_ll("1", 1, 3600, &v), 0);
+	assert_true(v == 1);
+	assert_int_equal(parse_ll("3600", 1, 3600, &v), 0);
+	assert_true(v == 3600);
+	assert_int_equal(parse_ll("0", 1, 3600, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_ll("3601", 1, 3600, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_ll("-1", 0, 10, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_true(v == 3600);
+	/* an empty range (a batch of 0 requests) takes nothing */
+	assert_int_equal(parse_ll("0", 0, -1, &v), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+static void
+test_parse_llx(void **state)
+{
+	static const char *const bad[] = {
+		"0x", "0X", "0x0x1", "0x 1", "0x-1", "-0x1", "+0x1", " 0x1",
+		"0xg", "0x1g", "x1", "1f",
+	};
+	long long	v = 0;
+	size_t		i;
+
+	(void)state;
+	assert_int_equal(parse_llx("0x31", 0, 255, &v), 0);
+	assert_true(v == 0x31);
+	assert_int_equal(parse_llx("0X2b", 0, 255, &v), 0);
+	assert_true(v == 0x2b);
+	assert_int_equal(parse_llx("0xFF", 0, 255, &v), 0);
+	assert_true(v == 255);
+	assert_int_equal(parse_llx("49", 0, 255, &v), 0);
+	assert_true(v == 49);
+	/* never octal: strtol(.., 0) read this as 8 */
+	assert_int_equal(parse_llx("010", 0, 255, &v), 0);
+	assert_true(v == 10);
+	assert_int_equal(parse_llx("-3", -5, 5, &v), 0);
+	assert_true(v == -3);
+	assert_int_equal(parse_llx("0x100", 0, 255, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_llx("0x8000000000000000", 0, LLONG_MAX, &v),
+	    -1);
+	assert_int_equal(errno, ERANGE);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		assert_int_equal(parse_llx(bad[i], LLONG_MIN, LLONG_MAX, &v),
+		    -1);
+		assert_int_equal(errno, EINVAL);
+		assert_true(v == 7);
+	}
+}
+
+static void
+test_parse_int_range(void **state)
+{
+	char	s[32];
+	int	v = 5;
+
+	(void)state;
+	snprintf(s, sizeof(s), "%d", INT_MAX);
+	assert_int_equal(parse_int_range(s, 1, INT_MAX, &v), 0);
+	assert_int_equal(v, INT_MAX);
+	snprintf(s, sizeof(s), "%lld", (long long)INT_MAX + 1);
+	assert_int_equal(parse_int_range(s, 1, INT_MAX, &v), -1);
+	assert_int_equal(parse_int_range("6", 6, 63, &v), 0);
+	assert_int_equal(v, 6);
+	assert_int_equal(parse_int_range("5", 6, 63, &v), -1);
+	assert_int_equal(parse_int_range("64", 6, 63, &v), -1);
+	assert_int_equal(parse_int_range("", 6, 63, &v), -1);
+	assert_int_equal(v, 6);
+}
+
+static void
+test_guid(void **state)
+{
+	static const char *const ok[] = {
+		"00000000-0000-0000-0000-000000000000",
+		"14d82eec-204b-4c2f-b7e8-296a70dab67e",
+		"14D82EEC-204B-4C2F-B7E8-296A70DAB67E",
+		"14d82EEC-204b-4C2F-b7e8-296A70dab67e",
+	};
+	static const char *const bad[] = {
+		"",
+		"14d82eec-204b-4c2f-b7e8-296a70dab67",		/* 35 */
+		"14d82eec-204b-4c2f-b7e8-296a70dab67e0",	/* 37 */
+		"14d82eec-204b-4c2f-b7e8-296a70dab67e\n",
+		" 14d82eec-204b-4c2f-b7e8-296a70dab67e",
+		"{14d82eec-204b-4c2f-b7e8-296a70dab67e}",
+		"14d82eec204b4c2fb7e8296a70dab67e",		/* no dashes */
+		"14d82eec-204b4-c2f-b7e8-296a70dab67e",		/* moved */
+		"14d82eec-204b-4c2f-b7e8_296a70dab67e",
+		"14d82eeg-204b-4c2f-b7e8-296a70dab67e",
+		"14d82eec-204b-4c2f-b7e8-296a70dab6 e",
+		"-4d82eec-204b-4c2f-b7e8-296a70dab67e",
+		"user@contoso.com",
+	};
+	const char	*g = "14d82eec-204b-4c2f-b7e8-296a70dab67e  ";
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_true(guid_valid(ok[i], strlen(ok[i])));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(guid_valid(bad[i], strlen(bad[i])));
+	assert_false(guid_valid(NULL, 36));
+	/* the length decides, not a NUL: a cell trimmed in place */
+	assert_true(guid_valid(g, 36));
+	assert_false(guid_valid(g, 37));
+	assert_false(guid_valid(g, 35));
+}
+
+static void
+test_buf_grow(void **state)
+{
+	struct buf	 b;
+	char		 chunk[100];
+	size_t		 i, j, len;
+	unsigned char	*p;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_string_equal(buf_str(&b), "");
+	assert_int_equal(buf_append(&b, "", 0), 0);
+	assert_string_equal(buf_str(&b), "");
+	/* enough to grow several times; every byte must survive */
+	for (i = 0; i < 200; i++) {
+		memset(chunk, 'a' + (int)(i % 26), sizeof(chunk));
+		assert_int_equal(buf_append(&b, chunk, sizeof(chunk)), 0);
+	}
+	assert_int_equal(b.len, 200 * sizeof(chunk));
+	assert_true(b.cap > b.len);
+	assert_int_equal(b.ptr[b.len], '\0');
+	for (i = 0; i < 200; i++)
+		for (j = 0; j < sizeof(chunk); j++)
+			assert_int_equal(b.ptr[i * sizeof(chunk) + j],
+			    'a' + (int)(i % 26));
+	assert_int_equal(buf_puts(&b, "xyz"), 0);
+	assert_int_equal(b.len, 200 * sizeof(chunk) + 3);
+	assert_string_equal(buf_str(&b) + b.len - 3, "xyz");
+	p = buf_release(&b, &len);
+	assert_non_null(p);
+	assert_int_equal(len, 200 * sizeof(chunk) + 3);
+	assert_int_equal(p[len], '\0');
+	assert_null(b.ptr);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.max, 1 << 20);
+	freezero_buf(p, len + 1);
+}
+
+static void
+test_buf_max(void **state)
+{
+	struct buf	b;
+
+	(void)state;
+	buf_init(&b, 10);
+	assert_int_equal(buf_append(&b, "0123456789", 10), 0);
+	assert_int_equal(b.len, 10);
+	assert_true(b.cap <= 11);
+	assert_string_equal(buf_str(&b), "0123456789");
+	errno = 0;
+	assert_int_equal(buf_append(&b, "x", 1), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(b.err, EFBIG);
+	assert_int_equal(b.len, 10);
+	/* sticky: even what would fit now fails */
+	assert_int_equal(buf_append(&b, "", 0), -1);
+	assert_int_equal(buf_reserve(&b, 0), -1);
+	assert_int_equal(b.err, EFBIG);
+	/* a length that would wrap size_t */
+	buf_clear(&b);
+	assert_int_equal(buf_append(&b, "ab", 2), 0);
+	assert_int_equal(buf_reserve(&b, SIZE_MAX), -1);
+	assert_int_equal(b.err, EFBIG);
+	buf_reset(&b);
+	assert_int_equal(b.max, 10);
+	assert_int_equal(b.err, 0);
+	assert_null(b.ptr);
+
+	/* a ceiling past SIZE_MAX / 2 is taken as that */
+	buf_init(&b, SIZE_MAX);
+	assert_true(b.max <= SIZE_MAX / 2);
+	assert_int_equal(buf_reserve(&b, SIZE_MAX - 1), -1);
+	assert_int_equal(b.err, EFBIG);
+	buf_reset(&b);
+
+	/* max 0: only the empty string */
+	buf_init(&b, 0);
+	assert_int_equal(buf_append(&b, "", 0), 0);
+	assert_int_equal(buf_append(&b, "a", 1), -1);
+	buf_reset(&b);
+}
+
+static void
+test_buf_clear_release(void **state)
+{
+	static const char big[65];
+	struct buf	 b;
+	unsigned char	*p;
+	size_t		 len = 99, i, cap;
+
+	(void)state;
+	/* empty: still a string */
+	buf_init(&b, 64);
+	assert_non_null(p = buf_release(&b, &len));
+	assert_int_equal(len, 0);
+	assert_string_equal((char *)p, "");
+	freezero_buf(p, len + 1);
+
+	/* clear wipes what was there and keeps the block */
+	assert_int_equal(buf_puts(&b, "secret-pin"), 0);
+	p = b.ptr;
+	cap = b.cap;
+	buf_clear(&b);
+	assert_ptr_equal(b.ptr, p);
+	assert_int_equal(b.cap, cap);
+	assert_int_equal(b.len, 0);
+	for (i = 0; i < sizeof("secret-pin"); i++)
+		assert_int_equal(b.ptr[i], 0);
+	assert_string_equal(buf_str(&b), "");
+
+	/* clear also forgets a failure: the next record starts clean */
+	assert_int_equal(buf_append(&b, big, sizeof(big)), -1);
+	buf_clear(&b);
+	assert_int_equal(b.err, 0);
+	assert_int_equal(buf_puts(&b, "ok"), 0);
+	assert_string_equal(buf_str(&b), "ok");
+
+	/* a failed builder hands nothing over, and is reset */
+	assert_int_equal(buf_append(&b, big, sizeof(big)), -1);
+	assert_null(buf_release(&b, &len));
+	assert_int_equal(len, 0);
+	assert_null(b.ptr);
+	assert_int_equal(b.err, 0);
+	assert_int_equal(b.max, 64);
+	buf_reset(&b);
+	buf_reset(&b);		/* twice is fine */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_ll_ok),
+		cmocka_unit_test(test_parse_ll_bad),
+		cmocka_unit_test(test_parse_ll_range),
+		cmocka_unit_test(test_parse_llx),
+		cmocka_unit_test(test_parse_int_range),
+		cmocka_unit_test(test_guid),
+		cmocka_unit_test(test_buf_grow),
+		cmocka_unit_test(test_buf_max),
+		cmocka_unit_test(test_buf_clear_release),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
