@@ -15,7 +15,6 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -267,14 +266,11 @@ open_key(ctap_dev_t *d, const struct opts *o)
 static int
 parse_long(const char *s, long lo, long hi, long *out)
 {
-	char	*end;
-	long	 v;
+	long long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi)
+	if (parse_ll(s, lo, hi, &v) < 0)
 		return (-1);
-	*out = v;
+	*out = (long)v;
 
 	return (0);
 }
