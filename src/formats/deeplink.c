@@ -496,15 +496,11 @@ int
 deeplink_desktop_entry(const char *exe, char **out)
 {
 	static const char	 fmt[] = "[Desktop Entry]\n"
-	    "Type=Application\n"
-	    "Version=1.0\n"
+	    "Type=Application\nVersion=1.0\n"
 	    "Name=Entra ID passkey provisioning\n"
 	    "Comment=Opens entra-provision:// links; asks before "
-	    "enrolling anyone\n"
-	    "Exec=%s deeplink handle %%u\n"
-	    "Terminal=true\n"
-	    "NoDisplay=true\n"
-	    "MimeType=" DEEPLINK_MIME ";\n";
+	    "enrolling anyone\nExec=%s deeplink handle %%u\n"
+	    "Terminal=true\nNoDisplay=true\nMimeType=" DEEPLINK_MIME ";\n";
 	char			 arg[PATH_MAX * 4];
 	char			*s;
 	int			 n;

@@ -383,7 +383,8 @@ emit(report_t *r, struct buf *b)
 	if (flock(r->fd, LOCK_EX) < 0 && errno != EINVAL)
 		rc = REPORT_ERR_IO;
 	else {
-		if (write_all(r->fd, b->ptr, b->len) < 0 || sync_fd(r->fd) < 0) {
+		if (write_all(r->fd, b->ptr, b->len) < 0 ||
+		    sync_fd(r->fd) < 0) {
 			log_warn("%s: %s", r->path, strerror(errno));
 			rc = REPORT_ERR_IO;
 		}
