@@ -26,21 +26,14 @@
 #include "common.h"
 #include "graph_int.h"
 #include "testutil.h"
+#include "test_graph_emu.h"
 
-#define APP_ID		"5b7e2c1a-0f4d-4c3b-9a8e-6d5f4e3c2b1a"
-#define APP_SECRET	"emulator-test-secret"
-#define CERT_APP	"c0c0c0c0-0000-4000-8000-00000000cafe"
-#define ALICE		"44444444-4444-4444-8444-444444444444"
-#define BOB		"55555555-5555-4555-8555-555555555555"
-#define PILOT		"b0000000-0000-4000-8000-000000000001"
-#define BULK		"b0000000-0000-4000-8000-000000000003"
 
-static char	dir[64], ca[128], base[64], state_dir[128];
-static char	certp[128], keyp[128];
+char	dir[64], ca[128], base[64], state_dir[128];
+char	certp[128], keyp[128];
 
-static void sh(const char *, ...) __attribute__((format(printf, 1, 2)));
 
-static void
+void
 sh(const char *fmt, ...)
 {
 	char	cmd[4096];
@@ -53,7 +46,7 @@ sh(const char *fmt, ...)
 }
 
 /* POST/DELETE JSON to the emulator's control API */
-static void
+void
 ctl(const char *method, const char *path, const char *json)
 {
 	char	 f[400];
@@ -68,7 +61,7 @@ ctl(const char *method, const char *path, const char *json)
 	    path);
 }
 
-static void
+void
 faults(const char *rules)
 {
 	char	buf[2048];
@@ -78,7 +71,7 @@ faults(const char *rules)
 }
 
 /* the emulator's state.json, parsed */
-static json_t *
+json_t *
 emu_state(void)
 {
 	char	 p[400];
@@ -169,7 +162,7 @@ teardown_all(void **state)
 }
 
 /* every test starts without faults and without a cached session */
-static int
+int
 setup(void **state)
 {
 	ctl("DELETE", "faults", NULL);
@@ -184,7 +177,7 @@ quiet(void *arg, const char *msg)
 {
 }
 
-static graph_client_t *
+graph_client_t *
 client(const char *client_id, int retries, int timeout)
 {
 	struct graph_config	 cfg;
@@ -206,7 +199,7 @@ client(const char *client_id, int retries, int timeout)
 	return (c);
 }
 
-static graph_client_t *
+graph_client_t *
 app(void)
 {
 	graph_client_t *c = client(APP_ID, 0, 0);
@@ -217,7 +210,7 @@ app(void)
 }
 
 /* a delegated session (device code; the emulator approves at once) */
-static graph_client_t *
+graph_client_t *
 admin(void)
 {
 	graph_client_t *c = client(NULL, 0, 0);
@@ -229,81 +222,6 @@ admin(void)
 	return (c);
 }
 
-static void
-test_client_secret(void **state)
-{
-	graph_client_t		*c = client(APP_ID, 0, 0), *c2;
-	graph_user_t		*u = NULL;
-	graph_identity_t	*id = NULL;
-	struct stat		 st;
-	char			 p[400];
-
-	/* a wrong secret: AADSTS reason, no retry */
-	assert_int_equal(graph_login_client_secret(c, "wrong"), GRAPH_ERR_AUTH);
-	assert_string_equal(graph_last_code(c), "invalid_client");
-	assert_non_null(strstr(graph_last_message(c), "AADSTS"));
-	assert_int_not_equal(*graph_last_request_id(c), '\0');
-	assert_int_equal(graph_login_client_secret(c, APP_SECRET), GRAPH_OK);
-	snprintf(p, sizeof(p), "%s/tokens.json", state_dir);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0600);
-
-	/* a second client (process) uses the cached token */
-	c2 = client(APP_ID, 0, 0);
-	assert_int_equal(graph_user_get(c2, "alice@contoso.example", &u),
-	    GRAPH_OK);
-	assert_string_equal(graph_user_id(u), ALICE);
-	assert_string_equal(graph_user_type(u), "Member");
-	assert_true(graph_user_enabled(u));
-	graph_user_free(&u);
-	assert_int_equal(graph_user_get(c2, "erin_fabrikam.example#EXT#@"
-	    "contoso.example", &u), GRAPH_OK);
-	assert_string_equal(graph_user_type(u), "Guest");
-	graph_user_free(&u);
-	assert_int_equal(graph_user_get(c2, "frank@contoso.example", &u),
-	    GRAPH_OK);
-	assert_false(graph_user_enabled(u));
-	graph_user_free(&u);
-	assert_int_equal(graph_user_get(c2, "nobody@contoso.example", &u),
-	    GRAPH_ERR_NOT_FOUND);
-	assert_int_equal(graph_last_status(c2), 404);
-	assert_string_equal(graph_last_code(c2), "Request_ResourceNotFound");
-	assert_int_not_equal(*graph_last_request_id(c2), '\0');
-	assert_non_null(strstr(graph_last_hint(c2), "nobody@contoso.example"));
-	assert_int_equal(graph_whoami(c2, &id), GRAPH_OK);
-	assert_true(graph_identity_app_only(id));
-	assert_true(graph_identity_has_permission(id,
-	    "UserAuthenticationMethod.ReadWrite.All"));
-	assert_false(graph_identity_has_permission(id, "User.Read"));
-	graph_identity_free(&id);
-	/* /me means nothing to an app */
-	assert_int_equal(graph_user_get(c2, NULL, &u), GRAPH_ERR_BAD_REQUEST);
-	graph_client_free(&c2);
-	graph_client_free(&c);
-}
-
-static void
-test_client_cert(void **state)
-{
-	graph_client_t		*c = client(CERT_APP, 0, 0), *c2;
-	graph_user_t		*u = NULL;
-
-	assert_int_equal(graph_login_client_cert(c, certp, keyp), GRAPH_OK);
-	assert_int_equal(graph_user_get(c, "bob@contoso.example", &u),
-	    GRAPH_OK);
-	graph_user_free(&u);
-	/* renewed from the certificate the session remembers */
-	ctl("POST", "tokens/expire", NULL);
-	c2 = client(CERT_APP, 0, 0);
-	assert_int_equal(graph_user_get(c2, "bob@contoso.example", &u),
-	    GRAPH_OK);
-	graph_user_free(&u);
-	graph_client_free(&c2);
-	/* the key of another certificate is refused locally */
-	assert_int_equal(graph_login_client_cert(c, certp, "/nonexistent"),
-	    GRAPH_ERR_ARG);
-	graph_client_free(&c);
-}
 
 static char *
 read_all(FILE *f)
@@ -351,7 +269,7 @@ soft_register(const char *options, char **body, char **cred)
 }
 
 /* how many of the user's methods carry this credential (emulator view) */
-static int
+int
 registered(const char *user_id, const char *cred)
 {
 	json_t	*st = emu_state(), *users, *u, *ms, *m;
@@ -387,7 +305,7 @@ methods_of(const char *user_id)
 	return (n);
 }
 
-static void
+void
 register_one(graph_client_t *c, const char *user, graph_method_t **m,
     char **credp)
 {
@@ -732,180 +650,6 @@ test_policy(void **state)
 	graph_client_free(&c);
 }
 
-static void
-test_device_code(void **state)
-{
-	graph_client_t		*c = admin(), *c2;
-	graph_identity_t	*id = NULL;
-
-	assert_int_equal(graph_whoami(c, &id), GRAPH_OK);
-	assert_false(graph_identity_app_only(id));
-	assert_string_equal(graph_identity_account(id),
-	    "admin@contoso.example");
-	assert_true(graph_identity_has_role(id, "Authentication "
-	    "Administrator"));
-	assert_true(graph_identity_has_permission(id,
-	    "UserAuthMethod-Passkey.ReadWrite.All"));
-	graph_identity_free(&id);
-	graph_client_free(&c);
-
-	c2 = client(NULL, 0, 0);
-	ctl("POST", "device", "{\"mode\":\"decline\"}");
-	assert_int_equal(graph_login_device_code(c2), GRAPH_ERR_DECLINED);
-	assert_string_equal(graph_last_code(c2), "authorization_declined");
-	ctl("POST", "device", "{\"mode\":\"expire\"}");
-	assert_int_equal(graph_login_device_code(c2), GRAPH_ERR_DECLINED);
-	assert_string_equal(graph_last_code(c2), "expired_token");
-	ctl("POST", "device", "{\"mode\":\"approve\"}");
-	graph_client_free(&c2);
-}
-
-static void *
-slow_down_later(void *arg)
-{
-	struct timespec ts = { 0, 500000000L };
-
-	nanosleep(&ts, NULL);
-	ctl("POST", "device", "{\"interval\":3}");
-
-	return (NULL);
-}
-
-/* the server asks for slower polling mid-way (RFC 8628 slow_down) */
-static void
-test_device_code_slow_down(void **state)
-{
-	graph_client_t	*c = client(NULL, 0, 0);
-	pthread_t	 t;
-	long long	 t0 = now_ms();
-
-	ctl("POST", "device", "{\"mode\":\"approve\",\"pending_polls\":1,"
-	    "\"interval\":1,\"slow_down\":true}");
-	assert_int_equal(pthread_create(&t, NULL, slow_down_later, NULL), 0);
-	assert_int_equal(graph_login_device_code(c), GRAPH_OK);
-	pthread_join(t, NULL);
-	/* polls at 1 s, 2 s (slow_down: +5 s), then 8 s */
-	assert_true(now_ms() - t0 >= 7000);
-	ctl("POST", "device", "{\"interval\":1}");
-	graph_client_free(&c);
-}
-
-static void
-test_browser(void **state)
-{
-	const char	*src = getenv("SRCDIR") != NULL ? getenv("SRCDIR") :
-			    SRCDIR;
-	graph_client_t	*c = client(NULL, 0, 0), *adm, *uc = NULL;
-	graph_identity_t *id = NULL;
-	graph_method_t	*m = NULL;
-	char		 b[400], *tap = NULL, *cred = NULL;
-
-	snprintf(b, sizeof(b), "%s %s/tests/graph/browser.py", PYTHON3, src);
-	setenv("BROWSER", b, 1);
-	assert_int_equal(graph_login_browser(c, NULL), GRAPH_OK);
-	assert_int_equal(graph_whoami(c, &id), GRAPH_OK);
-	assert_string_equal(graph_identity_account(id),
-	    "admin@contoso.example");
-	graph_identity_free(&id);
-
-	/* the user-context mode: a one-time TAP, the user signs in, /me */
-	adm = app();
-	assert_int_equal(graph_tap_create(adm, ALICE, 60, true, &tap, NULL),
-	    GRAPH_OK);
-	setenv("GRAPH_TEST_TAP", tap, 1);
-	assert_int_equal(graph_client_new_user(&uc, c), GRAPH_OK);
-	assert_int_equal(graph_login_browser(uc, "alice@contoso.example"),
-	    GRAPH_OK);
-	register_one(uc, NULL, &m, &cred);
-	assert_int_equal(registered(ALICE, cred), 1);
-	graph_method_free(&m);
-	free(cred);
-	/* the user's token stayed out of the admin's cache */
-	assert_int_equal(graph_whoami(c, &id), GRAPH_OK);
-	assert_string_equal(graph_identity_account(id),
-	    "admin@contoso.example");
-	graph_identity_free(&id);
-	/* a used one-time TAP: no redirect ever comes, we time out */
-	uc->login_timeout_s = 3;
-	assert_int_equal(graph_login_browser(uc, "alice@contoso.example"),
-	    GRAPH_ERR_TIMEOUT);
-	unsetenv("GRAPH_TEST_TAP");
-	freezero_str(tap);
-	graph_client_free(&uc);
-	graph_client_free(&adm);
-	graph_client_free(&c);
-}
-
-static void
-test_expired_refreshed_once(void **state)
-{
-	graph_client_t	*c = admin();
-	graph_user_t	*u = NULL;
-	json_t		*st;
-	long long	 before, after;
-
-	st = emu_state();
-	before = jint(json_object_get(json_object_get(st, "tokens"),
-	    "by_grant"), "refresh_token", 0);
-	json_decref(st);
-	/* the server expires the token early: 401, one renewal, success */
-	ctl("POST", "tokens/expire", NULL);
-	assert_int_equal(graph_user_get(c, "alice@contoso.example", &u),
-	    GRAPH_OK);
-	graph_user_free(&u);
-	st = emu_state();
-	after = jint(json_object_get(json_object_get(st, "tokens"),
-	    "by_grant"), "refresh_token", 0);
-	json_decref(st);
-	assert_int_equal(after, before + 1);
-	/* a 401 that persists is not retried in a loop */
-	faults("{\"kind\":\"expire_token\",\"path\":\"users/alice\"}");
-	assert_int_equal(graph_user_get(c, "alice@contoso.example", &u),
-	    GRAPH_ERR_AUTH);
-	assert_int_equal(graph_last_status(c), 401);
-	assert_non_null(strstr(graph_last_hint(c), "login"));
-	graph_client_free(&c);
-}
-
-static void
-test_revoked(void **state)
-{
-	graph_client_t	*c = admin(), *c2;
-	graph_user_t	*u = NULL;
-
-	ctl("POST", "tokens/revoke", NULL);
-	ctl("POST", "tokens/expire", NULL);
-	c2 = client(NULL, 0, 0);
-	assert_int_equal(graph_user_get(c2, "alice@contoso.example", &u),
-	    GRAPH_ERR_LOGIN_REQUIRED);
-	assert_string_equal(graph_last_code(c2), "invalid_grant");
-	assert_non_null(strstr(graph_last_hint(c2), "log in again") ?
-	    strstr(graph_last_hint(c2), "log in again") :
-	    strstr(graph_last_hint(c2), "login' again"));
-	graph_client_free(&c2);
-	graph_client_free(&c);
-}
-
-static void
-test_app_renewal(void **state)
-{
-	graph_client_t	*c = app(), *c2;
-	graph_user_t	*u = NULL;
-
-	ctl("POST", "tokens/expire", NULL);
-	/* no secret to renew with: log in again */
-	c2 = client(APP_ID, 0, 0);
-	assert_int_equal(graph_user_get(c2, ALICE, &u),
-	    GRAPH_ERR_LOGIN_REQUIRED);
-	graph_client_free(&c2);
-	setenv("PROVISIONING_CLIENT_SECRET", APP_SECRET, 1);
-	c2 = client(APP_ID, 0, 0);
-	assert_int_equal(graph_user_get(c2, ALICE, &u), GRAPH_OK);
-	graph_user_free(&u);
-	graph_client_free(&c2);
-	unsetenv("PROVISIONING_CLIENT_SECRET");
-	graph_client_free(&c);
-}
 
 static void
 test_throttling(void **state)
