@@ -204,80 +204,40 @@ fail:
 	return (r);
 }
 
-static size_t
-cbor_head(unsigned char *p, int major, size_t len)
-{
-	if (len < 24) {
-		p[0] = (unsigned char)(major << 5 | len);
-		return (1);
-	}
-	if (len < 0x100) {
-		p[0] = (unsigned char)(major << 5 | 24);
-		p[1] = (unsigned char)len;
-		return (2);
-	}
-	p[0] = (unsigned char)(major << 5 | 25);
-	p[1] = (unsigned char)(len >> 8);
-	p[2] = (unsigned char)len;
-
-	return (3);
-}
-
 /*
- * {"fmt", "attStmt", "authData"} in CTAP2 canonical order (shorter key
- * first).  attStmt and authData are copied as the key produced them:
- * the signature covers authData's exact bytes.
+ * The attestationObject from the key's reply.  attStmt is copied as
+ * libfido2 encoded it, authData as the key wrote it (the signature
+ * covers its exact bytes).
  */
 static int
 attobj_build(ctap_cred_t *c)
 {
-	static const unsigned char	 none_stmt[] = { 0xa0 };
-	const unsigned char		*stmt, *ad;
-	const char			*fmt;
-	unsigned char			*p;
-	size_t				 stmt_len, ad_len, fmt_len, n, cap;
+	const unsigned char	*stmt;
+	const char		*fmt;
+	size_t			 stmt_len;
+	int			 r;
 
 	fmt = fido_cred_fmt(c->fc);
 	stmt = fido_cred_attstmt_ptr(c->fc);
 	stmt_len = fido_cred_attstmt_len(c->fc);
-	ad = fido_cred_authdata_ptr(c->fc);	/* already a CBOR bstr */
-	ad_len = fido_cred_authdata_len(c->fc);
-	if (fmt == NULL || ad == NULL || ad_len == 0 ||
-	    (fmt_len = strlen(fmt)) > 32)
+	if (fmt == NULL)
 		return (CTAP_ERR_PROTOCOL);
+	/* only "none" may come without a statement: the codec writes {} */
 	if (stmt == NULL || stmt_len == 0) {
 		if (strcmp(fmt, "none") != 0)
 			return (CTAP_ERR_PROTOCOL);
-		stmt = none_stmt;
-		stmt_len = sizeof(none_stmt);
+		stmt = NULL;
+		stmt_len = 0;
 	}
-	cap = 1 + 4 + 2 + fmt_len + 8 + stmt_len + 9 + ad_len;
-	if (cap > CTAP_ATTOBJ_MAX || (p = malloc(cap)) == NULL)
-		return (cap > CTAP_ATTOBJ_MAX ? CTAP_ERR_PROTOCOL :
-		    CTAP_ERR_INTERNAL);
-	n = 0;
-	p[n++] = 0xa3;
-	n += cbor_head(p + n, 3, 3);
-	memcpy(p + n, "fmt", 3);
-	n += 3;
-	n += cbor_head(p + n, 3, fmt_len);
-	memcpy(p + n, fmt, fmt_len);
-	n += fmt_len;
-	n += cbor_head(p + n, 3, 7);
-	memcpy(p + n, "attStmt", 7);
-	n += 7;
-	memcpy(p + n, stmt, stmt_len);
-	n += stmt_len;
-	n += cbor_head(p + n, 3, 8);
-	memcpy(p + n, "authData", 8);
-	n += 8;
-	memcpy(p + n, ad, ad_len);
-	n += ad_len;
 	free(c->attobj);
-	c->attobj = p;
-	c->attobj_len = n;
+	c->attobj = NULL;
+	c->attobj_len = 0;
+	r = ctap_attobj_encode(fmt, stmt, stmt_len,
+	    fido_cred_authdata_raw_ptr(c->fc),
+	    fido_cred_authdata_raw_len(c->fc), &c->attobj, &c->attobj_len);
 
-	return (CTAP_OK);
+	/* pieces the codec refuses came from the key */
+	return (r == CTAP_ERR_ARG ? CTAP_ERR_PROTOCOL : r);
 }
 
 int

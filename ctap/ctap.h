@@ -177,6 +177,40 @@ size_t		 ctap_cred_clientdata_len(const ctap_cred_t *);
 const char	*ctap_cred_attestation(const ctap_cred_t *);
 uint8_t		 ctap_cred_flags(const ctap_cred_t *);
 
+/*
+ * The WebAuthn attestationObject {fmt, attStmt, authData}: one encoder
+ * (canonical CTAP2 order) and one parser, with the same rules for what
+ * we make and what we are handed; the rules are spelled out in attobj.c.
+ */
+#define CTAP_ATTOBJ_MAX		8192	/* > CTAPHID's 7609-byte message */
+#define CTAP_FMT_MAX		32	/* WebAuthn: fmt identifiers */
+#define CTAP_AUTHDATA_MIN	37	/* rpIdHash, flags, signCount */
+#define CTAP_CREDID_MAX		1023	/* WebAuthn: credential ids */
+
+typedef struct ctap_attobj ctap_attobj_t;
+
+ctap_attobj_t	*ctap_attobj_new(void);
+void		 ctap_attobj_free(ctap_attobj_t **);
+/* CTAP_ERR_PROTOCOL if malformed; the object is then empty */
+int		 ctap_attobj_parse(ctap_attobj_t *, const unsigned char *,
+		    size_t);
+const char	*ctap_attobj_fmt(const ctap_attobj_t *);
+/* attStmt: one CBOR map, as libcbor re-encodes what was parsed */
+const unsigned char *ctap_attobj_stmt_ptr(const ctap_attobj_t *);
+size_t		 ctap_attobj_stmt_len(const ctap_attobj_t *);
+/* authData's raw bytes */
+const unsigned char *ctap_attobj_authdata_ptr(const ctap_attobj_t *);
+size_t		 ctap_attobj_authdata_len(const ctap_attobj_t *);
+/* the credential id in authData; NULL without attested credential data */
+const unsigned char *ctap_attobj_cred_id_ptr(const ctap_attobj_t *);
+size_t		 ctap_attobj_cred_id_len(const ctap_attobj_t *);
+/* stmt is one CBOR map, copied as given (NULL, 0: {}); *out is free()d
+ * by the caller; CTAP_ERR_ARG if a piece breaks the parser's rules */
+int		 ctap_attobj_encode(const char *fmt,
+		    const unsigned char *stmt, size_t stmt_len,
+		    const unsigned char *authdata, size_t authdata_len,
+		    unsigned char **out, size_t *outlen);
+
 /* verify an attestationObject against clientDataJSON, rp id, flags */
 int		 ctap_attobj_verify(const unsigned char *attobj, size_t,
 		    const unsigned char *clientdata, size_t, const char *rp_id,

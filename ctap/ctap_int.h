@@ -7,6 +7,7 @@
 #ifndef PROV_CTAP_INT_H
 #define PROV_CTAP_INT_H
 
+#include <cbor.h>
 #include <fido.h>
 #include <pthread.h>
 
@@ -15,7 +16,6 @@
 
 #define CTAP_TOUCH_TIMEOUT_MS	120000	/* IDmelon phones are slow */
 #define CTAP_CMD_TIMEOUT_MS	15000	/* commands without a touch */
-#define CTAP_ATTOBJ_MAX		8192
 #define CTAP_CDATA_MAX		(64 * 1024)
 #define CTAP_MAX_EXCLUDE	64
 
@@ -73,5 +73,21 @@ void	ctap_dev_begin(ctap_dev_t *, int timeout_ms);
 
 /* util */
 void	ctap_aaguid_str(const unsigned char *, size_t, char out[37]);
+
+/* authData flags, and where the attested credential id starts */
+#define CTAP_AD_UP		0x01
+#define CTAP_AD_UV		0x04
+#define CTAP_AD_AT		0x40
+#define CTAP_AD_ED		0x80
+#define CTAP_AD_CREDID_OFF	(32 + 1 + 4 + 16 + 2)
+
+/* attobj.c: cbor_load() that first refuses counts the input cannot
+ * hold; is k the definite text string s; the credential id's offset
+ * and length in authData, -1 if there is none */
+cbor_item_t *ctap_cbor_load(const unsigned char *, size_t,
+	    struct cbor_load_result *);
+bool	ctap_cbor_key_is(const cbor_item_t *, const char *);
+int	ctap_authdata_cred_id(const unsigned char *, size_t, size_t *,
+	    size_t *);
 
 #endif /* PROV_CTAP_INT_H */

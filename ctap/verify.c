@@ -1,9 +1,9 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Checks of a WebAuthn attestationObject: the authenticator data
- * (rpIdHash, flags, attested credential, extensions) by our own
- * parsing, and the packed signature through libfido2.
+ * Checks of a WebAuthn attestationObject: its shape (attobj.c), the
+ * authenticator data (rpIdHash, flags, attested credential, extensions)
+ * by our own parsing, and the packed signature through libfido2.
  */
 
 #include <openssl/evp.h>
@@ -14,127 +14,34 @@
 
 #include "ctap_int.h"
 
-#define AD_UP	0x01
-#define AD_UV	0x04
-#define AD_AT	0x40
-#define AD_ED	0x80
-
-struct attobj {
-	char		*fmt;
-	unsigned char	*stmt;		/* CBOR map, re-encoded */
-	size_t		 stmt_len;
-	unsigned char	*ad;		/* raw authData */
-	size_t		 ad_len;
-	bool		 has_x5c;
-};
-
-static void
-attobj_reset(struct attobj *a)
-{
-	free(a->fmt);
-	free(a->stmt);
-	free(a->ad);
-	memset(a, 0, sizeof(*a));
-}
-
-static bool
-key_is(const cbor_item_t *k, const char *s)
-{
-	size_t n = strlen(s);
-
-	return (cbor_isa_string(k) && cbor_string_is_definite(k) &&
-	    cbor_string_length(k) == n &&
-	    memcmp(cbor_string_handle(k), s, n) == 0);
-}
-
-static int
-attobj_parse(const unsigned char *ptr, size_t len, struct attobj *a)
-{
-	struct cbor_load_result	 res;
-	cbor_item_t		*item = NULL;
-	struct cbor_pair	*pairs;
-	size_t			 i, n, blen;
-	unsigned char		*buf = NULL;
-	int			 r = CTAP_ERR_PROTOCOL;
-
-	memset(a, 0, sizeof(*a));
-	if (len == 0 || len > CTAP_ATTOBJ_MAX)
-		return (r);
-	if ((item = cbor_load(ptr, len, &res)) == NULL ||
-	    res.read != len || !cbor_isa_map(item) ||
-	    !cbor_map_is_definite(item) || cbor_map_size(item) != 3)
-		goto fail;
-	pairs = cbor_map_handle(item);
-	n = cbor_map_size(item);
-	for (i = 0; i < n; i++) {
-		cbor_item_t *k = pairs[i].key, *v = pairs[i].value;
-
-		if (key_is(k, "fmt") && cbor_isa_string(v) &&
-		    cbor_string_is_definite(v) && a->fmt == NULL) {
-			blen = cbor_string_length(v);
-			if (blen == 0 || blen > 32 ||
-			    (a->fmt = calloc(1, blen + 1)) == NULL)
-				goto fail;
-			memcpy(a->fmt, cbor_string_handle(v), blen);
-		} else if (key_is(k, "authData") && cbor_isa_bytestring(v) &&
-		    cbor_bytestring_is_definite(v) && a->ad == NULL) {
-			a->ad_len = cbor_bytestring_length(v);
-			if (a->ad_len == 0 ||
-			    (a->ad = malloc(a->ad_len)) == NULL)
-				goto fail;
-			memcpy(a->ad, cbor_bytestring_handle(v), a->ad_len);
-		} else if (key_is(k, "attStmt") && cbor_isa_map(v) &&
-		    a->stmt == NULL) {
-			size_t j, bsz, m = cbor_map_size(v);
-			struct cbor_pair *sp = cbor_map_handle(v);
-
-			for (j = 0; j < m; j++)
-				if (key_is(sp[j].key, "x5c"))
-					a->has_x5c = true;
-			if ((blen = cbor_serialize_alloc(v, &buf, &bsz)) == 0)
-				goto fail;
-			a->stmt = buf;
-			a->stmt_len = blen;
-			buf = NULL;
-		} else
-			goto fail;
-	}
-	if (a->fmt == NULL || a->ad == NULL || a->stmt == NULL)
-		goto fail;
-	r = CTAP_OK;
-fail:
-	free(buf);
-	if (item != NULL)
-		cbor_decref(&item);
-	if (r != CTAP_OK)
-		attobj_reset(a);
-
-	return (r);
-}
-
 /* the authData extension map must say exactly what we asked for */
 static int
 check_ext(const unsigned char *p, size_t len, int prot, bool hmac)
 {
 	struct cbor_load_result	 res;
-	cbor_item_t		*m = NULL;
+	cbor_item_t		*m = NULL, *v;
 	struct cbor_pair	*pairs;
 	size_t			 i, n;
 	bool			 got_hmac = false;
 	int			 got_prot = 0, r = CTAP_ERR_VERIFY;
 
-	if ((m = cbor_load(p, len, &res)) == NULL || res.read != len ||
+	if ((m = ctap_cbor_load(p, len, &res)) == NULL || res.read != len ||
 	    !cbor_isa_map(m))
 		goto fail;
 	pairs = cbor_map_handle(m);
 	n = cbor_map_size(m);
 	for (i = 0; i < n; i++) {
-		if (key_is(pairs[i].key, "credProtect") &&
-		    cbor_isa_uint(pairs[i].value))
-			got_prot = (int)cbor_get_int(pairs[i].value);
-		else if (key_is(pairs[i].key, "hmac-secret") &&
-		    cbor_is_bool(pairs[i].value))
-			got_hmac = cbor_get_bool(pairs[i].value);
+		v = pairs[i].value;
+		/* no cast may turn 2^32 + 1 into level 1 */
+		if (ctap_cbor_key_is(pairs[i].key, "credProtect") &&
+		    cbor_isa_uint(v))
+			got_prot = cbor_get_int(v) <= CTAP_PROT_UV_REQUIRED ?
+			    (int)cbor_get_int(v) : -1;
+		/* cbor_is_bool() asserts on a float: ask is_ctrl first */
+		else if (ctap_cbor_key_is(pairs[i].key, "hmac-secret") &&
+		    cbor_isa_float_ctrl(v) && cbor_float_ctrl_is_ctrl(v) &&
+		    cbor_is_bool(v))
+			got_hmac = cbor_get_bool(v);
 	}
 	if (got_prot != prot || got_hmac != hmac)
 		goto fail;
@@ -157,25 +64,19 @@ check_authdata(const unsigned char *ad, size_t len, const char *rp_id,
 	size_t			 off, idlen;
 	uint8_t			 flags;
 
-	if (len < 37 || EVP_Digest(rp_id, strlen(rp_id), h, &hlen,
-	    EVP_sha256(), NULL) != 1 || memcmp(ad, h, 32) != 0)
+	if (len < CTAP_AUTHDATA_MIN || EVP_Digest(rp_id, strlen(rp_id), h,
+	    &hlen, EVP_sha256(), NULL) != 1 || memcmp(ad, h, 32) != 0)
 		return (CTAP_ERR_VERIFY);
 	flags = ad[32];
-	if (!(flags & AD_UP) || (uv && !(flags & AD_UV)) || !(flags & AD_AT))
-		return (CTAP_ERR_VERIFY);
-	off = 37 + 16;
-	if (len < off + 2)
-		return (CTAP_ERR_VERIFY);
-	idlen = (size_t)ad[off] << 8 | ad[off + 1];
-	off += 2;
-	if (idlen == 0 || len < off + idlen)
+	if (!(flags & CTAP_AD_UP) || (uv && !(flags & CTAP_AD_UV)) ||
+	    ctap_authdata_cred_id(ad, len, &off, &idlen) < 0)
 		return (CTAP_ERR_VERIFY);
 	off += idlen;
-	if ((pk = cbor_load(ad + off, len - off, &res)) == NULL)
+	if ((pk = ctap_cbor_load(ad + off, len - off, &res)) == NULL)
 		return (CTAP_ERR_VERIFY);
 	cbor_decref(&pk);
 	off += res.read;
-	if (!(flags & AD_ED))
+	if (!(flags & CTAP_AD_ED))
 		return (off == len && prot == 0 && !hmac ? CTAP_OK :
 		    CTAP_ERR_VERIFY);
 
@@ -187,8 +88,9 @@ ctap_attobj_verify(const unsigned char *attobj, size_t len,
     const unsigned char *cdata, size_t cdata_len, const char *rp_id, bool uv,
     int prot, bool hmac, char **fmt_out)
 {
-	struct attobj	 a;
+	ctap_attobj_t	*a = NULL;
 	fido_cred_t	*fc = NULL;
+	const char	*fmt;
 	int		 r, fr;
 
 	ctap_init();
@@ -196,13 +98,22 @@ ctap_attobj_verify(const unsigned char *attobj, size_t len,
 		*fmt_out = NULL;
 	if (attobj == NULL || cdata == NULL || rp_id == NULL)
 		return (CTAP_ERR_ARG);
-	if ((r = attobj_parse(attobj, len, &a)) != CTAP_OK)
-		return (r);
-	if ((r = check_authdata(a.ad, a.ad_len, rp_id, uv, prot,
-	    hmac)) != CTAP_OK)
+	if ((a = ctap_attobj_new()) == NULL)
+		return (CTAP_ERR_INTERNAL);
+	if ((r = ctap_attobj_parse(a, attobj, len)) != CTAP_OK)
 		goto fail;
-	if (strcmp(a.fmt, "none") != 0) {
-		if (strcmp(a.fmt, "packed") != 0) {
+	fmt = ctap_attobj_fmt(a);
+	if ((r = check_authdata(ctap_attobj_authdata_ptr(a),
+	    ctap_attobj_authdata_len(a), rp_id, uv, prot, hmac)) != CTAP_OK)
+		goto fail;
+	if (strcmp(fmt, "none") == 0) {
+		/* WebAuthn 8.7: the statement of "none" is the empty map */
+		if (ctap_attobj_stmt_len(a) != 1) {
+			r = CTAP_ERR_VERIFY;
+			goto fail;
+		}
+	} else {
+		if (strcmp(fmt, "packed") != 0) {
 			r = CTAP_ERR_UNSUPPORTED;
 			goto fail;
 		}
@@ -218,28 +129,30 @@ ctap_attobj_verify(const unsigned char *attobj, size_t len,
 		    (hmac && fido_cred_set_extensions(fc,
 		    FIDO_EXT_HMAC_SECRET) != FIDO_OK) ||
 		    (prot && fido_cred_set_prot(fc, prot) != FIDO_OK) ||
-		    fido_cred_set_authdata_raw(fc, a.ad, a.ad_len) !=
-		    FIDO_OK ||
-		    fido_cred_set_fmt(fc, a.fmt) != FIDO_OK ||
-		    fido_cred_set_attstmt(fc, a.stmt, a.stmt_len) != FIDO_OK) {
+		    fido_cred_set_authdata_raw(fc, ctap_attobj_authdata_ptr(a),
+		    ctap_attobj_authdata_len(a)) != FIDO_OK ||
+		    fido_cred_set_fmt(fc, fmt) != FIDO_OK ||
+		    fido_cred_set_attstmt(fc, ctap_attobj_stmt_ptr(a),
+		    ctap_attobj_stmt_len(a)) != FIDO_OK) {
 			r = CTAP_ERR_VERIFY;
 			goto fail;
 		}
-		fr = a.has_x5c ? fido_cred_verify(fc) :
+		/* basic (x5c) or self attestation, as libfido2 read it */
+		fr = fido_cred_x5c_ptr(fc) != NULL ? fido_cred_verify(fc) :
 		    fido_cred_verify_self(fc);
 		if (fr != FIDO_OK) {
 			r = CTAP_ERR_VERIFY;
 			goto fail;
 		}
 	}
-	if (fmt_out != NULL && (*fmt_out = strdup(a.fmt)) == NULL) {
+	if (fmt_out != NULL && (*fmt_out = strdup(fmt)) == NULL) {
 		r = CTAP_ERR_INTERNAL;
 		goto fail;
 	}
 	r = CTAP_OK;
 fail:
 	fido_cred_free(&fc);
-	attobj_reset(&a);
+	ctap_attobj_free(&a);
 
 	return (r);
 }
