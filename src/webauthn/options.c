@@ -488,7 +488,7 @@ parse_timeout(webauthn_options_t *o, const json_t *pk, char *err,
 
 /* a Graph error envelope handed over by mistake deserves its own words */
 static bool
-graph_error(const json_t *root, char *err, size_t errlen)
+error_envelope(const json_t *root, char *err, size_t errlen)
 {
 	const json_t	*e, *c, *m;
 
@@ -524,7 +524,7 @@ webauthn_options_parse(const char *json, size_t len, webauthn_options_t **out,
 		r = WEBAUTHN_ERR_JSON;
 		goto fail;
 	}
-	if (graph_error(root, err, errlen)) {
+	if (error_envelope(root, err, errlen)) {
 		r = WEBAUTHN_ERR_OPTIONS;
 		goto fail;
 	}
