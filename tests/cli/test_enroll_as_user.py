@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""The user-context mode (--as-user, issue 4).
+"""The user-context mode (--as-user).
 
 - A user who holds a Temporary Access Pass signs in (authorization code +
   PKCE with login_hint, through $BROWSER) and the passkey is registered

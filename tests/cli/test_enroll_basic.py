@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""enroll, one user at a time (issue 4, items 1, 11, 12).
+"""enroll, one user at a time.
 
 - `enroll USER`: exit 0, one passkey that the emulator's python-fido2
   verifier accepted, a report row that matches it; a re-run says

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
 """A challenge close to its challengeTimeoutDateTime is fetched again
-before the key is touched (issue 4, "Safety"), so a slow operator never
+before the key is touched, so a slow operator never
 spends a touch on a challenge Graph will refuse."""
 
 import os

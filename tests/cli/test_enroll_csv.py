@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""enroll --csv with bad rows (issue 4, item 2).
+"""enroll --csv with bad rows.
 
 Two CSV files in the spellings spreadsheets produce (UTF-8 with BOM,
 CRLF, quoted commas and quotes; UTF-16 LE with BOM, semicolons, a quoted

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""enroll through 429/5xx storms (issue 4, item 7).
+"""enroll through 429/5xx storms.
 
 The emulator throttles and fails a third to a half of the Graph calls the
 pipeline makes (user lookups, creationOptions, fido2Methods lists), and

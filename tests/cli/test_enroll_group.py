@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""enroll --group and auto (issue 4, items 3, 4).
+"""enroll --group and auto.
 
 - "Bulk 1200" (1,200 generated members, two pages of transitiveMembers)
   with --dry-run: every member is resolved and gets creationOptions, no

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""enroll survives SIGKILL and Ctrl+C at any point (issue 4, items 6, 13).
+"""enroll survives SIGKILL and Ctrl+C at any point.
 
 A 50-user CSV run on two slow keys (--presence delay:100) is SIGKILLed at
 random moments several times, then run to completion.  Graph (the

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""One key per user, as a kiosk or a help desk swapping keys (issue 4).
+"""One key per user, as a kiosk or a help desk swapping keys.
 
 `kiosk --csv` (and plain `enroll` without --same-key/--parallel) give
 each user their own key: the run waits for a key it has not used yet,

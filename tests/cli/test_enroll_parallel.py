@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""enroll --parallel over several keys, and keys that fail (issue 4,
-items 5, 8).
+"""enroll --parallel over several keys, and keys that fail.
 
 - Four slow keys, 24 users: everyone enrolled once, and the report's
   device column (which agrees with Graph's method ids) shows every key

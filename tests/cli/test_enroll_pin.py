@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""PINs in the enroll pipeline (issue 4, items 9, 10).
+"""PINs in the enroll pipeline.
 
 - --pin keep with the wrong PIN for one of two keys: that key is set
   aside after ONE wrong try (the message names the wrong PIN and the

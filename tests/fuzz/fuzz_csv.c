@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * libFuzzer target: the input CSV parser (src/csvin.c) with small
+ * libFuzzer target: the input CSV parser (src/formats/csvin*.c) with small
  * limits, so records over the limit, row caps and resync are reached
  * often.  Every row's invariants are checked: strings present, codes
  * matching the status, excerpts bounded and printable, and fields of

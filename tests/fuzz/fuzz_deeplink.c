@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * libFuzzer target: entra-provision:// links (src/deeplink.c).  A link
+ * libFuzzer target: entra-provision:// links (src/formats/deeplink.c).  A link
  * that parses must satisfy what deeplink.h promises: a valid user of
  * the kind reported, a valid tenant or none, a display name without
  * control characters; one that does not must leave nothing behind.

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * src/csvin.c: the input CSV.  Fixtures in tests/unit/data/ cover the
+ * src/formats/csvin*.c: the input CSV.  Fixtures in tests/unit/data/ cover the
  * encodings, line endings, delimiters and quoting real exports use;
  * in-memory cases cover every bad-row kind, the limits and the header
  * rules.  A bad row must become an error row and the rest go on.

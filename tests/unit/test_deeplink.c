@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * src/deeplink.c: links are untrusted input.  A table of malformed,
+ * src/formats/deeplink.c: links are untrusted input.  A table of malformed,
  * oversized and hostile links that must be refused (each for the
  * right reason), valid ones that must parse, and the desktop entry
  * written and removed under a temporary XDG_DATA_HOME.

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * src/journal.c: the state machine, durability across close/reopen,
+ * src/enroll/journal*.c: the state machine, durability across close/reopen,
  * reconcile after a crash, identity merging, schema checks, and
  * concurrent writers (threads sharing a handle, and two handles as
  * two processes would).

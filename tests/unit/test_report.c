@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * src/report.c and src/progress.c: failures.csv appended across runs
+ * src/formats/report.c and src/enroll/progress.c: failures.csv appended across runs
  * with one header, the report in CSV and JSON Lines, the PIN file's
  * permissions, RFC 4180 quoting and formula-injection prefixes, rows
  * from concurrent writers, and the progress output.
