@@ -145,61 +145,83 @@ print_identity(graph_client_t *c, const struct prov_ctx *ctx, bool login)
 int
 cmd_login(struct prov_ctx *ctx, int argc, char **argv)
 {
+	enum { O_BROWSER = 1, O_DEVICE, O_APP, O_SECRET, O_HINT, O_SFILE,
+	    O_CERT, O_KEY, O_SCOPES, O_HOURS };
+	static const struct optdef defs[] = {
+		{ "browser", NULL, O_BROWSER, 0 },
+		{ "device-code", NULL, O_DEVICE, 0 },
+		{ "client-credentials", NULL, O_APP, 0 },
+		/* named so that it is refused, not taken as a prefix */
+		{ "client-secret", "SECRET", O_SECRET, OPTDEF_OPTIONAL },
+		{ "login-hint", "UPN", O_HINT, 0 },
+		{ "client-secret-file", "FILE", O_SFILE, 0 },
+		{ "certificate", "FILE", O_CERT, 0 },
+		{ "private-key", "FILE", O_KEY, 0 },
+		{ "scopes", "[+]LIST", O_SCOPES, 0 },
+		{ "session-hours", "N", O_HOURS, 0 },
+		{ NULL, NULL, 0, 0 },
+	};
+	struct opts	 op;
 	graph_client_t	*c = NULL;
 	const char	*hint = NULL, *secret_file = NULL, *cert = NULL;
 	const char	*key = NULL, *scopes = NULL, *e;
-	char		*secret = NULL, *end;
-	long		 hours = 0;
-	int		 i, mode = 0, r, ex;	/* 0 browser, 1 device, 2 app */
+	char		*secret = NULL;
+	int		 hours = 0, o, r, ex;
+	int		 mode = 0;	/* 0 browser, 1 device, 2 app */
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+	opts_init(&op, "login", defs, 0, argc, argv);
+	while ((o = opts_next(&op)) != OPTS_END) {
+		switch (o) {
+		case OPTS_HELP:
 			login_usage(stdout);
 			return (EXIT_OK);
-		} else if (strcmp(a, "--browser") == 0)
+		case O_BROWSER:
 			mode = 0;
-		else if (strcmp(a, "--device-code") == 0)
+			break;
+		case O_DEVICE:
 			mode = 1;
-		else if (strcmp(a, "--client-credentials") == 0)
+			break;
+		case O_APP:
 			mode = 2;
-		else if (strcmp(a, "--client-secret") == 0 ||
-		    strncmp(a, "--client-secret=", 16) == 0) {
-			usage_error("a secret on the command line leaks into "
-			    "ps and shell history: set %s or use "
+			break;
+		case O_SECRET:
+			opts_error(&op, "a secret on the command line leaks "
+			    "into ps and shell history: set %s or use "
 			    "--client-secret-file", SECRET_ENV);
 			return (EXIT_USAGE);
-		} else if (i + 1 < argc && strcmp(a, "--login-hint") == 0)
-			hint = argv[++i];
-		else if (i + 1 < argc && strcmp(a, "--client-secret-file") == 0)
-			secret_file = argv[++i];
-		else if (i + 1 < argc && strcmp(a, "--certificate") == 0)
-			cert = argv[++i];
-		else if (i + 1 < argc && strcmp(a, "--private-key") == 0)
-			key = argv[++i];
-		else if (i + 1 < argc && strcmp(a, "--scopes") == 0)
-			scopes = argv[++i];
-		else if (i + 1 < argc && strcmp(a, "--session-hours") == 0) {
-			hours = strtol(argv[++i], &end, 10);
-			if (*end != '\0' || hours <= 0 || hours > 24 * 90) {
-				usage_error("--session-hours: 1 to 2160");
+		case O_HINT:
+			hint = op.arg;
+			break;
+		case O_SFILE:
+			secret_file = op.arg;
+			break;
+		case O_CERT:
+			cert = op.arg;
+			break;
+		case O_KEY:
+			key = op.arg;
+			break;
+		case O_SCOPES:
+			scopes = op.arg;
+			break;
+		case O_HOURS:
+			if (opts_int(&op, 1, 24 * 90, "hours", &hours) < 0)
 				return (EXIT_USAGE);
-			}
-		} else {
-			usage_error("login: unknown or incomplete option '%s'",
-			    a);
+			break;
+		default:
 			return (EXIT_USAGE);
 		}
 	}
+	if (opts_operands(&op, 0, 0, NULL) < 0)
+		return (EXIT_USAGE);
 	if ((cert != NULL) != (key != NULL)) {
-		usage_error("--certificate and --private-key go together");
+		opts_error(&op, "--certificate and --private-key go together");
 		return (EXIT_USAGE);
 	}
 	if (cert != NULL || secret_file != NULL)
 		mode = 2;
 	if (mode == 2 && ctx->tenant == NULL) {
-		usage_error("app-only sign-in needs --tenant (or "
+		opts_error(&op, "app-only sign-in needs --tenant (or "
 		    "PROVISIONING_TENANT)");
 		return (EXIT_USAGE);
 	}
@@ -211,7 +233,7 @@ cmd_login(struct prov_ctx *ctx, int argc, char **argv)
 			if ((secret = strdup(e)) == NULL)
 				return (EXIT_USAGE);
 		} else {
-			usage_error("--client-credentials needs %s, "
+			opts_error(&op, "--client-credentials needs %s, "
 			    "--client-secret-file FILE, or --certificate FILE "
 			    "--private-key FILE", SECRET_ENV);
 			return (EXIT_USAGE);
@@ -219,9 +241,9 @@ cmd_login(struct prov_ctx *ctx, int argc, char **argv)
 	}
 	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		goto out;
-	if ((hours > 0 && graph_set_session_hours(c, (int)hours) != GRAPH_OK) ||
+	if ((hours > 0 && graph_set_session_hours(c, hours) != GRAPH_OK) ||
 	    (scopes != NULL && graph_set_scopes(c, scopes) != GRAPH_OK)) {
-		usage_error("login: bad --session-hours or --scopes");
+		opts_error(&op, "bad --session-hours or --scopes");
 		ex = EXIT_USAGE;
 		goto out;
 	}
@@ -255,23 +277,32 @@ out:
 int
 cmd_logout(struct prov_ctx *ctx, int argc, char **argv)
 {
+	static const struct optdef defs[] = {
+		{ "all", NULL, 'a', 0 },
+		{ NULL, NULL, 0, 0 },
+	};
+	struct opts	 op;
 	graph_client_t	*c = NULL;
 	bool		 all = false;
-	int		 i, r, ex;
+	int		 o, r, ex;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--all") == 0)
-			all = true;
-		else if (strcmp(argv[i], "--help") == 0) {
+	opts_init(&op, "logout", defs, 0, argc, argv);
+	while ((o = opts_next(&op)) != OPTS_END) {
+		switch (o) {
+		case OPTS_HELP:
 			printf("usage: provisioning logout [--all]\n"
-			    "  forget this tenant's cached sign-in (--all: every "
-			    "cached sign-in)\n");
+			    "  forget this tenant's cached sign-in (--all: "
+			    "every cached sign-in)\n");
 			return (EXIT_OK);
-		} else {
-			usage_error("logout: unknown option '%s'", argv[i]);
+		case 'a':
+			all = true;
+			break;
+		default:
 			return (EXIT_USAGE);
 		}
 	}
+	if (opts_operands(&op, 0, 0, NULL) < 0)
+		return (EXIT_USAGE);
 	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		return (ex);
 	if ((r = graph_logout(c, all)) != GRAPH_OK) {
@@ -288,17 +319,22 @@ cmd_logout(struct prov_ctx *ctx, int argc, char **argv)
 int
 cmd_whoami(struct prov_ctx *ctx, int argc, char **argv)
 {
+	static const struct optdef defs[] = { { NULL, NULL, 0, 0 } };
+	struct opts	 op;
 	graph_client_t	*c = NULL;
-	int		 ex;
+	int		 o, ex;
 
-	if (argc > 1) {
-		if (strcmp(argv[1], "--help") == 0) {
-			printf("usage: provisioning whoami\n");
-			return (EXIT_OK);
-		}
-		usage_error("whoami takes no arguments");
-		return (EXIT_USAGE);
+	opts_init(&op, "whoami", defs, 0, argc, argv);
+	while ((o = opts_next(&op)) != OPTS_END) {
+		if (o != OPTS_HELP)
+			return (EXIT_USAGE);
+		printf("usage: provisioning whoami\n"
+		    "  the signed-in account, its permissions and roles, and "
+		    "when the\n  token and the session end\n");
+		return (EXIT_OK);
 	}
+	if (opts_operands(&op, 0, 0, NULL) < 0)
+		return (EXIT_USAGE);
 	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		return (ex);
 	ex = print_identity(c, ctx, false);

@@ -31,13 +31,34 @@
 
 extern char **environ;
 
+#define DL_REGISTER	0
+#define DL_UNREGISTER	1
+#define DL_HANDLE	2
+
 static void
-usage_deeplink(FILE *f)
+usage_deeplink(FILE *f, int sub)
 {
-	fprintf(f, "usage: provisioning deeplink register\n"
-	    "       provisioning deeplink unregister\n"
-	    "       provisioning deeplink handle 'entra-provision://enroll?"
-	    "user=UPN[&tenant=T][&display=NAME]'\n");
+	static const char *const lines[] = {
+	    "register\n  send entra-provision:// links to this program "
+	    "(a desktop entry and xdg-mime)",
+	    "unregister\n  remove that desktop entry",
+	    "handle 'entra-provision://enroll?user=UPN[&tenant=T]"
+	    "[&display=NAME]'\n  enroll the user a link names, after "
+	    "'yes' is typed on the terminal" };
+	const char	*lead = "usage:";
+	int		 i;
+
+	for (i = DL_REGISTER; i <= DL_HANDLE; i++) {
+		if (sub >= 0 && sub != i)
+			continue;
+		if (sub >= 0)
+			fprintf(f, "%s provisioning deeplink %s\n", lead,
+			    lines[i]);
+		else
+			fprintf(f, "%s provisioning deeplink %.*s\n", lead,
+			    (int)strcspn(lines[i], "\n"), lines[i]);
+		lead = "      ";
+	}
 }
 
 /* run argv[0] from PATH; -1 if it could not start (errno), else status */
@@ -177,7 +198,7 @@ do_handle(struct prov_ctx *ctx, const char *url)
 {
 	static struct deeplink	 dl;	/* ctx->tenant may point into it */
 	char			 err[256];
-	char			*eargv[3];
+	char			*eargv[4];
 	int			 from_link = 0;
 
 	if (deeplink_parse(url, &dl, err, sizeof(err)) != DEEPLINK_OK) {
@@ -199,28 +220,46 @@ do_handle(struct prov_ctx *ctx, const char *url)
 		return (EXIT_USAGE);
 	if (sig_interrupted())
 		return (EXIT_INTR);
+	/* "--": whatever the link holds is a user, never an option */
 	eargv[0] = "enroll";
-	eargv[1] = dl.user;
-	eargv[2] = NULL;
+	eargv[1] = "--";
+	eargv[2] = dl.user;
+	eargv[3] = NULL;
 
-	return (cmd_enroll(ctx, 2, eargv));
+	return (cmd_enroll(ctx, 3, eargv));
 }
 
 int
 cmd_deeplink(struct prov_ctx *ctx, int argc, char **argv)
 {
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
-		usage_deeplink(stdout);
+	static const char *const subs[] = { "register", "unregister",
+	    "handle", NULL };
+	static const char *const names[] = { "deeplink register",
+	    "deeplink unregister", "deeplink handle" };
+	static const struct optdef defs[] = { { NULL, NULL, 0, 0 } };
+	struct opts	op;
+	int		c, k;
+
+	if ((k = opts_subverb("deeplink", argc, argv, subs)) == OPTS_HELP) {
+		usage_deeplink(stdout, -1);
+		return (EXIT_OK);
+	} else if (k < 0)
+		return (EXIT_USAGE);
+	opts_init(&op, names[k], defs, 0, argc - 1, argv + 1);
+	while ((c = opts_next(&op)) != OPTS_END) {
+		if (c != OPTS_HELP)
+			return (EXIT_USAGE);
+		usage_deeplink(stdout, k);
 		return (EXIT_OK);
 	}
-	if (argc == 2 && strcmp(argv[1], "register") == 0)
+	if (opts_operands(&op, k == DL_HANDLE, k == DL_HANDLE, "URL") < 0)
+		return (EXIT_USAGE);
+	switch (k) {
+	case DL_REGISTER:
 		return (do_register());
-	if (argc == 2 && strcmp(argv[1], "unregister") == 0)
+	case DL_UNREGISTER:
 		return (do_unregister());
-	if (argc == 3 && strcmp(argv[1], "handle") == 0)
-		return (do_handle(ctx, argv[2]));
-	usage_deeplink(stderr);
-
-	return (EXIT_USAGE);
+	default:
+		return (do_handle(ctx, argv[1 + op.ind]));
+	}
 }

@@ -4,7 +4,6 @@
  * Key verbs: devices, pin status|set|change, reset.
  */
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,20 +154,25 @@ print_key_text(json_t *o)
 int
 cmd_devices(struct prov_ctx *ctx, int argc, char **argv)
 {
+	static const struct optdef defs[] = { { NULL, NULL, 0, 0 } };
+	struct opts	 op;
 	ctap_devlist_t	*l = NULL;
 	json_t		*all = NULL, *o;
 	size_t		 i, n, usable = 0;
-	int		 r = EXIT_KEY;
+	int		 c, r = EXIT_KEY;
 
-	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+	opts_init(&op, "devices", defs, 0, argc, argv);
+	while ((c = opts_next(&op)) != OPTS_END) {
+		if (c != OPTS_HELP)
+			return (EXIT_USAGE);
 		printf("usage: provisioning [--json] [--device SPEC] "
-		    "[--virtual-keys DIR] devices\n");
+		    "[--virtual-keys DIR] devices\n"
+		    "  the attached keys (USB and virtual) and what they "
+		    "offer; exit 4 if none\n  is usable\n");
 		return (EXIT_OK);
 	}
-	if (argc > 1) {
-		usage_error("devices takes no arguments");
+	if (opts_operands(&op, 0, 0, NULL) < 0)
 		return (EXIT_USAGE);
-	}
 	if ((l = ctap_devlist_new()) == NULL ||
 	    ctap_devlist_scan(l, ctx->device, ctx->virtual_keys, true) !=
 	    CTAP_OK) {
@@ -214,60 +218,79 @@ pin_error(ctap_dev_t *d, int r)
 	fprintf(stderr, "\n");
 }
 
+#define PIN_STATUS	0
+#define PIN_SET		1
+#define PIN_CHANGE	2
+
 static void
-pin_usage(void)
+pin_usage(FILE *f, int sub)
 {
-	fprintf(stderr, "usage: provisioning pin status\n"
-	    "       provisioning pin set [--pin-env VAR]\n"
-	    "       provisioning pin change [--old-pin-env VAR] "
-	    "[--pin-env VAR]\n"
-	    "PINs are never taken from the command line: they are read "
-	    "from the\nenvironment variables named, or asked for on the "
-	    "terminal.\n");
+	static const char *const lines[] = { "pin status",
+	    "pin set [--pin-env VAR]",
+	    "pin change [--old-pin-env VAR] [--pin-env VAR]" };
+	const char	*lead = "usage:";
+	int		 i;
+
+	for (i = PIN_STATUS; i <= PIN_CHANGE; i++) {
+		if (sub >= 0 && sub != i)
+			continue;
+		fprintf(f, "%s provisioning %s\n", lead, lines[i]);
+		lead = "      ";
+	}
+	if (sub != PIN_STATUS)
+		fprintf(f, "PINs are never taken from the command line: they "
+		    "are read from the\nenvironment variables named, or "
+		    "asked for on the terminal.\n");
 }
 
 int
 cmd_pin(struct prov_ctx *ctx, int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "pin-env", required_argument, NULL, 'p' },
-		{ "old-pin-env", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const char *const subs[] = { "status", "set", "change", NULL };
+	static const char *const names[] = { "pin status", "pin set",
+	    "pin change" };
+	static const struct optdef none[] = { { NULL, NULL, 0, 0 } };
+	static const struct optdef set[] = {
+		{ "pin-env", "VAR", 'p', 0 },
+		{ NULL, NULL, 0, 0 },
 	};
+	static const struct optdef change[] = {
+		{ "pin-env", "VAR", 'p', 0 },
+		{ "old-pin-env", "VAR", 'o', 0 },
+		{ NULL, NULL, 0, 0 },
+	};
+	static const struct optdef *const defs[] = { none, set, change };
+	struct opts	 op;
 	ctap_dev_t	*d = NULL;
 	const char	*env = NULL, *oldenv = NULL, *sub;
 	char		*path = NULL, *pin = NULL, *oldpin = NULL;
 	bool		 has_pin;
-	int		 c, r, cr, retries;
+	int		 c, k, r, cr, retries;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+	if ((k = opts_subverb("pin", argc, argv, subs)) == OPTS_HELP) {
+		pin_usage(stdout, -1);
+		return (EXIT_OK);
+	} else if (k < 0)
+		return (EXIT_USAGE);
+	sub = subs[k];
+	opts_init(&op, names[k], defs[k], 0, argc - 1, argv + 1);
+	while ((c = opts_next(&op)) != OPTS_END) {
 		switch (c) {
+		case OPTS_HELP:
+			pin_usage(stdout, k);
+			return (EXIT_OK);
 		case 'p':
-			env = optarg;
+			env = op.arg;
 			break;
 		case 'o':
-			oldenv = optarg;
+			oldenv = op.arg;
 			break;
-		case 'h':
-			pin_usage();
-			return (EXIT_OK);
 		default:
-			pin_usage();
 			return (EXIT_USAGE);
 		}
 	}
-	if (optind + 1 != argc) {
-		pin_usage();
+	if (opts_operands(&op, 0, 0, NULL) < 0)
 		return (EXIT_USAGE);
-	}
-	sub = argv[optind];
-	if (strcmp(sub, "status") && strcmp(sub, "set") &&
-	    strcmp(sub, "change")) {
-		pin_usage();
-		return (EXIT_USAGE);
-	}
 	if ((r = key_pick(ctx, &path)) != EXIT_OK ||
 	    (r = key_open(path, &d)) != EXIT_OK)
 		goto fail;
@@ -329,23 +352,32 @@ fail:
 int
 cmd_reset(struct prov_ctx *ctx, int argc, char **argv)
 {
+	static const struct optdef defs[] = {
+		{ "yes", NULL, 'y', 0 },
+		{ NULL, NULL, 0, 0 },
+	};
+	struct opts	 op;
 	ctap_dev_t	*d = NULL;
 	char		*path = NULL;
-	int		 r, cr, i, yes = 0;
+	int		 c, r, cr, yes = 0;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--yes") == 0)
-			yes = 1;
-		else if (strcmp(argv[i], "--help") == 0) {
+	opts_init(&op, "reset", defs, 0, argc, argv);
+	while ((c = opts_next(&op)) != OPTS_END) {
+		switch (c) {
+		case OPTS_HELP:
 			printf("usage: provisioning [--device SPEC] reset "
 			    "--yes\nDeletes every passkey and the PIN on the "
 			    "key; needs a touch.\n");
 			return (EXIT_OK);
-		} else {
-			usage_error("usage: provisioning reset --yes");
+		case 'y':
+			yes = 1;
+			break;
+		default:
 			return (EXIT_USAGE);
 		}
 	}
+	if (opts_operands(&op, 0, 0, NULL) < 0)
+		return (EXIT_USAGE);
 	if (!yes) {
 		fprintf(stderr, "provisioning: reset deletes every passkey "
 		    "and the PIN on the key; add --yes to confirm\n");

@@ -1,55 +1,17 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * list, remove and doctor: a user's passkeys in Entra ID, and the
- * preflight that says, before any key is touched, whether enrollment
- * can work (session, permissions, roles, FIDO2 policy, user, keys).
+ * list and remove: a user's passkeys in Entra ID.
  */
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
-#include "ctap.h"
 #include "extern.h"
 #include "graph.h"
-
-#define ZERO_AAGUID	"00000000-0000-0000-0000-000000000000"
-
-static int
-want_help(int argc, char **argv, const char *usage)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			printf("%s", usage);
-			return (1);
-		}
-
-	return (0);
-}
-
-static int
-print_json(json_t *o)
-{
-	char *s;
-
-	if (o == NULL || (s = json_dumps(o, JSON_COMPACT |
-	    JSON_PRESERVE_ORDER)) == NULL) {
-		json_decref(o);
-		return (-1);
-	}
-	printf("%s\n", s);
-	free(s);
-	json_decref(o);
-
-	return (0);
-}
 
 /*
  * Resolve USER (UPN or id) so that errors name it and ids are exact.
@@ -86,20 +48,26 @@ cmd_list(struct prov_ctx *ctx, int argc, char **argv)
 	graph_user_t		*u = NULL;
 	graph_methods_t		*l = NULL;
 	const graph_method_t	*m;
+	static const struct optdef defs[] = { { NULL, NULL, 0, 0 } };
+	struct opts		 op;
 	const char		*id, *upn;
 	size_t			 i;
-	int			 r, ex;
+	int			 o, r, ex;
 
-	if (want_help(argc, argv, "usage: provisioning list USER\n"
-	    "  the passkeys (FIDO2 methods) of USER (UPN or object id)\n"))
+	opts_init(&op, "list", defs, 0, argc, argv);
+	while ((o = opts_next(&op)) != OPTS_END) {
+		if (o != OPTS_HELP)
+			return (EXIT_USAGE);
+		printf("usage: provisioning list USER\n"
+		    "  the passkeys (FIDO2 methods) of USER (UPN or object "
+		    "id)\n");
 		return (EXIT_OK);
-	if (argc != 2) {
-		usage_error("usage: provisioning list USER");
-		return (EXIT_USAGE);
 	}
+	if (opts_operands(&op, 1, 1, "USER") < 0)
+		return (EXIT_USAGE);
 	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		return (ex);
-	if ((ex = resolve_user(c, argv[1], &u, &id, &upn)) != EXIT_OK)
+	if ((ex = resolve_user(c, argv[op.ind], &u, &id, &upn)) != EXIT_OK)
 		goto out;
 	if ((r = graph_fido2_list(c, id, &l)) != GRAPH_OK) {
 		cli_graph_error(c, "list", r);
@@ -111,8 +79,8 @@ cmd_list(struct prov_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < graph_methods_len(l); i++) {
 		m = graph_methods_get(l, i);
 		if (ctx->json) {
-			if (print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,"
-			    "s:s,s:s}", "user", upn, "userId", id,
+			if (cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:s,"
+			    "s:s,s:s,s:s,s:s}", "user", upn, "userId", id,
 			    "methodId", graph_method_id(m),
 			    "displayName", graph_method_display_name(m),
 			    "aaGuid", graph_method_aaguid(m),
@@ -146,400 +114,44 @@ out:
 int
 cmd_remove(struct prov_ctx *ctx, int argc, char **argv)
 {
+	static const struct optdef defs[] = { { NULL, NULL, 0, 0 } };
+	struct opts	 op;
 	graph_client_t	*c = NULL;
 	graph_user_t	*u = NULL;
-	const char	*id, *upn;
-	int		 r, ex;
+	const char	*id, *upn, *mid;
+	int		 o, r, ex;
 
-	if (want_help(argc, argv, "usage: provisioning remove USER "
-	    "METHOD_ID\n  delete one passkey of USER (ids from 'provisioning "
-	    "list USER')\n"))
+	/* in order: a method id may begin with '-' ("-2_GRUg2-...") */
+	opts_init(&op, "remove", defs, OPTS_INORDER, argc, argv);
+	while ((o = opts_next(&op)) != OPTS_END) {
+		if (o != OPTS_HELP)
+			return (EXIT_USAGE);
+		printf("usage: provisioning remove USER METHOD_ID\n"
+		    "  delete one passkey of USER (ids from 'provisioning list "
+		    "USER')\n");
 		return (EXIT_OK);
-	if (argc != 3) {
-		usage_error("usage: provisioning remove USER METHOD_ID");
-		return (EXIT_USAGE);
 	}
+	if (opts_operands(&op, 2, 2, "USER METHOD_ID") < 0)
+		return (EXIT_USAGE);
+	mid = argv[op.ind + 1];
 	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
 		return (ex);
-	if ((ex = resolve_user(c, argv[1], &u, &id, &upn)) != EXIT_OK)
+	if ((ex = resolve_user(c, argv[op.ind], &u, &id, &upn)) != EXIT_OK)
 		goto out;
-	if ((r = graph_fido2_delete(c, id, argv[2])) != GRAPH_OK) {
+	if ((r = graph_fido2_delete(c, id, mid)) != GRAPH_OK) {
 		cli_graph_error(c, "remove", r);
 		ex = r == GRAPH_ERR_NOT_FOUND ? EXIT_USAGE :
 		    cli_graph_exit(r);
 		goto out;
 	}
 	if (ctx->json)
-		print_json(json_pack("{s:s,s:s,s:s,s:b}", "user", upn,
-		    "userId", id, "methodId", argv[2], "removed", 1));
+		cli_print_json(json_pack("{s:s,s:s,s:s,s:b}", "user", upn,
+		    "userId", id, "methodId", mid, "removed", 1));
 	else
-		printf("Removed passkey %s from %s\n", argv[2], upn);
+		printf("Removed passkey %s from %s\n", mid, upn);
 	ex = EXIT_OK;
 out:
 	graph_user_free(&u);
-	graph_client_free(&c);
-
-	return (ex);
-}
-
-/* doctor */
-
-enum { ST_OK, ST_INFO, ST_WARN, ST_FAIL };
-
-struct doc {
-	const struct prov_ctx	*ctx;
-	json_t			*checks;
-	int			 fails;
-	int			 auth_fails;
-	int			 net_fails;
-	int			 warns;
-};
-
-static void __attribute__((format(printf, 4, 5)))
-check(struct doc *d, int st, const char *name, const char *fmt, ...)
-{
-	static const char	*tag[] = { "ok", "info", "warn", "fail" };
-	char			 buf[1024];
-	va_list			 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (st == ST_FAIL)
-		d->fails++;
-	else if (st == ST_WARN)
-		d->warns++;
-	if (d->ctx->json)
-		json_array_append_new(d->checks, json_pack("{s:s,s:s,s:s}",
-		    "check", name, "status", tag[st], "detail", buf));
-	else
-		printf("%-4s  %-22s %s\n", st == ST_FAIL ? "FAIL" : tag[st],
-		    name, buf);
-}
-
-static void
-check_graph_error(struct doc *d, graph_client_t *c, const char *name, int r)
-{
-	const char *rid = graph_last_request_id(c), *hint = graph_last_hint(c);
-
-	check(d, ST_FAIL, name, "%s%s%s%s%s%s%s", graph_strerr(r),
-	    *graph_last_message(c) ? ": " : "", graph_last_message(c),
-	    *hint ? "; " : "", hint, *rid ? "; request-id " : "", rid);
-	if (graph_err_is_auth(r))
-		d->auth_fails++;
-	else if (cli_graph_exit(r) == EXIT_NET && r != GRAPH_ERR_NOT_FOUND &&
-	    r != GRAPH_ERR_BAD_REQUEST)
-		d->net_fails++;
-}
-
-static bool
-has_any(const graph_identity_t *id, const char *const *perms)
-{
-	for (; *perms != NULL; perms++)
-		if (graph_identity_has_permission(id, *perms))
-			return (true);
-
-	return (false);
-}
-
-static void
-doctor_identity(struct doc *d, const graph_identity_t *id)
-{
-	static const char *const write[] = {
-		"UserAuthMethod-Passkey.ReadWrite.All",
-		"UserAuthenticationMethod.ReadWrite.All", NULL };
-	static const char *const users[] = { "User.Read.All",
-		"User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All",
-		"Directory.ReadWrite.All", NULL };
-	static const char *const policy[] = {
-		"Policy.Read.AuthenticationMethod", "Policy.Read.All",
-		"Policy.ReadWrite.AuthenticationMethod", NULL };
-	static const char *const groups[] = { "GroupMember.Read.All",
-		"Group.Read.All", "Directory.Read.All", NULL };
-	bool app = graph_identity_app_only(id);
-
-	check(d, ST_OK, "session", "signed in as %s (%s)",
-	    graph_identity_account(id), app ? "app-only" : "delegated");
-	if (*graph_identity_permissions(id) == '\0') {
-		check(d, ST_WARN, "permissions", "the token does not list its "
-		    "permissions; they are checked when used");
-		return;
-	}
-	if (has_any(id, write))
-		check(d, ST_OK, "permission.passkeys", "can register passkeys");
-	else {
-		check(d, ST_FAIL, "permission.passkeys", "missing Graph "
-		    "permission UserAuthMethod-Passkey.ReadWrite.All: grant it "
-		    "(%s, admin consent) and log in again", app ? "application" :
-		    "delegated");
-		d->auth_fails++;
-	}
-	check(d, has_any(id, users) ? ST_OK : ST_WARN, "permission.users",
-	    has_any(id, users) ? "can read users" : "missing User.Read.All: "
-	    "users cannot be looked up by UPN");
-	check(d, has_any(id, policy) ? ST_OK : ST_WARN, "permission.policy",
-	    has_any(id, policy) ? "can read the FIDO2 policy" : "missing "
-	    "Policy.Read.AuthenticationMethod: the policy cannot be checked");
-	check(d, has_any(id, groups) ? ST_OK : ST_WARN, "permission.groups",
-	    has_any(id, groups) ? "can read group members" : "missing "
-	    "GroupMember.Read.All: 'enroll --group' will not work");
-	if (app)
-		return;
-	if (graph_identity_has_role(id, "Privileged Authentication "
-	    "Administrator") || graph_identity_has_role(id, "Global "
-	    "Administrator"))
-		check(d, ST_OK, "role", "%s: can provision every user",
-		    graph_identity_roles(id));
-	else if (graph_identity_has_role(id, "Authentication Administrator"))
-		check(d, ST_WARN, "role", "Authentication Administrator: "
-		    "cannot provision administrators (needs Privileged "
-		    "Authentication Administrator)");
-	else {
-		check(d, ST_FAIL, "role", "no Authentication Administrator or "
-		    "Privileged Authentication Administrator role (activate it "
-		    "in PIM if eligible, then log in again)");
-		d->auth_fails++;
-	}
-}
-
-static void
-doctor_policy(struct doc *d, const graph_policy_t *p)
-{
-	size_t n;
-
-	check(d, graph_policy_enabled(p) ? ST_OK : ST_FAIL, "policy.enabled",
-	    graph_policy_enabled(p) ? "passkeys (FIDO2) are enabled" :
-	    "the passkey (FIDO2) method is disabled in the authentication "
-	    "methods policy");
-	check(d, graph_policy_self_service(p) ? ST_OK : ST_FAIL,
-	    "policy.self-service", graph_policy_self_service(p) ?
-	    "'Allow self-service setup' is on" : "'Allow self-service setup' "
-	    "is off: Graph refuses provisioning until it is on (Entra admin "
-	    "center > Authentication methods > Passkey (FIDO2))");
-	check(d, ST_INFO, "policy.attestation", "attestation %s",
-	    graph_policy_attestation_enforced(p) ? "enforced: keys must send "
-	    "packed attestation chaining to FIDO MDS roots" : "not enforced");
-	n = graph_policy_aaguids_len(p);
-	if (!graph_policy_keys_enforced(p))
-		check(d, ST_INFO, "policy.keys", "no key restrictions");
-	else
-		check(d, ST_INFO, "policy.keys", "key restrictions: %s list of "
-		    "%zu AAGUID%s", graph_policy_keys_allow(p) ? "allow" :
-		    "block", n, n == 1 ? "" : "s");
-	if (graph_policy_profiles_len(p) > 0)
-		check(d, ST_INFO, "policy.profiles", "%zu passkey profile%s",
-		    graph_policy_profiles_len(p),
-		    graph_policy_profiles_len(p) == 1 ? "" : "s");
-}
-
-static void
-doctor_user(struct doc *d, graph_client_t *c, const char *ref,
-    const graph_policy_t *p)
-{
-	graph_user_t	*u = NULL;
-	graph_methods_t	*l = NULL;
-	int		 r, in;
-
-	if ((r = graph_user_get(c, ref, &u)) != GRAPH_OK) {
-		check_graph_error(d, c, "user", r);
-		return;
-	}
-	check(d, ST_OK, "user", "%s (%s)", graph_user_upn(u), graph_user_id(u));
-	if (strcmp(graph_user_type(u), "Guest") == 0)
-		check(d, ST_FAIL, "user.type", "guests cannot hold passkeys");
-	if (!graph_user_enabled(u))
-		check(d, ST_FAIL, "user.enabled", "the account is disabled");
-	if (p != NULL) {
-		if ((r = graph_policy_user_targeted(c, p, graph_user_id(u),
-		    &in)) != GRAPH_OK)
-			check(d, ST_WARN, "user.targeted", "cannot read group "
-			    "memberships (%s)", graph_strerr(r));
-		else
-			check(d, in ? ST_OK : ST_FAIL, "user.targeted", in ?
-			    "the FIDO2 policy includes the user" : "the FIDO2 "
-			    "policy does not include the user (or excludes "
-			    "them): add them to an included group");
-	}
-	if ((r = graph_fido2_list(c, graph_user_id(u), &l)) != GRAPH_OK)
-		check_graph_error(d, c, "user.passkeys", r);
-	else
-		check(d, ST_INFO, "user.passkeys", "%zu passkey%s registered",
-		    graph_methods_len(l), graph_methods_len(l) == 1 ? "" : "s");
-	graph_methods_free(&l);
-	graph_user_free(&u);
-}
-
-static bool
-has_ext(const ctap_info_t *ci, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ctap_info_extensions_len(ci); i++)
-		if (strcmp(ctap_info_extension(ci, i), name) == 0)
-			return (true);
-
-	return (false);
-}
-
-static bool
-has_es256(const ctap_info_t *ci)
-{
-	size_t i;
-
-	if (ctap_info_algorithms_len(ci) == 0)
-		return (true);	/* CTAP 2.0 keys: ES256 is implied */
-	for (i = 0; i < ctap_info_algorithms_len(ci); i++)
-		if (ctap_info_algorithm(ci, i) == -7)
-			return (true);
-
-	return (false);
-}
-
-static void
-doctor_key(struct doc *d, const char *path, const graph_policy_t *p)
-{
-	ctap_dev_t	*dev = NULL;
-	ctap_info_t	*ci = NULL;
-	const char	*aaguid, *why;
-	char		 name[64];
-	int		 r;
-
-	snprintf(name, sizeof(name), "key %s", path);
-	if ((dev = ctap_dev_new()) == NULL || (ci = ctap_info_new()) == NULL ||
-	    (r = ctap_dev_open(dev, path)) != CTAP_OK ||
-	    (r = ctap_dev_get_info(dev, ci)) != CTAP_OK) {
-		check(d, ST_FAIL, name, "cannot read the key: %s",
-		    dev == NULL || ci == NULL ? "out of memory" :
-		    ctap_strerr(r));
-		goto out;
-	}
-	aaguid = ctap_info_aaguid(ci);
-	check(d, ST_INFO, name, "AAGUID %s", aaguid);
-	if (ctap_info_option(ci, "rk") != 1)
-		check(d, ST_FAIL, name, "no discoverable credentials (rk): "
-		    "Entra passkeys need them");
-	else if (ctap_info_remaining_rk(ci) == 0)
-		check(d, ST_FAIL, name, "no room for another passkey");
-	if (!has_es256(ci))
-		check(d, ST_FAIL, name, "does not offer ES256");
-	if (!has_ext(ci, "hmac-secret"))
-		check(d, ST_WARN, name, "no hmac-secret: offline Windows "
-		    "sign-in will not work");
-	if (!has_ext(ci, "credProtect"))
-		check(d, ST_WARN, name, "no credProtect extension");
-	if (p == NULL)
-		goto out;
-	if (!graph_policy_aaguid_allowed(p, aaguid, &why))
-		check(d, ST_FAIL, name, "refused by the FIDO2 policy: %s", why);
-	else
-		check(d, ST_OK, name, "allowed by the key restrictions");
-	if (graph_policy_attestation_enforced(p)) {
-		if (strcmp(aaguid, ZERO_AAGUID) == 0)
-			check(d, ST_FAIL, name, "attestation is enforced, and a "
-			    "key without an AAGUID cannot pass it");
-		else
-			check(d, ST_INFO, name, "attestation is enforced: the "
-			    "key must be FIDO certified and in the MDS "
-			    "(checked at registration)");
-	}
-out:
-	if (dev != NULL)
-		ctap_dev_close(dev);
-	ctap_info_free(&ci);
-	ctap_dev_free(&dev);
-}
-
-static void
-doctor_keys(struct doc *d, const graph_policy_t *p)
-{
-	ctap_devlist_t	*l = NULL;
-	size_t		 i, n, usable = 0;
-	int		 st;
-
-	if ((l = ctap_devlist_new()) == NULL ||
-	    ctap_devlist_scan(l, d->ctx->device, d->ctx->virtual_keys,
-	    true) != CTAP_OK) {
-		check(d, ST_WARN, "keys", "cannot list security keys");
-		goto out;
-	}
-	n = ctap_devlist_len(l);
-	for (i = 0; i < n; i++) {
-		if ((st = ctap_devlist_status(l, i)) != CTAP_OK) {
-			check(d, ST_WARN, "keys", "%s: %s",
-			    ctap_devlist_path(l, i), ctap_strerr(st));
-			continue;
-		}
-		usable++;
-		doctor_key(d, ctap_devlist_path(l, i), p);
-	}
-	if (usable == 0)
-		check(d, ST_INFO, "keys", "no key attached: key checks "
-		    "skipped");
-out:
-	ctap_devlist_free(&l);
-}
-
-int
-cmd_doctor(struct prov_ctx *ctx, int argc, char **argv)
-{
-	struct doc		 d;
-	graph_client_t		*c = NULL;
-	graph_identity_t	*id = NULL;
-	graph_policy_t		*p = NULL;
-	int			 r, ex;
-
-	if (want_help(argc, argv, "usage: provisioning doctor [USER]\n"
-	    "  preflight: sign-in, permissions and roles, the FIDO2 policy,\n"
-	    "  USER (exists, member, enabled, targeted), attached keys\n"
-	    "  exit 0 all passed, 1 some check failed, 3 sign-in or "
-	    "permission, 5 Graph\n"))
-		return (EXIT_OK);
-	if (argc > 2) {
-		usage_error("usage: provisioning doctor [USER]");
-		return (EXIT_USAGE);
-	}
-	memset(&d, 0, sizeof(d));
-	d.ctx = ctx;
-	if ((d.checks = json_array()) == NULL)
-		return (EXIT_USAGE);
-	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
-		goto out;
-	if ((r = graph_whoami(c, &id)) != GRAPH_OK) {
-		check_graph_error(&d, c, "session", r);
-		goto done;
-	}
-	doctor_identity(&d, id);
-	if ((r = graph_policy_get(c, &p)) != GRAPH_OK) {
-		if (r == GRAPH_ERR_FORBIDDEN)
-			check(&d, ST_WARN, "policy", "cannot read the FIDO2 "
-			    "policy: %s", graph_last_hint(c));
-		else
-			check_graph_error(&d, c, "policy", r);
-	} else
-		doctor_policy(&d, p);
-	if (argc == 2)
-		doctor_user(&d, c, argv[1], p);
-	doctor_keys(&d, p);
-done:
-	if (d.auth_fails > 0)
-		ex = EXIT_AUTH;
-	else if (d.net_fails > 0)
-		ex = EXIT_NET;
-	else if (d.fails > 0)
-		ex = EXIT_PARTIAL;
-	else
-		ex = EXIT_OK;
-	if (ctx->json)
-		print_json(json_pack("{s:s,s:i,s:i,s:O}", "result",
-		    d.fails ? "fail" : "ok", "failures", d.fails, "warnings",
-		    d.warns, "checks", d.checks));
-	else
-		printf("%s: %d failed, %d warning%s\n", d.fails ? "FAIL" :
-		    "ok", d.fails, d.warns, d.warns == 1 ? "" : "s");
-out:
-	json_decref(d.checks);
-	graph_policy_free(&p);
-	graph_identity_free(&id);
 	graph_client_free(&c);
 
 	return (ex);

@@ -7,7 +7,6 @@
  */
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -191,37 +190,38 @@ struct create_args {
 	int		 timeout_ms;
 };
 
+/* EXIT_OK to go on, -1 after --help, EXIT_USAGE after an error */
 static int
 create_parse(int argc, char **argv, struct create_args *a)
 {
-	static const struct option lopts[] = {
-		{ "options", required_argument, NULL, 'o' },
-		{ "pin-env", required_argument, NULL, 'p' },
-		{ "display-name", required_argument, NULL, 'd' },
-		{ "attestation-none", no_argument, NULL, 'n' },
-		{ "no-self-check", no_argument, NULL, 'S' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct optdef defs[] = {
+		{ "options", "FILE|-", 'o', 0 },
+		{ "pin-env", "VAR", 'p', 0 },
+		{ "display-name", "TEMPLATE", 'd', 0 },
+		{ "attestation-none", NULL, 'n', 0 },
+		{ "no-self-check", NULL, 'S', 0 },
+		{ "timeout", "SECONDS", 't', 0 },
+		{ NULL, NULL, 0, 0 },
 	};
-	char	*ep;
-	long	 v;
-	int	 c;
+	struct opts	op;
+	int		c, v;
 
 	memset(a, 0, sizeof(*a));
 	a->self_check = true;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+	opts_init(&op, "webauthn create", defs, 0, argc, argv);
+	while ((c = opts_next(&op)) != OPTS_END) {
 		switch (c) {
+		case OPTS_HELP:
+			create_usage(stdout);
+			return (-1);
 		case 'o':
-			a->options = optarg;
+			a->options = op.arg;
 			break;
 		case 'p':
-			a->pin_env = optarg;
+			a->pin_env = op.arg;
 			break;
 		case 'd':
-			a->display = optarg;
+			a->display = op.arg;
 			break;
 		case 'n':
 			a->att_none = true;
@@ -230,27 +230,19 @@ create_parse(int argc, char **argv, struct create_args *a)
 			a->self_check = false;
 			break;
 		case 't':
-			errno = 0;
-			v = strtol(optarg, &ep, 10);
-			if (errno != 0 || *ep != '\0' || ep == optarg ||
-			    v < 1 || v > WEBAUTHN_TIMEOUT_MAX_MS / 1000) {
-				usage_error("--timeout: expected 1..%d seconds",
-				    WEBAUTHN_TIMEOUT_MAX_MS / 1000);
+			if (opts_int(&op, 1, WEBAUTHN_TIMEOUT_MAX_MS / 1000,
+			    "seconds", &v) < 0)
 				return (EXIT_USAGE);
-			}
-			a->timeout_ms = (int)v * 1000;
+			a->timeout_ms = v * 1000;
 			break;
-		case 'h':
-			create_usage(stdout);
-			return (-1);
 		default:
-			usage_error("webauthn create: unknown option or "
-			    "missing value: %s", argv[optind - 1]);
 			return (EXIT_USAGE);
 		}
 	}
-	if (optind != argc || a->options == NULL) {
-		create_usage(stderr);
+	if (opts_operands(&op, 0, 0, NULL) < 0)
+		return (EXIT_USAGE);
+	if (a->options == NULL) {
+		opts_error(&op, "missing --options FILE|-");
 		return (EXIT_USAGE);
 	}
 
@@ -301,8 +293,9 @@ webauthn_create(struct prov_ctx *ctx, int argc, char **argv)
 	/* a template typo must not cost a touch: try it out first */
 	if (webauthn_display_name(a.display, "", "", "m", "", "", "",
 	    &dn) != WEBAUTHN_OK) {
-		usage_error("--display-name: unknown {placeholder}; use {upn} "
-		    "{name} {model} {serial} {date} {aaguid}");
+		cmd_usage_error("webauthn create", "--display-name: unknown "
+		    "{placeholder}; use {upn} {name} {model} {serial} {date} "
+		    "{aaguid}");
 		r = EXIT_USAGE;
 		goto fail;
 	}
@@ -411,40 +404,44 @@ fail:
 static int
 webauthn_verify(struct prov_ctx *ctx, int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "options", required_argument, NULL, 'o' },
-		{ "body", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct optdef defs[] = {
+		{ "options", "FILE|-", 'o', 0 },
+		{ "body", "FILE|-", 'b', 0 },
+		{ NULL, NULL, 0, 0 },
 	};
+	struct opts		 op;
 	webauthn_options_t	*o = NULL;
 	const char		*opath = NULL, *bpath = NULL;
 	char			*body = NULL, *fmt = NULL, err[256];
 	size_t			 len;
 	int			 c, r;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+	opts_init(&op, "webauthn verify", defs, 0, argc, argv);
+	while ((c = opts_next(&op)) != OPTS_END) {
 		switch (c) {
-		case 'o':
-			opath = optarg;
-			break;
-		case 'b':
-			bpath = optarg;
-			break;
-		case 'h':
+		case OPTS_HELP:
 			verify_usage(stdout);
 			return (EXIT_OK);
+		case 'o':
+			opath = op.arg;
+			break;
+		case 'b':
+			bpath = op.arg;
+			break;
 		default:
-			usage_error("webauthn verify: unknown option or "
-			    "missing value: %s", argv[optind - 1]);
 			return (EXIT_USAGE);
 		}
 	}
-	if (optind != argc || opath == NULL || bpath == NULL ||
-	    (strcmp(opath, "-") == 0 && strcmp(bpath, "-") == 0)) {
-		verify_usage(stderr);
+	if (opts_operands(&op, 0, 0, NULL) < 0)
+		return (EXIT_USAGE);
+	if (opath == NULL || bpath == NULL) {
+		opts_error(&op, "missing %s", opath == NULL ?
+		    "--options FILE" : "--body FILE");
+		return (EXIT_USAGE);
+	}
+	if (strcmp(opath, "-") == 0 && strcmp(bpath, "-") == 0) {
+		opts_error(&op, "only one of --options and --body can be "
+		    "stdin");
 		return (EXIT_USAGE);
 	}
 	if ((o = load_options(opath)) == NULL ||
@@ -486,19 +483,17 @@ fail:
 int
 cmd_webauthn(struct prov_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return (EXIT_USAGE);
-	}
-	if (strcmp(argv[1], "create") == 0)
+	static const char *const subs[] = { "create", "verify", NULL };
+
+	switch (opts_subverb("webauthn", argc, argv, subs)) {
+	case 0:
 		return (webauthn_create(ctx, argc - 1, argv + 1));
-	if (strcmp(argv[1], "verify") == 0)
+	case 1:
 		return (webauthn_verify(ctx, argc - 1, argv + 1));
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	case OPTS_HELP:
 		usage(stdout);
 		return (EXIT_OK);
+	default:
+		return (EXIT_USAGE);
 	}
-	usage_error("webauthn: expected create or verify, not '%s'", argv[1]);
-
-	return (EXIT_USAGE);
 }

@@ -75,8 +75,59 @@ void	cli_graph_error(struct graph_client *, const char *, int);
 /* util.c */
 int	cli_ctap_exit(int);		/* CTAP_ERR_* -> EXIT_* */
 int	state_dir_ensure(const struct prov_ctx *);
-void	usage_error(const char *, ...)
-	    __attribute__((format(printf, 1, 2)));
+struct json_t;
+int	cli_print_json(struct json_t *);	/* takes the reference */
+
+/*
+ * opts.c: every verb's options.  A table of optdef, ended by a NULL
+ * name; --help and -h are implied.  opts_next() returns the id of the
+ * next option (its value in op->arg), OPTS_HELP, OPTS_END (operands
+ * from op->ind on) or OPTS_ERR (a usage error, already printed with a
+ * pointer to the verb's --help).  Only whole option names are taken.
+ */
+#define OPTS_MAX	40
+#define OPTS_END	(-1)
+#define OPTS_HELP	(-2)
+#define OPTS_ERR	(-3)
+#define OPTS_INORDER	0x01	/* options end at the first operand */
+#define OPTDEF_OPTIONAL	0x01	/* the value is optional (--opt=value) */
+
+struct optdef {
+	const char	*name;	/* without "--" */
+	const char	*arg;	/* what the value is ("FILE"); NULL: none */
+	int		 id;	/* > 0 */
+	int		 flags;	/* OPTDEF_* */
+};
+
+struct opts {
+	const char		*cmd;	/* "enroll", "pin set": for messages */
+	const struct optdef	*defs;
+	int			 flags;	/* OPTS_* */
+	int			 argc;
+	char			**argv;
+	char			*arg;	/* the value of the option returned */
+	int			 cur;	/* its index in defs, or -1 */
+	int			 ind;	/* the first operand, at OPTS_END */
+};
+
+void		 opts_init(struct opts *, const char *, const struct optdef *,
+		    int, int, char **);
+int		 opts_next(struct opts *);
+const char	*opts_name(const struct opts *);
+/* op->arg as an int in [lo, hi]; -1 after a usage error (unit: "hours") */
+int		 opts_int(const struct opts *, int, int, const char *, int *);
+/* min..max operands (max -1: any); their count, or -1 after an error */
+int		 opts_operands(const struct opts *, int, int, const char *);
+/* argv[1] as one of subs (NULL-ended): its index, OPTS_HELP or OPTS_ERR */
+int		 opts_subverb(const char *, int, char **, const char *const *);
+/* "provisioning CMD: ...", then "see 'provisioning CMD --help'" */
+void		 opts_error(const struct opts *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 cmd_usage_error(const char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* the same for the global options */
+void		 usage_error(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
 
 /* sig.c: Ctrl+C handling; the sigwait thread cancels registered keys */
 int	sig_setup(void);

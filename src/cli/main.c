@@ -12,7 +12,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,18 +57,21 @@ static const struct verb {
 	{ "deeplink", cmd_deeplink, "deeplink register|unregister|handle URL" },
 };
 
-/* global options; `arg` says whether one follows */
+/* global options; `arg` names the value that follows, if one does */
 static const struct gopt {
 	const char	*name;
-	int		 arg;
+	const char	*arg;
 } gopts[] = {
-	{ "--tenant", 1 }, { "--client-id", 1 }, { "--cloud", 1 },
-	{ "--authority-url", 1 }, { "--graph-url", 1 },
-	{ "--graph-version", 1 }, { "--ca-bundle", 1 },
-	{ "--disable-ssl-verify", 0 }, { "--local-ssl-verify", 0 },
-	{ "--state-dir", 1 }, { "--device", 1 }, { "--virtual-keys", 1 },
-	{ "--verbose", 0 }, { "-v", 0 }, { "-vv", 0 }, { "--json", 0 },
-	{ "--mode", 1 }, { "--version", 0 }, { "--help", 0 }, { "-h", 0 },
+	{ "--tenant", "ID|DOMAIN" }, { "--client-id", "ID" },
+	{ "--cloud", "global|usgov|usgov-dod|china" },
+	{ "--authority-url", "URL" }, { "--graph-url", "URL" },
+	{ "--graph-version", "v1.0|beta" }, { "--ca-bundle", "FILE" },
+	{ "--disable-ssl-verify", NULL }, { "--local-ssl-verify", NULL },
+	{ "--state-dir", "DIR" }, { "--device", "SPEC" },
+	{ "--virtual-keys", "DIR" },
+	{ "--verbose", NULL }, { "-v", NULL }, { "-vv", NULL },
+	{ "--json", NULL }, { "--mode", "headful|headless" },
+	{ "--version", NULL }, { "--help", NULL }, { "-h", NULL },
 };
 
 static void
@@ -97,18 +99,6 @@ usage(FILE *f)
 	    "see provisioning(1).\n");
 }
 
-void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "provisioning: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'provisioning --help'.\n");
-}
-
 static const struct gopt *
 find_gopt(const char *a, const char **val)
 {
@@ -119,7 +109,7 @@ find_gopt(const char *a, const char **val)
 		n = strlen(gopts[i].name);
 		if (strcmp(a, gopts[i].name) == 0)
 			return (&gopts[i]);
-		if (gopts[i].arg && strncmp(a, gopts[i].name, n) == 0 &&
+		if (gopts[i].arg != NULL && strncmp(a, gopts[i].name, n) == 0 &&
 		    a[n] == '=') {
 			*val = a + n + 1;
 			return (&gopts[i]);
@@ -127,6 +117,18 @@ find_gopt(const char *a, const char **val)
 	}
 
 	return (NULL);
+}
+
+/*
+ * `--state-dir --json`: the value was forgotten, not "--json".  No
+ * global option has a value that starts with "--".
+ */
+static int
+looks_like_option(const char *a)
+{
+	const char *val;
+
+	return (strncmp(a, "--", 2) == 0 || find_gopt(a, &val) != NULL);
 }
 
 static int
@@ -291,14 +293,14 @@ main(int argc, char **argv)
 					help = 1;
 				continue;
 			}
-			if (g->arg && val == NULL) {
-				if (i + 1 >= argc) {
-					usage_error("%s needs a value",
-					    g->name);
-					r = EXIT_USAGE;
-					goto out;
-				}
+			if (g->arg != NULL && val == NULL && i + 1 < argc &&
+			    !looks_like_option(argv[i + 1]))
 				val = argv[++i];
+			if (g->arg != NULL && (val == NULL || *val == '\0')) {
+				usage_error("option '%s' needs a value (%s)",
+				    g->name, g->arg);
+				r = EXIT_USAGE;
+				goto out;
 			}
 			if (set_gopt(&ctx, g->name, val) < 0) {
 				r = EXIT_USAGE;
@@ -320,7 +322,9 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (vname == NULL) {
-			usage_error("unknown option '%s'", argv[i]);
+			/* up to a '=': never echo a value */
+			usage_error("unknown option '%.*s'",
+			    (int)strcspn(argv[i], "="), argv[i]);
 			r = EXIT_USAGE;
 			goto out;
 		}

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,24 @@ state_dir_ensure(const struct prov_ctx *ctx)
 		    "by others; chmod 700 it\n", ctx->state_dir);
 		return (-1);
 	}
+
+	return (0);
+}
+
+/* one compact JSON line on stdout; takes the reference to o */
+int
+cli_print_json(json_t *o)
+{
+	char *s;
+
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) == NULL) {
+		json_decref(o);
+		return (-1);
+	}
+	printf("%s\n", s);
+	free(s);
+	json_decref(o);
 
 	return (0);
 }
