@@ -432,11 +432,9 @@ oauth_ensure(graph_client_t *c, bool force)
 			return (r);
 		r = cache_load(c, &c->tok);
 		cache_unlock(&fd);
-		if (r != GRAPH_OK) {
-			if (r == GRAPH_ERR_LOGIN_REQUIRED)
-				err_hint(c, "run 'provisioning login' first");
+		/* graph_strerr() of LOGIN_REQUIRED says what to run */
+		if (r != GRAPH_OK)
 			return (r);
-		}
 		c->have_tok = true;
 	}
 	if (c->tok.session_expires_at != 0 && now >=

@@ -354,10 +354,8 @@ open_admin(struct prov_ctx *ctx, graph_client_t **c)
 	if ((r = cli_graph_open(ctx, c)) != EXIT_OK)
 		return (r);
 	if ((r = graph_auth_load(*c)) != GRAPH_OK) {
+		/* its hint already says to run 'provisioning login' */
 		cli_graph_error(*c, "sign-in", r);
-		if (r == GRAPH_ERR_LOGIN_REQUIRED)
-			fprintf(stderr, "provisioning: run 'provisioning "
-			    "login' first\n");
 		graph_client_free(c);
 		return (cli_graph_exit(r));
 	}

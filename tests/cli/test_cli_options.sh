@@ -281,6 +281,26 @@ if [ "$rc" -ne 0 ] || ! has "$tmp/out" "provisioning "; then
 	bad "--version"
 fi
 
+# --- a missing sign-in is said once, before any output file exists ---------
+
+mkdir -p "$tmp/cwd"
+for v in "enroll alice@contoso.example" "enroll --csv=$tmp/users.csv" \
+    doctor whoami; do
+	printf 'upn\nalice@contoso.example\n' >"$tmp/users.csv"
+	# shellcheck disable=SC2086
+	(cd "$tmp/cwd" && run $v && echo "$rc" >"$tmp/rc")
+	rc=$(cat "$tmp/rc")
+	checks=$((checks + 1))
+	n=$(grep -c "provisioning login" "$tmp/err" "$tmp/out" |
+	    awk -F: '{ s += $2 } END { print s }')
+	if [ "$rc" -ne 3 ] || [ "$n" -ne 1 ]; then
+		bad "'$v' without a sign-in: exit $rc, 'provisioning login'" \
+		    "said $n times (want exit 3, once)"
+	elif [ -n "$(ls -A "$tmp/cwd")" ]; then
+		bad "'$v' without a sign-in left $(ls -A "$tmp/cwd")"
+	fi
+done
+
 if [ "$failures" -ne 0 ]; then
 	echo "cli options: $failures of $checks checks failed" >&2
 	exit 1
