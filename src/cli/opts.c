@@ -21,6 +21,9 @@
 /* struct option.val of defs[i]; above any char, so optopt tells them apart */
 #define LONG_BASE	256
 
+static void vusage(const char *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vusage(const char *cmd, const char *fmt, va_list ap)
 {
