@@ -36,6 +36,8 @@ no_core_dumps(void)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+static cmd_fn cmd_help;
+
 static const struct verb {
 	const char	*name;
 	cmd_fn		*fn;
@@ -55,7 +57,10 @@ static const struct verb {
 	{ "doctor", cmd_doctor, "preflight: permissions, policy, keys" },
 	{ "webauthn", cmd_webauthn, "webauthn create|verify (no Graph)" },
 	{ "deeplink", cmd_deeplink, "deeplink register|unregister|handle URL" },
+	{ "help", cmd_help, "help [COMMAND]: this list, or a command's options" },
 };
+
+#define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
 
 /* global options; `arg` names the value that follows, if one does */
 static const struct gopt {
@@ -81,7 +86,7 @@ usage(FILE *f)
 
 	fprintf(f, "usage: provisioning [global options] COMMAND [ARGS]\n\n"
 	    "commands:\n");
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+	for (i = 0; i < NVERBS; i++)
 		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
 	fprintf(f, "\nglobal options:\n"
 	    "  --tenant ID|DOMAIN  --client-id ID  --cloud global|usgov|usgov-dod|china\n"
@@ -97,6 +102,102 @@ usage(FILE *f)
 	    "PROVISIONING_GROUP, ... (see provisioning(1))\n"
 	    "\nRun 'provisioning COMMAND --help' for a command's options; "
 	    "see provisioning(1).\n");
+}
+
+static const struct verb *
+find_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NVERBS; i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return (&verbs[i]);
+
+	return (NULL);
+}
+
+/* edits (insert, delete, substitute, swap) from a to b, capped at 3 */
+static int
+distance(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, j;
+	int	d[16][16], best;
+
+	if (la >= 16 || lb >= 16)
+		return (3);
+	for (i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+
+	return (d[la][lb] < 3 ? d[la][lb] : 3);
+}
+
+/* the verb a typo most likely meant: a unique prefix, or 1-2 edits */
+static const struct verb *
+closest_verb(const char *name)
+{
+	const struct verb	*v = NULL;
+	size_t			 i, n = strlen(name), prefixed = 0;
+	int			 d, best = 3;
+
+	for (i = 0; n >= 2 && i < NVERBS; i++)
+		if (strncmp(verbs[i].name, name, n) == 0) {
+			v = &verbs[i];
+			prefixed++;
+		}
+	if (prefixed == 1)
+		return (v);
+	v = NULL;
+	for (i = 0; i < NVERBS; i++)
+		if ((d = distance(name, verbs[i].name)) < best) {
+			best = d;
+			v = &verbs[i];
+		}
+
+	return (v);
+}
+
+/* `help [VERB]`: the overview, or the verb's own --help */
+static int
+cmd_help(struct prov_ctx *ctx, int argc, char **argv)
+{
+	const struct verb	*v;
+	char			*hargv[3];
+	static char		 opt[] = "--help";
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return (EXIT_OK);
+	}
+	if (argc > 2 || (v = find_verb(argv[1])) == NULL ||
+	    v->fn == cmd_help) {
+		v = argc == 2 ? closest_verb(argv[1]) : NULL;
+		if (v != NULL && v->fn != cmd_help)
+			cmd_usage_error("help", "no command '%s' (did you "
+			    "mean '%s'?)", argv[1], v->name);
+		else
+			cmd_usage_error("help", "expected one command name");
+		return (EXIT_USAGE);
+	}
+	hargv[0] = argv[1];
+	hargv[1] = opt;
+	hargv[2] = NULL;
+
+	return (v->fn(ctx, 2, hargv));
 }
 
 static const struct gopt *
@@ -265,7 +366,6 @@ main(int argc, char **argv)
 	char			**vargv = NULL;
 	int			 vargc = 0, i, r, version = 0;
 	int			 help = 0;
-	size_t			 k;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.progname = "provisioning";
@@ -341,11 +441,18 @@ main(int argc, char **argv)
 		r = help ? EXIT_OK : EXIT_USAGE;
 		goto out;
 	}
-	for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
-		if (strcmp(verbs[k].name, vname) == 0)
-			v = &verbs[k];
-	if (v == NULL) {
-		usage_error("unknown command '%s'", vname);
+	if ((v = find_verb(vname)) == NULL) {
+		if ((v = closest_verb(vname)) != NULL && v->fn == cmd_help)
+			fprintf(stderr, "provisioning: unknown command '%s' "
+			    "(did you mean 'help'?)\nsee 'provisioning "
+			    "help'\n", vname);
+		else if (v != NULL)
+			fprintf(stderr, "provisioning: unknown command '%s' "
+			    "(did you mean '%s'?)\nsee 'provisioning %s "
+			    "--help', or 'provisioning help'\n", vname,
+			    v->name, v->name);
+		else
+			usage_error("unknown command '%s'", vname);
 		r = EXIT_USAGE;
 		goto out;
 	}

@@ -281,6 +281,29 @@ if [ "$rc" -ne 0 ] || ! has "$tmp/out" "provisioning "; then
 	bad "--version"
 fi
 
+# --- unknown commands and 'help' ------------------------------------------
+
+usage_err enroll "unknown command 'enrol' (did you mean 'enroll'?)" enrol
+usage_err list "unknown command 'lsit' (did you mean 'list'?)" lsit
+usage_err kiosk "(did you mean 'kiosk'?)" kisok
+usage_err doctor "(did you mean 'doctor'?)" doc
+usage_err "" "unknown command 'frobnicate'" frobnicate
+usage_err help "no command 'enrol' (did you mean 'enroll'?)" help enrol
+help help
+run help
+if [ "$rc" -ne 0 ] || ! has "$tmp/out" "commands:" || [ -s "$tmp/err" ]; then
+	bad "'help' without a command: want the overview on stdout"
+fi
+for v in enroll pin webauthn deeplink login; do
+	run help "$v"
+	run "$v" --help
+	cp "$tmp/out" "$tmp/want"
+	run help "$v"
+	if [ "$rc" -ne 0 ] || ! cmp -s "$tmp/out" "$tmp/want"; then
+		bad "'help $v' is not '$v --help'"
+	fi
+done
+
 # --- a missing sign-in is said once, before any output file exists ---------
 
 mkdir -p "$tmp/cwd"
