@@ -52,6 +52,12 @@ not_found_hint(graph_client_t *c, const char *user_id)
 	    "me");
 }
 
+bool
+graph_cloud_registers(const char *cloud)
+{
+	return (cloud == NULL || strcmp(cloud, "global") == 0);
+}
+
 int
 graph_creation_options(graph_client_t *c, const char *user_id,
     int timeout_minutes, char **json)
@@ -63,7 +69,7 @@ graph_creation_options(graph_client_t *c, const char *user_id,
 
 	*json = NULL;
 	memset(&resp, 0, sizeof(resp));
-	if (strcmp(c->cloud, "global") != 0) {
+	if (!graph_cloud_registers(c->cloud)) {
 		err_clear(c);
 		err_set(c, 0, "", "the passkey provisioning API is offered in "
 		    "the global cloud only", NULL);

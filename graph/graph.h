@@ -46,6 +46,12 @@
 const char	*graph_strerr(int);
 /* true for errors a new `login` (or a role/permission grant) fixes */
 bool		 graph_err_is_auth(int);
+/*
+ * Can passkeys be registered on behalf of users in this cloud?  Microsoft
+ * offers fido2Methods creationOptions in the global cloud only; callers
+ * refuse up front what every user would fail at.
+ */
+bool		 graph_cloud_registers(const char *cloud);
 
 typedef struct graph_client graph_client_t;
 

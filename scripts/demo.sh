@@ -75,11 +75,39 @@ rc=$?
 set -e
 
 echo
-echo "== report.csv (one row per enrolled user)"
-cat "$work/report.csv"
+table() {
+	# a compact view; the files themselves hold the full ids
+	/usr/bin/python3 - "$@" <<'PY'
+import csv, sys
+kind, path = sys.argv[1], sys.argv[2]
+with open(path, newline="") as f:
+    rows = list(csv.DictReader(f))
+def cell(v, n=48):
+    v = v[1:] if v[:1] == "'" else v
+    return v if len(v) <= n else v[:n - 3] + "..."
+if kind == "report":
+    head = ("user", "key", "attestation", "method")
+    body = [(r["user"], r["device"].rsplit("/", 1)[-1],
+             r["attestation_level"], r["method_id"][:8] + "...")
+            for r in rows]
+else:
+    head = ("user", "stage", "reason")
+    body = [(r["user"], r["stage"], r["message"]) for r in rows]
+body = [tuple(cell(c, 72 if i == len(r) - 1 else 48)
+              for i, c in enumerate(r)) for r in body]
+w = [max(len(x) for x in col) for col in zip(head, *body)]
+for r in [head] + body:
+    print("  ".join(c.ljust(n) for c, n in zip(r, w)).rstrip())
+print("(%d row%s)" % (len(body), "" if len(body) == 1 else "s"))
+PY
+}
+
+echo
+echo "== report.csv (one row per enrolled user; full ids in the file)"
+table report "$work/report.csv"
 echo
 echo "== failures.csv"
-cat "$work/failures.csv"
+table failures "$work/failures.csv"
 echo
 echo "== pins.csv is $(stat -c %a "$work/pins.csv") and holds $(($(wc -l <"$work/pins.csv") - 1)) key PINs (not shown)"
 echo "exit status $rc (1 = some users failed, as expected: see failures)"

@@ -28,6 +28,9 @@ struct doc {
 	int			 auth_fails;
 	int			 net_fails;
 	int			 warns;
+	bool			 user_given;	/* looked up: says itself */
+	bool			 policy_listed;	/* the token lists a
+						   policy permission */
 };
 
 static void __attribute__((format(printf, 4, 5)))
@@ -109,12 +112,18 @@ doctor_identity(struct doc *d, const graph_identity_t *id)
 		    "delegated");
 		d->auth_fails++;
 	}
-	check(d, has_any(id, users) ? ST_OK : ST_WARN, "permission.users",
-	    has_any(id, users) ? "can read users" : "missing User.Read.All: "
-	    "users cannot be looked up by UPN");
-	check(d, has_any(id, policy) ? ST_OK : ST_WARN, "permission.policy",
-	    has_any(id, policy) ? "can read the FIDO2 policy" : "missing "
-	    "Policy.Read.AuthenticationMethod: the policy cannot be checked");
+	/*
+	 * A role can grant what the token does not list: what is tried
+	 * below (the policy, the user) is reported by its outcome, not
+	 * guessed here.
+	 */
+	if (has_any(id, users))
+		check(d, ST_OK, "permission.users", "can read users");
+	else if (!d->user_given)
+		check(d, ST_WARN, "permission.users", "User.Read.All is not "
+		    "among the token's permissions: users may not be found "
+		    "by UPN ('doctor USER' tries)");
+	d->policy_listed = has_any(id, policy);
 	check(d, has_any(id, groups) ? ST_OK : ST_WARN, "permission.groups",
 	    has_any(id, groups) ? "can read group members" : "missing "
 	    "GroupMember.Read.All: 'enroll --group' will not work");
@@ -340,6 +349,7 @@ cmd_doctor(struct prov_ctx *ctx, int argc, char **argv)
 		return (EXIT_USAGE);
 	memset(&d, 0, sizeof(d));
 	d.ctx = ctx;
+	d.user_given = n == 1;
 	if ((d.checks = json_array()) == NULL)
 		return (EXIT_USAGE);
 	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
@@ -351,12 +361,17 @@ cmd_doctor(struct prov_ctx *ctx, int argc, char **argv)
 	doctor_identity(&d, id);
 	if ((r = graph_policy_get(c, &p)) != GRAPH_OK) {
 		if (r == GRAPH_ERR_FORBIDDEN)
-			check(&d, ST_WARN, "policy", "cannot read the FIDO2 "
-			    "policy: %s", graph_last_hint(c));
+			check(&d, ST_WARN, "permission.policy", "cannot read "
+			    "the FIDO2 policy%s: %s", d.policy_listed ? "" :
+			    " (Policy.Read.AuthenticationMethod missing)",
+			    graph_last_hint(c));
 		else
 			check_graph_error(&d, c, "policy", r);
-	} else
+	} else {
+		check(&d, ST_OK, "permission.policy", "can read the FIDO2 "
+		    "policy");
 		doctor_policy(&d, p);
+	}
 	if (n == 1)
 		doctor_user(&d, c, argv[op.ind], p);
 	doctor_keys(&d, p);

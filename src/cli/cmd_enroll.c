@@ -47,7 +47,11 @@ verb_usage(FILE *f, int mode)
 	    "%s"
 	    "PINs: 'random' (a new PIN per blank key, written only to "
 	    "--pins-out),\n'ask' (prompted), 'keep' (from the environment "
-	    "variable named by --pin-env).\n", mode == MODE_ENROLL ? "" :
+	    "variable named by --pin-env).\n"
+	    "Keys: by default each user gets a key of their own (insert the "
+	    "next one\nwhen asked); --same-key puts every user on the one "
+	    "key attached (or named\nby --device); --parallel spreads the "
+	    "users over every attached key.\n", mode == MODE_ENROLL ? "" :
 	    "    [--interval S (default 60)] [--rounds N (stop after N)]\n"
 	    "    the group may also come from PROVISIONING_GROUP\n");
 }
@@ -83,7 +87,7 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 		{ NULL, NULL, 0, 0 },
 	};
 	struct opts	 op;
-	const char	*pin = NULL;
+	const char	*pin = NULL, *keys_opt = NULL;
 	int		 c, v;
 
 	opts_init(&op, argv[0], defs, 0, argc, argv);
@@ -138,10 +142,19 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 			o->issue_tap = true;
 			break;
 		case 's':
-			o->keys_mode = KEYS_SAME;
-			break;
 		case 'P':
-			o->keys_mode = KEYS_PARALLEL;
+			/* the two say opposite things of the keys */
+			if (keys_opt != NULL && strcmp(keys_opt,
+			    opts_name(&op)) != 0) {
+				opts_error(&op, "--same-key and --parallel "
+				    "contradict each other: --same-key puts "
+				    "every user on one key, --parallel spreads "
+				    "the users over every attached key; give "
+				    "one");
+				return (-1);
+			}
+			keys_opt = opts_name(&op);
+			o->keys_mode = c == 's' ? KEYS_SAME : KEYS_PARALLEL;
 			break;
 		case 'r':
 			o->report_path = op.arg;
@@ -206,6 +219,13 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 	}
 	if (o->issue_tap && !o->as_user) {
 		opts_error(&op, "--issue-tap goes with --as-user");
+		return (-1);
+	}
+	if (keys_opt != NULL && (o->as_user || mode == MODE_KIOSK)) {
+		opts_error(&op, "--%s does not go with %s: %s", keys_opt,
+		    o->as_user ? "--as-user" : "kiosk", o->as_user ?
+		    "each user signs in and enrolls on their own key" :
+		    "the kiosk takes each key as it is plugged in");
 		return (-1);
 	}
 	if (src->csv != NULL && src->group != NULL) {
@@ -394,11 +414,17 @@ static const struct enroll_hooks hooks = {
 static void
 print_summary(const struct enroll_summary *s, const struct enroll_opts *o)
 {
-	fprintf(stderr, "\n%zu enrolled, %zu failed, %zu skipped, of %zu "
-	    "users\n", s->enrolled, s->failed, s->skipped, s->total);
+	char earlier[64] = "";
+
+	if (s->earlier > 0)
+		snprintf(earlier, sizeof(earlier), " (%zu by an earlier run)",
+		    s->earlier);
+	fprintf(stderr, "\n%zu enrolled, %zu failed, %zu skipped%s, of %zu "
+	    "user%s\n", s->enrolled, s->failed, s->skipped, earlier, s->total,
+	    s->total == 1 ? "" : "s");
 	if (s->failed > 0)
 		fprintf(stderr, "failures: %s\n", o->failures_path);
-	if (o->report_path != NULL && s->enrolled > 0)
+	if (o->report_path != NULL && s->enrolled + s->earlier > 0)
 		fprintf(stderr, "report: %s\n", o->report_path);
 }
 
@@ -440,6 +466,14 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	src.interval_s = 60;
 	if ((r = parse_opts(mode, argc, argv, &o, &src, &first)) != 0)
 		return (r > 0 ? EXIT_OK : EXIT_USAGE);
+	if (!graph_cloud_registers(ctx->cloud)) {
+		cmd_usage_error(argv[0], "--cloud %s: Microsoft offers passkey "
+		    "registration on behalf of users (fido2Methods "
+		    "creationOptions) in the global cloud only; leave out "
+		    "--cloud, or have these users register their keys "
+		    "themselves", ctx->cloud);
+		return (EXIT_USAGE);
+	}
 	/* the seed's --automatic-provision names no group: take it from
 	 * the environment */
 	if (mode != MODE_ENROLL && src.group == NULL && src.csv == NULL &&

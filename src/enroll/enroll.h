@@ -78,6 +78,8 @@ struct enroll_summary {
 	size_t	enrolled;
 	size_t	failed;
 	size_t	skipped;
+	size_t	earlier;	/* of the skipped: enrolled by an earlier
+				   run */
 	size_t	total;
 	bool	no_pin;		/* no PIN for any key: another round
 				   would fare no better */

@@ -64,7 +64,10 @@ struct run {
 	const struct enroll_list	*users;
 	journal_t			*j;
 	long long			 run_id;
-	report_t			*failures;
+	report_t			*failures;	/* at the first
+							   failure */
+	pthread_mutex_t			 failures_lock;
+	bool				 failures_err;	/* said once */
 	report_t			*pins;
 	graph_client_t			*admin;
 
@@ -148,6 +151,8 @@ void	enroll_key_release(struct run *, struct key *);
 int	enroll_key_wait_fresh(struct run *, char **path, const char *user);
 int	enroll_keys_usable(struct run *, char ***paths, size_t *n);
 bool	enroll_key_nopin(struct run *, char *why, size_t len);
+const char *enroll_key_label(const char *path);
+void	enroll_short_id(const char *id, char *, size_t);
 
 /* keywork.c */
 void	*enroll_key_worker(void *);

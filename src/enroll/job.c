@@ -157,13 +157,41 @@ void
 enroll_job_finish(struct run *run, struct job *jb, size_t *counter,
     enum progress_outcome outcome, const char *what, const char *detail)
 {
-	progress_event(run->prog, outcome, job_user(jb, run), what, detail);
+	progress_event(run->prog, outcome, jb->idx + 1, job_user(jb, run), what,
+	    detail);
 	pthread_mutex_lock(&run->lock);
 	(*counter)++;
 	run->finished++;
 	pthread_cond_broadcast(&run->cond);
 	pthread_mutex_unlock(&run->lock);
 	enroll_job_free(jb);
+}
+
+/*
+ * The failures file, opened at the first failure: a run where nobody
+ * fails leaves none behind.  An error is said once.
+ */
+static int
+failures_file(struct run *run)
+{
+	char	err[256];
+	int	r = -1;
+
+	pthread_mutex_lock(&run->failures_lock);
+	if (run->failures != NULL)
+		r = 0;
+	else if (run->o->failures_path != NULL && !run->failures_err) {
+		if (report_open(run->o->failures_path, REPORT_FAILURES,
+		    &run->failures, err, sizeof(err)) == REPORT_OK)
+			r = 0;
+		else {
+			run->failures_err = true;
+			log_warn("%s (the failures are in the journal)", err);
+		}
+	}
+	pthread_mutex_unlock(&run->failures_lock);
+
+	return (r);
 }
 
 void
@@ -190,7 +218,7 @@ enroll_job_fail(struct run *run, struct job *jb, const char *stage,
 	rf.error_code = code;
 	rf.message = msg;
 	rf.request_id = request_id;
-	if (run->failures != NULL && report_failure(run->failures, &rf) !=
+	if (failures_file(run) == 0 && report_failure(run->failures, &rf) !=
 	    REPORT_OK)
 		log_warn("cannot write to %s", report_path(run->failures));
 	snprintf(what, sizeof(what), "FAILED at %s", stage);
@@ -212,8 +240,7 @@ enroll_job_skip(struct run *run, struct job *jb, const char *reason,
 		(void)journal_user_set_state(run->j, jb->key,
 		    JOURNAL_ST_SKIPPED, &jf);
 	enroll_job_finish(run, jb, already ? &run->already : &run->skipped,
-	    already ? PROGRESS_DONE : PROGRESS_SKIPPED,
-	    already ? "already enrolled" : "skipped", reason);
+	    PROGRESS_SKIPPED, "skipped", reason);
 }
 
 void

@@ -371,3 +371,32 @@ enroll_key_wait_fresh(struct run *run, char **path, const char *user)
 		nanosleep(&ts, NULL);
 	}
 }
+
+/*
+ * How a key is named on the operator's lines: the last part of its
+ * path (the socket's name, hidraw3), so a line fits a terminal; -v
+ * shows the whole path.
+ */
+const char *
+enroll_key_label(const char *path)
+{
+	const char *slash;
+
+	if (path == NULL)
+		return ("?");
+	if (log_level() >= LOG_INFO || (slash = strrchr(path, '/')) == NULL ||
+	    slash[1] == '\0')
+		return (path);
+
+	return (slash + 1);
+}
+
+/* the first characters of a long id, enough to tell rows apart */
+void
+enroll_short_id(const char *id, char *buf, size_t len)
+{
+	if (log_level() >= LOG_INFO || strlen(id) <= 12)
+		snprintf(buf, len, "%s", id);
+	else
+		snprintf(buf, len, "%.8s...", id);
+}

@@ -218,7 +218,8 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		return (0);
 	}
 	if (run->o->narrate || isatty(STDERR_FILENO))
-		enroll_say(run, "%s: touch the key %s", jb->upn, k->path);
+		enroll_say(run, "%s: touch the key %s", jb->upn,
+		    enroll_key_label(k->path));
 	enroll_watch(run, k->dev);
 	cr = ctap_dev_make_cred(k->dev, cred, k->pin);
 	if (cr == CTAP_ERR_EXCLUDED && run->o->replace)
@@ -364,11 +365,12 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 	if (path != NULL &&
 	    enroll_key_acquire(run, k, path, jb->upn) == CTAP_OK) {
 		if (run->o->narrate)
-			enroll_say(run, "using key %s (%s)", k->path,
-			    k->product);
+			enroll_say(run, "using key %s (%s)",
+			    enroll_key_label(k->path), k->product);
 		goto out;
 	}
-	enroll_say(run, "key %s set aside: %s", path ? path : "?", k->why);
+	enroll_say(run, "key %s set aside: %s", enroll_key_label(path),
+	    k->why);
 	enroll_key_release(run, k);
 	if (enroll_key_nopin(run, why, sizeof(why))) {
 		/* every key would fail alike: the users fail, the run ends */
@@ -412,7 +414,8 @@ enroll_key_worker(void *arg)
 			have_key = true;
 		}
 		if (key_job(run, c, &k, jb) == 1) {
-			enroll_say(run, "key %s set aside: %s", k.path, k.why);
+			enroll_say(run, "key %s set aside: %s",
+			    enroll_key_label(k.path), k.why);
 			enroll_key_release(run, &k);
 			have_key = false;
 			if (w->path != NULL)

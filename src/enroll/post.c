@@ -18,7 +18,7 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	struct journal_fields	 jf;
 	graph_method_t		*m = NULL;
 	graph_client_t		*gc = jb->uc != NULL ? jb->uc : c;
-	char			 detail[512];
+	char			 detail[512], what[128], mid[128];
 	int			 r;
 
 	/* graph_fido2_register() owns the retry policy: no rounds here */
@@ -42,10 +42,13 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 		    "journal could not record it; a re-run reconciles", NULL);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "key %s, %s, method %s", jb->device,
-	    graph_method_attestation_level(m), graph_method_id(m));
+	enroll_short_id(graph_method_id(m), mid, sizeof(mid));
+	snprintf(what, sizeof(what), "enrolled on %s",
+	    enroll_key_label(jb->device));
+	snprintf(detail, sizeof(detail), "%s, method %s",
+	    graph_method_attestation_level(m), mid);
 	graph_method_free(&m);
-	enroll_job_finish(run, jb, &run->enrolled, PROGRESS_DONE, "enrolled",
+	enroll_job_finish(run, jb, &run->enrolled, PROGRESS_DONE, what,
 	    detail);
 }
 

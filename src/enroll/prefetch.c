@@ -154,7 +154,7 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	jb->idx = idx;
 	enroll_user_key(u, jb->key, sizeof(jb->key));
 	if (journal_done(run, jb)) {
-		enroll_job_skip(run, jb, "already enrolled (journal)", true);
+		enroll_job_skip(run, jb, "enrolled by an earlier run", true);
 		return;
 	}
 	if (unreconciled(run, jb)) {
@@ -215,7 +215,7 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	/* the journal now knows the user by object id */
 	journal_user_key(jb->upn, jb->id, jb->key, sizeof(jb->key));
 	if (journal_done(run, jb)) {
-		enroll_job_skip(run, jb, "already enrolled (journal)", true);
+		enroll_job_skip(run, jb, "enrolled by an earlier run", true);
 		return;
 	}
 	if (run->o->as_user && user_signin(run, c, jb) < 0)

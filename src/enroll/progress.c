@@ -210,8 +210,8 @@ default_what(enum progress_outcome o)
 }
 
 void
-progress_event(progress_t *p, enum progress_outcome o, const char *user,
-    const char *what, const char *detail)
+progress_event(progress_t *p, enum progress_outcome o, size_t pos,
+    const char *user, const char *what, const char *detail)
 {
 	size_t	 finished;
 	char	 tot[32];
@@ -236,7 +236,7 @@ progress_event(progress_t *p, enum progress_outcome o, const char *user,
 	if (p->mode == PROGRESS_PLAIN ||
 	    (p->mode == PROGRESS_TTY && o == PROGRESS_FAILED)) {
 		clear_bar(p);
-		fprintf(p->f, "[%zu/%s] ", finished, tot);
+		fprintf(p->f, "[%zu/%s] ", pos > 0 ? pos : finished, tot);
 		put_clean(p->f, user != NULL ? user : "?");
 		fputs(": ", p->f);
 		put_clean(p->f, what);

@@ -7,7 +7,8 @@
  *   [12/25] done 10  failed 1  skipped 1  left 13  4.2/min  ETA 3m05s
  * with failures (and notes) printed as lines above it, so they stay
  * visible.  Elsewhere (a log file, CI): one plain line per event,
- *   [12/25] alice@contoso.com: enrolled (key unix:/tmp/k1)
+ *   [12/25] alice@contoso.com: enrolled on k1 (none, method AbCdEf12...)
+ * numbered by the user's place in the input, not by when it finished.
  *
  * Thread-safe: workers report events concurrently.  User names and
  * details are printed with control characters replaced, so a hostile
@@ -58,12 +59,14 @@ void		 progress_free(progress_t **pp);	/* ends the TTY line */
 void		 progress_set_total(progress_t *, size_t total);
 
 /*
- * A user finished: `what` is the verb shown in plain mode ("enrolled",
- * "failed", "skipped"; NULL for the outcome's default), `detail` the
- * parenthesised rest (may be NULL).
+ * A user finished: `pos` is its place in the input (1-based; 0 when it
+ * has none, then the count of finished users is shown), `what` the verb
+ * shown in plain mode ("enrolled", "failed", "skipped"; NULL for the
+ * outcome's default), `detail` the parenthesised rest (may be NULL).
  */
 void		 progress_event(progress_t *, enum progress_outcome,
-		    const char *user, const char *what, const char *detail);
+		    size_t pos, const char *user, const char *what,
+		    const char *detail);
 /* a line for the operator ("insert the next key"), above the bar */
 void		 progress_note(progress_t *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -25,12 +25,7 @@ open_outputs(struct run *run)
 {
 	char err[256];
 
-	if (run->o->failures_path != NULL && report_open(run->o->failures_path,
-	    REPORT_FAILURES, &run->failures, err, sizeof(err)) !=
-	    REPORT_OK) {
-		fprintf(stderr, "provisioning: %s\n", err);
-		return (-1);
-	}
+	/* the failures file is made at the first failure (job.c) */
 	/* a dry run sets no PIN: it leaves no PIN file behind either */
 	if (run->o->pins_out != NULL && !run->o->dry_run &&
 	    report_open(run->o->pins_out, REPORT_PINS, &run->pins, err,
@@ -93,6 +88,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	run.t0 = now_ms();
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_mutex_init(&run.tty, NULL);
+	pthread_mutex_init(&run.failures_lock, NULL);
 	pthread_cond_init(&run.cond, NULL);
 	if (open_outputs(&run) < 0 || progress_new(stderr, users->n,
 	    PROGRESS_AUTO, &run.prog) != PROGRESS_OK)
@@ -141,8 +137,10 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 			if (o->keys_mode == KEYS_SAME && nkeys > 1 &&
 			    o->device == NULL) {
 				fprintf(stderr, "provisioning: --same-key "
-				    "with %zu keys attached: name one with "
-				    "--device, or use --parallel\n", nkeys);
+				    "with %zu keys attached: name the one to "
+				    "use with --device (see 'provisioning "
+				    "devices'), or leave one attached\n",
+				    nkeys);
 				r = ENROLL_ERR_LOCAL;
 				goto out;
 			}
@@ -179,9 +177,10 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 		pthread_join(pst[i], NULL);
 	fail_leftovers(&run);
 	enroll_write_report(&run);
-	sum->enrolled = run.enrolled + run.already;
+	sum->enrolled = run.enrolled;
 	sum->failed = run.failed;
-	sum->skipped = run.skipped;
+	sum->skipped = run.skipped + run.already;
+	sum->earlier = run.already;
 	sum->total = users->n;
 	sum->no_pin = enroll_key_nopin(&run, path, sizeof(path));
 	if (run.fatal) {
@@ -209,6 +208,7 @@ out:
 	progress_free(&run.prog);
 	pthread_mutex_destroy(&run.lock);
 	pthread_mutex_destroy(&run.tty);
+	pthread_mutex_destroy(&run.failures_lock);
 	pthread_cond_destroy(&run.cond);
 
 	return (r);

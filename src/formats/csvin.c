@@ -352,10 +352,10 @@ csvin_open(const char *path, csvin_t **cp, char *err, size_t errlen)
 	if ((r = read_bounded(path, CSVIN_MAX_FILE, &buf, &len)) !=
 	    CSVIN_OK) {
 		if (r == CSVIN_ERR_TOOBIG)
-			errf(err, errlen, "%s: larger than %d bytes", path,
+			errf(err, errlen, "the CSV file is larger than %d bytes",
 			    CSVIN_MAX_FILE);
 		else if (r == CSVIN_ERR_IO)
-			errf(err, errlen, "%s: %s", path, strerror(errno));
+			errf(err, errlen, "%s", strerror(errno));
 		return (r);
 	}
 	r = csvin_open_mem(buf, len, NULL, cp, err, errlen);

@@ -104,7 +104,8 @@ const char	*csvin_strerr(int);
 
 /*
  * Read and parse `path`.  On failure *cp is NULL and `err` holds a
- * sentence for the operator (e.g. the accepted column names).
+ * sentence for the operator (e.g. the accepted column names), without
+ * the path: the caller names the file.
  */
 int		 csvin_open(const char *path, csvin_t **cp, char *err,
 		    size_t errlen);

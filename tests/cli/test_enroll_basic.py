@@ -4,7 +4,7 @@
 
 - `enroll USER`: exit 0, one passkey that the emulator's python-fido2
   verifier accepted, a report row that matches it; a re-run says
-  "already enrolled" and registers nothing.
+  "skipped (enrolled by an earlier run)" and registers nothing.
 - `--dry-run` fetches creationOptions but sends no command to the key
   and registers nothing; `--replace` swaps the passkey this key holds
   for a new one; an exclude hit without --replace is "already
@@ -125,11 +125,11 @@ class EnrollBasic(unittest.TestCase):
         mc = env.key_commands(key).count("0x01")
         self.assertEqual(mc, 1)
 
-        # again: already enrolled, the key is not asked, nothing added
+        # again: skipped (enrolled by an earlier run), the key is not asked, nothing added
         r = env.run("enroll", ALICE, "--pin", "keep", "--pin-env", "E2E_PIN",
                     env=pe)
         self.assertEqual(r.rc, 0, r)
-        self.assertIn("already enrolled", r.err)
+        self.assertIn("skipped (enrolled by an earlier run)", r.err)
         self.assertEqual(env.key_commands(key).count("0x01"), mc)
         self.assertEqual(env.passkeys(ALICE), [m])
         env.assert_report_matches(env.report(), methods)

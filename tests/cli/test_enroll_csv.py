@@ -115,7 +115,7 @@ class EnrollCsv(unittest.TestCase):
         # fail again (appended, not replacing the earlier lines)
         r = enroll(env.path("a.csv"))
         self.assertEqual(r.rc, 1, r)
-        self.assertIn("already enrolled", r.err)
+        self.assertIn("skipped (enrolled by an earlier run)", r.err)
         rows3 = env.failures()
         self.assertEqual(rows3[:len(rows2)], rows2)
         self.assertEqual(len(rows3), len(rows2) + 5)

@@ -71,7 +71,7 @@ class EnrollParallel(unittest.TestCase):
         r = env.run(*self.enroll(env), env=env.env(E2E_PIN=PIN))
         self.assertEqual(r.rc, 0, r)
         self.assertIn("fault: disconnect", env.read(bad.log))
-        self.assertRegex(r.err, r"key %s set aside" % bad.path)
+        self.assertRegex(r.err, r"key %s set aside" % bad.name)
         methods = env.assert_one_passkey(upns)
         rows = env.report()
         env.assert_report_matches(rows, methods)

@@ -63,7 +63,7 @@ class EnrollPin(unittest.TestCase):
     def test_wrong_pin_key_set_aside(self):
         env, bad, r = self.one_bad_key("wrongpin", pin=WRONG)
         self.assertRegex(r.err, r"key %s set aside: wrong PIN \(7 retries "
-                         r"left\)" % bad.path)
+                         r"left\)" % bad.name)
         self.assertNotIn(WRONG, r.out + r.err)
         # exactly one wrong PIN was spent on it (0x31 PIN_INVALID)
         log = env.read(bad.log)
@@ -72,7 +72,7 @@ class EnrollPin(unittest.TestCase):
 
     def test_blocked_pin_key_set_aside(self):
         env, bad, r = self.one_bad_key("blockedpin", block=True, pin=WRONG)
-        self.assertRegex(r.err, r"key %s set aside: PIN blocked" % bad.path)
+        self.assertRegex(r.err, r"key %s set aside: PIN blocked" % bad.name)
         self.assertEqual(env.key_commands(bad).count("0x01"), 0)
 
     def test_random_pins_out(self):

@@ -295,7 +295,8 @@ test_empty_and_io(void **state)
 	assert_null(c);
 	assert_int_equal(csvin_open("/nonexistent/users.csv", &c, err,
 	    sizeof(err)), CSVIN_ERR_IO);
-	assert_non_null(strstr(err, "/nonexistent/users.csv"));
+	/* the caller names the file: the message does not repeat it */
+	assert_string_equal(err, "No such file or directory");
 	assert_int_equal(csvin_open(NULL, &c, err, sizeof(err)),
 	    CSVIN_ERR_ARG);
 	/* a header only: no rows, not an error */

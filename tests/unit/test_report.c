@@ -501,23 +501,24 @@ test_progress_plain(void **state)
 
 	assert_non_null(f = tmpfile());
 	assert_int_equal(progress_new(f, 3, PROGRESS_AUTO, &p), PROGRESS_OK);
-	progress_event(p, PROGRESS_DONE, "alice@contoso", NULL,
+	/* numbered by input position when given, else by count */
+	progress_event(p, PROGRESS_DONE, 2, "alice@contoso", NULL,
 	    "key unix:/tmp/k1");
-	progress_event(p, PROGRESS_FAILED, "bob@contoso", NULL,
+	progress_event(p, PROGRESS_FAILED, 1, "bob@contoso", NULL,
 	    "register: \x1b]0;pwned\x07");
 	progress_note(p, "insert the next key");
 	progress_counts(p, &c);
 	assert_int_equal(c.done, 1);
 	assert_int_equal(c.failed, 1);
 	assert_int_equal(c.remaining, 1);
-	progress_event(p, PROGRESS_SKIPPED, "carol@contoso", "already done",
+	progress_event(p, PROGRESS_SKIPPED, 0, "carol@contoso", "already done",
 	    NULL);
 	progress_free(&p);
 	assert_null(p);
 	s = progress_out(f);
 	assert_string_equal(s,
-	    "[1/3] alice@contoso: enrolled (key unix:/tmp/k1)\n"
-	    "[2/3] bob@contoso: failed (register: ?]0;pwned?)\n"
+	    "[2/3] alice@contoso: enrolled (key unix:/tmp/k1)\n"
+	    "[1/3] bob@contoso: failed (register: ?]0;pwned?)\n"
 	    "insert the next key\n"
 	    "[3/3] carol@contoso: already done\n");
 	free(s);
@@ -534,9 +535,9 @@ test_progress_tty(void **state)
 
 	assert_non_null(f = tmpfile());
 	assert_int_equal(progress_new(f, 10, PROGRESS_TTY, &p), PROGRESS_OK);
-	progress_event(p, PROGRESS_DONE, "a@x", NULL, NULL);
-	progress_event(p, PROGRESS_SKIPPED, "b@x", NULL, NULL);
-	progress_event(p, PROGRESS_FAILED, "c@x", NULL, "timeout");
+	progress_event(p, PROGRESS_DONE, 0, "a@x", NULL, NULL);
+	progress_event(p, PROGRESS_SKIPPED, 0, "b@x", NULL, NULL);
+	progress_event(p, PROGRESS_FAILED, 0, "c@x", NULL, "timeout");
 	usleep(20 * 1000);
 	progress_counts(p, &c);
 	assert_int_equal(c.remaining, 7);
@@ -576,8 +577,8 @@ pworker(void *arg)
 	int		 i;
 
 	for (i = 0; i < 250; i++)
-		progress_event(w->p, (enum progress_outcome)(i % 3), "u@x",
-		    NULL, NULL);
+		progress_event(w->p, (enum progress_outcome)(i % 3), 0,
+		    "u@x", NULL, NULL);
 
 	return (NULL);
 }
