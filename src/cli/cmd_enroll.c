@@ -239,7 +239,7 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 /* CSV rows: bad rows and duplicates are failures.csv lines, not stops */
 static int
 from_csv(const char *path, const struct enroll_opts *o,
-    struct enroll_list *l)
+    struct enroll_list *l, size_t *bad)
 {
 	csvin_t			*c = NULL;
 	csvin_row_t		 row;
@@ -277,6 +277,7 @@ from_csv(const char *path, const struct enroll_opts *o,
 		rf.message = msg;
 		if (report_failure(fails, &rf) != REPORT_OK)
 			goto fail;
+		(*bad)++;
 		fprintf(stderr, "provisioning: %s: %s\n", path, msg);
 	}
 	r = EXIT_OK;
@@ -447,6 +448,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	struct enroll_summary	 sum;
 	graph_client_t		*admin = NULL;
 	int			 first, r, i, round = 0;
+	size_t			 bad = 0;	/* CSV rows refused */
 	char			 source[1024], journal[4096];
 
 	memset(&o, 0, sizeof(o));
@@ -516,7 +518,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	for (;;) {
 		if (src.csv != NULL) {
 			snprintf(source, sizeof(source), "csv:%s", src.csv);
-			if ((r = from_csv(src.csv, &o, &l)) != EXIT_OK)
+			if ((r = from_csv(src.csv, &o, &l, &bad)) != EXIT_OK)
 				break;
 		} else if (src.group != NULL) {
 			snprintf(source, sizeof(source), "group:%s",
@@ -534,7 +536,11 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 				}
 		}
 		memset(&sum, 0, sizeof(sum));
-		if (l.n > 0 || mode == MODE_ENROLL) {
+		if (l.n == 0 && mode == MODE_ENROLL)
+			fprintf(stderr, "nothing to enroll: %s\n", src.csv ?
+			    "no usable row in the CSV file" :
+			    "no member of the group needs a passkey");
+		if (l.n > 0) {
 			if ((r = open_admin(ctx, &admin)) != EXIT_OK)
 				break;
 			r = exit_code_of(enroll_run(&o, &hooks, admin, &l,
@@ -542,6 +548,13 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 			print_summary(&sum, &o);
 		} else
 			r = EXIT_OK;
+		/* rows that named no usable user failed too */
+		if (bad > 0) {
+			fprintf(stderr, "%zu CSV row%s not enrolled: see %s\n",
+			    bad, bad == 1 ? "" : "s", o.failures_path);
+			if (r == EXIT_OK)
+				r = EXIT_PARTIAL;
+		}
 		enroll_list_reset(&l);
 		round++;
 		if (mode == MODE_ENROLL || src.csv != NULL || sum.no_pin ||

@@ -70,6 +70,17 @@ class Messages(unittest.TestCase):
         self.assertFalse(os.path.exists(env.path("failures.csv")))
         self.assertFalse(os.path.exists(env.path("report.csv")))
 
+        # a CSV with no usable row: its rows failed, and nothing ran
+        bad = env.write("bad.csv", "userPrincipalName\nnot a user\n")
+        r = env.run("enroll", "--csv", bad)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("nothing to enroll: no usable row in the CSV file",
+                      r.err)
+        self.assertIn("1 CSV row not enrolled: see failures.csv", r.err)
+        self.assertNotIn("of 0 users", r.err)
+        self.assertEqual(len(env.failures()), 1)
+        self.assertEqual(requests(env), before)
+
     def test_not_signed_in(self):
         env = e2e.Env(self, name="msg-nosignin", login=False)
         key = env.add_key(pin=PIN)
