@@ -449,7 +449,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	graph_client_t		*admin = NULL;
 	int			 first, r, i, round = 0;
 	size_t			 bad = 0;	/* CSV rows refused */
-	char			 source[1024], journal[4096];
+	char			 source[1024], journal[4096], err[512];
 
 	memset(&o, 0, sizeof(o));
 	memset(&src, 0, sizeof(src));
@@ -512,6 +512,14 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	}
 	if (state_dir_ensure(ctx) < 0)
 		return (EXIT_USAGE);
+	/* keys given a PIN by this process or an earlier run stay usable */
+	if (o.pin_policy == PIN_RANDOM && !o.dry_run) {
+		if ((o.pinbook = enroll_pinbook_new()) == NULL)
+			return (EXIT_USAGE);
+		if (o.pins_out != NULL && enroll_pinbook_load(o.pinbook,
+		    o.pins_out, err, sizeof(err)) < 0)
+			log_warn("%s", err);
+	}
 	snprintf(journal, sizeof(journal), "%s/%s", ctx->state_dir,
 	    JOURNAL_FILE);
 	o.journal_path = journal;
@@ -572,6 +580,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 out:
 	enroll_list_reset(&l);
 	graph_client_free(&admin);
+	enroll_pinbook_free(&o.pinbook);
 
 	return (r);
 }

@@ -28,6 +28,24 @@
 #define KEYS_SAME		1	/* --same-key */
 #define KEYS_PARALLEL		2	/* --parallel: one worker per key */
 
+/*
+ * The PINs this process gave keys (and, loaded from --pins-out, the
+ * ones an earlier run gave), by key (serial, else path): the next round
+ * of auto, or a re-run, uses them instead of setting the key aside as
+ * "already has a PIN".  Thread-safe; PINs are wiped on free.
+ */
+typedef struct enroll_pinbook enroll_pinbook_t;
+
+enroll_pinbook_t *enroll_pinbook_new(void);
+void	enroll_pinbook_free(enroll_pinbook_t **);
+/* the rows of a pins file; a missing file is none */
+int	enroll_pinbook_load(enroll_pinbook_t *, const char *pins_path,
+	    char *err, size_t errlen);
+int	enroll_pinbook_put(enroll_pinbook_t *, const char *key,
+	    const char *pin);
+/* a copy of the PIN for `key` (free with freezero_str), or NULL */
+char	*enroll_pinbook_get(enroll_pinbook_t *, const char *key);
+
 struct enroll_opts {
 	const char	*journal_path;		/* NULL: no journal (dry run) */
 	const char	*device;		/* --device, or NULL */
@@ -49,6 +67,7 @@ struct enroll_opts {
 	const char	*report_path;
 	const char	*failures_path;
 	const char	*pins_out;
+	enroll_pinbook_t *pinbook;		/* --pin random: may be NULL */
 	int		 touch_timeout_ms;
 	int		 challenge_minutes;	/* beta only; 0 default */
 	int		 max_attempts;

@@ -78,6 +78,13 @@ have_tty(void)
 	return (true);
 }
 
+/* how the pins file and the pinbook name a key */
+static const char *
+key_id(const struct key *k)
+{
+	return (k->serial[0] != '\0' ? k->serial : k->path);
+}
+
 /* the PIN this key gets or already has, per --pin */
 static int
 key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
@@ -106,6 +113,10 @@ key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
 			return (set_aside(k, CTAP_ERR_PIN_REQUIRED, "",
 			    "no PIN entered"));
 	} else {
+		/* a key this tool gave a PIN, in this process or before */
+		if (has_pin && (k->pin = enroll_pinbook_get(o->pinbook,
+		    key_id(k))) != NULL)
+			return (CTAP_OK);
 		if (has_pin)
 			return (set_aside(k, CTAP_ERR_PIN_REQUIRED, "",
 			    "the key already has a PIN; use --pin keep "
@@ -126,10 +137,12 @@ key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
 	 * operator still knows the PIN of a key we changed.
 	 */
 	if (o->pin_policy == PIN_RANDOM && run->pins != NULL &&
-	    report_pin(run->pins, user, k->serial[0] ? k->serial : k->path,
-	    k->pin) != REPORT_OK)
+	    report_pin(run->pins, user, key_id(k), k->pin) != REPORT_OK)
 		return (set_aside(k, CTAP_ERR_INTERNAL, "",
 		    "cannot write the PIN to --pins-out"));
+	if (o->pin_policy == PIN_RANDOM && o->pinbook != NULL &&
+	    enroll_pinbook_put(o->pinbook, key_id(k), k->pin) < 0)
+		return (set_aside(k, CTAP_ERR_INTERNAL, "", NULL));
 	/* libfido2 caches the PIN state from open: reopen */
 	ctap_dev_close(k->dev);
 	if ((r = ctap_dev_open(k->dev, k->path)) != CTAP_OK)

@@ -54,6 +54,8 @@ report_strerr(int r)
 		return ("cannot write the file");
 	case REPORT_ERR_PERM:
 		return ("unsafe file permissions");
+	case REPORT_ERR_FORMAT:
+		return ("not a file of the expected format");
 	default:
 		return ("unknown report error");
 	}

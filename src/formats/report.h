@@ -46,6 +46,7 @@
 #define REPORT_ERR_IO		-3	/* open, write or fsync failed */
 #define REPORT_ERR_PERM		-4	/* pins file readable by others,
 					   not ours, or not a regular file */
+#define REPORT_ERR_FORMAT	-5	/* a file of ours that is not */
 
 enum report_kind {
 	REPORT_SUCCESS_CSV,
@@ -92,6 +93,16 @@ int		 report_failure(report_t *, const struct report_failure *);
 /* the PIN row; the caller wipes its own copy of the PIN */
 int		 report_pin(report_t *, const char *user, const char *device,
 		    const char *pin);
+
+/*
+ * Each (device, PIN) row of a pins file this tool wrote, oldest first;
+ * a missing file is no rows.  The file must be a regular file of ours
+ * that no one else can read.  Buffers are wiped; `cb` must copy the PIN
+ * it keeps (and wipe it later).  A negative return from `cb` stops.
+ */
+typedef int	report_pins_cb(void *, const char *device, const char *pin);
+int		 report_pins_load(const char *path, report_pins_cb *,
+		    void *, char *err, size_t errlen);
 
 /*
  * One CSV cell as written: RFC 4180 quoting, sanitised, and with the
