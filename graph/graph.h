@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* errors: 0 ok, negative = what the operator must act on */
 #define GRAPH_OK		  0
@@ -332,5 +333,44 @@ bool		 graph_policy_aaguid_allowed(const graph_policy_t *,
 /* is the user in an include target and no exclude target (*in 1/0) */
 int		 graph_policy_user_targeted(graph_client_t *,
 		    const graph_policy_t *, const char *user_id, int *in);
+
+/*
+ * Passkey profiles (2026): each names the passkey types it admits,
+ * whether attestation is enforced, and key restrictions; include
+ * targets name the profiles they allow (none named: the default
+ * profile).  A user's profiles are those of the include targets they
+ * are in, unless an exclude target holds them (exclusion wins); any one
+ * of them that admits a key is enough.  A tenant without profiles is
+ * decided by the deprecated tenant-wide fields.
+ */
+const char	*graph_policy_profile_id(const graph_policy_t *, size_t);
+const char	*graph_policy_profile_name(const graph_policy_t *, size_t);
+bool		 graph_policy_profile_attestation(const graph_policy_t *,
+		    size_t);
+/* "deviceBound passkeys; attestation enforced; allow list of 2 AAGUIDs" */
+void		 graph_policy_profile_describe(const graph_policy_t *,
+		    size_t, char *, size_t);
+/* does include target t allow profile i (named, or by default) */
+bool		 graph_policy_target_allows(const graph_policy_t *,
+		    size_t t, size_t i);
+
+struct graph_key_verdict {
+	bool	allowed;
+	bool	attestation;	/* the admitting profile enforces it */
+	char	profile[128];	/* the admitting one, or the refusing one */
+	char	why[256];	/* when refused */
+};
+
+/*
+ * The profiles that apply to a user (bit i: profile i; the first 32),
+ * one transitiveMemberOf walk.  *targeted 0: the policy leaves the user
+ * out (not included, or excluded), and no key can be registered.
+ */
+int		 graph_policy_user_profiles(graph_client_t *,
+		    const graph_policy_t *, const char *user_id,
+		    uint32_t *set, int *targeted);
+/* no I/O: may a key with this AAGUID be registered for that set? */
+bool		 graph_policy_key_check(const graph_policy_t *, uint32_t set,
+		    const char *aaguid, struct graph_key_verdict *);
 
 #endif /* PROV_GRAPH_H */

@@ -219,6 +219,7 @@ int	parse_method(const json_t *, graph_method_t **);
 int	parse_methods(const json_t *, graph_methods_t **);
 int	parse_taps(const json_t *, graph_taps_t **);
 int	parse_policy(const json_t *, graph_policy_t **);
+uint32_t policy_target_set(const graph_policy_t *, size_t include_target);
 /* one page of users: callback per user; *next = @odata.nextLink */
 int	parse_user_page(const json_t *, graph_member_cb *, void *,
 	    char **next, int *stopped);

@@ -159,3 +159,39 @@ graph_policy_user_targeted(graph_client_t *c, const graph_policy_t *p,
 
 	return (GRAPH_OK);
 }
+
+int
+graph_policy_user_profiles(graph_client_t *c, const graph_policy_t *p,
+    const char *user_id, uint32_t *set, int *targeted)
+{
+	struct groups	 g;
+	const char	*id;
+	size_t		 i, k;
+	int		 r;
+
+	*set = 0;
+	*targeted = 0;
+	if (user_id == NULL || *user_id == '\0')
+		return (GRAPH_ERR_ARG);
+	if ((r = user_groups(c, user_id, &g)) != GRAPH_OK)
+		return (r);
+	if (in_targets(p, true, user_id, &g))
+		goto out;
+	for (i = 0; i < graph_policy_targets_len(p, false); i++) {
+		id = graph_policy_target_id(p, false, i);
+		if (strcasecmp(id, "all_users") != 0 &&
+		    strcasecmp(id, user_id) != 0) {
+			for (k = 0; k < g.n; k++)
+				if (strcasecmp(id, g.id[k]) == 0)
+					break;
+			if (k == g.n)
+				continue;
+		}
+		*targeted = 1;
+		*set |= policy_target_set(p, i);
+	}
+out:
+	groups_reset(&g);
+
+	return (GRAPH_OK);
+}

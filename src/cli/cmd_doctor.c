@@ -29,6 +29,8 @@ struct doc {
 	int			 net_fails;
 	int			 warns;
 	bool			 user_given;	/* looked up: says itself */
+	char			*user;		/* UPN, once found */
+	uint32_t		 profiles;	/* the user's, or all */
 	bool			 policy_listed;	/* the token lists a
 						   policy permission */
 };
@@ -146,6 +148,34 @@ doctor_identity(struct doc *d, const graph_identity_t *id)
 	}
 }
 
+/* each passkey profile, and the include targets that allow it */
+static void
+doctor_profiles(struct doc *d, const graph_policy_t *p)
+{
+	char	desc[256], used[512];
+	size_t	i, t, len;
+
+	check(d, ST_INFO, "policy.profiles", "%zu passkey profile%s (the "
+	    "tenant-wide attestation and key restriction fields are "
+	    "deprecated and not used)", graph_policy_profiles_len(p),
+	    graph_policy_profiles_len(p) == 1 ? "" : "s");
+	for (i = 0; i < graph_policy_profiles_len(p); i++) {
+		graph_policy_profile_describe(p, i, desc, sizeof(desc));
+		used[0] = '\0';
+		for (t = 0; t < graph_policy_targets_len(p, false); t++) {
+			if (!graph_policy_target_allows(p, t, i))
+				continue;
+			len = strlen(used);
+			snprintf(used + len, sizeof(used) - len, "%s%s",
+			    len ? ", " : "", graph_policy_target_id(p, false,
+			    t));
+		}
+		check(d, ST_INFO, "policy.profile", "'%s': %s; for %s",
+		    graph_policy_profile_name(p, i), desc, used[0] ? used :
+		    "no target");
+	}
+}
+
 static void
 doctor_policy(struct doc *d, const graph_policy_t *p)
 {
@@ -160,6 +190,10 @@ doctor_policy(struct doc *d, const graph_policy_t *p)
 	    "'Allow self-service setup' is on" : "'Allow self-service setup' "
 	    "is off: Graph refuses provisioning until it is on (Entra admin "
 	    "center > Authentication methods > Passkey (FIDO2))");
+	if ((n = graph_policy_profiles_len(p)) > 0) {
+		doctor_profiles(d, p);
+		return;
+	}
 	check(d, ST_INFO, "policy.attestation", "attestation %s",
 	    graph_policy_attestation_enforced(p) ? "enforced: keys must send "
 	    "packed attestation chaining to FIDO MDS roots" : "not enforced");
@@ -170,10 +204,27 @@ doctor_policy(struct doc *d, const graph_policy_t *p)
 		check(d, ST_INFO, "policy.keys", "key restrictions: %s list of "
 		    "%zu AAGUID%s", graph_policy_keys_allow(p) ? "allow" :
 		    "block", n, n == 1 ? "" : "s");
-	if (graph_policy_profiles_len(p) > 0)
-		check(d, ST_INFO, "policy.profiles", "%zu passkey profile%s",
-		    graph_policy_profiles_len(p),
-		    graph_policy_profiles_len(p) == 1 ? "" : "s");
+}
+
+static void
+doctor_user_profiles(struct doc *d, const graph_policy_t *p)
+{
+	char	names[512];
+	size_t	i, len;
+
+	if (graph_policy_profiles_len(p) == 0)
+		return;
+	names[0] = '\0';
+	for (i = 0; i < graph_policy_profiles_len(p) && i < 32; i++) {
+		if ((d->profiles & (UINT32_C(1) << i)) == 0)
+			continue;
+		len = strlen(names);
+		snprintf(names + len, sizeof(names) - len, "%s'%s'",
+		    len ? ", " : "", graph_policy_profile_name(p, i));
+	}
+	check(d, names[0] ? ST_INFO : ST_FAIL, "user.profiles", "%s%s",
+	    names[0] ? "passkey profiles for the user: " : "no passkey "
+	    "profile applies to the user", names);
 }
 
 static void
@@ -194,15 +245,19 @@ doctor_user(struct doc *d, graph_client_t *c, const char *ref,
 	if (!graph_user_enabled(u))
 		check(d, ST_FAIL, "user.enabled", "the account is disabled");
 	if (p != NULL) {
-		if ((r = graph_policy_user_targeted(c, p, graph_user_id(u),
-		    &in)) != GRAPH_OK)
+		if ((r = graph_policy_user_profiles(c, p, graph_user_id(u),
+		    &d->profiles, &in)) != GRAPH_OK)
 			check(d, ST_WARN, "user.targeted", "cannot read group "
 			    "memberships (%s)", graph_strerr(r));
-		else
+		else {
 			check(d, in ? ST_OK : ST_FAIL, "user.targeted", in ?
 			    "the FIDO2 policy includes the user" : "the FIDO2 "
 			    "policy does not include the user (or excludes "
 			    "them): add them to an included group");
+			if ((d->user = strdup(graph_user_upn(u))) == NULL)
+				d->profiles = 0;
+			doctor_user_profiles(d, p);
+		}
 	}
 	if ((r = graph_fido2_list(c, graph_user_id(u), &l)) != GRAPH_OK)
 		check_graph_error(d, c, "user.passkeys", r);
@@ -243,9 +298,10 @@ static void
 doctor_key(struct doc *d, const char *path, const graph_policy_t *p)
 {
 	ctap_dev_t	*dev = NULL;
-	ctap_info_t	*ci = NULL;
-	const char	*aaguid, *why;
-	char		 name[64];
+	ctap_info_t		*ci = NULL;
+	struct graph_key_verdict v;
+	const char		*aaguid;
+	char			 name[64];
 	int		 r;
 
 	snprintf(name, sizeof(name), "key %s", path);
@@ -273,11 +329,17 @@ doctor_key(struct doc *d, const char *path, const graph_policy_t *p)
 		check(d, ST_WARN, name, "no credProtect extension");
 	if (p == NULL)
 		goto out;
-	if (!graph_policy_aaguid_allowed(p, aaguid, &why))
-		check(d, ST_FAIL, name, "refused by the FIDO2 policy: %s", why);
+	if (graph_policy_key_check(p, d->profiles, aaguid, &v))
+		check(d, ST_OK, name, "accepted%s%s by %s%s%s%s", d->user ?
+		    " for " : "", d->user ? d->user : "",
+		    graph_policy_profiles_len(p) ? "passkey profile '" : "",
+		    v.profile, graph_policy_profiles_len(p) ? "'" : "",
+		    v.attestation ? " (attestation enforced: checked after "
+		    "the touch)" : "");
 	else
-		check(d, ST_OK, name, "allowed by the key restrictions");
-	if (graph_policy_attestation_enforced(p)) {
+		check(d, ST_FAIL, name, "refused%s%s: %s", d->user ?
+		    " for " : "", d->user ? d->user : "", v.why);
+	if (v.allowed && v.attestation) {
 		if (strcmp(aaguid, ZERO_AAGUID) == 0)
 			check(d, ST_FAIL, name, "attestation is enforced, and a "
 			    "key without an AAGUID cannot pass it");
@@ -350,6 +412,7 @@ cmd_doctor(struct prov_ctx *ctx, int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.ctx = ctx;
 	d.user_given = n == 1;
+	d.profiles = UINT32_MAX;	/* no user: does any profile admit */
 	if ((d.checks = json_array()) == NULL)
 		return (EXIT_USAGE);
 	if ((ex = cli_graph_open(ctx, &c)) != EXIT_OK)
@@ -395,6 +458,7 @@ out:
 	json_decref(d.checks);
 	graph_policy_free(&p);
 	graph_identity_free(&id);
+	free(d.user);
 	graph_client_free(&c);
 
 	return (ex);

@@ -582,12 +582,8 @@ class Graph:
     # --- policy --------------------------------------------------------------
 
     def _fido2_policy_view(self, ctx):
-        p = json.loads(json.dumps(self.s.policy))
-        if ctx.version == "v1.0":
-            p.pop("passkeyProfiles", None)
-            for t in p.get("includeTargets", []):
-                t.pop("allowedPasskeyProfiles", None)
-        return p
+        # passkey profiles are in v1.0 as well since 2026
+        return json.loads(json.dumps(self.s.policy))
 
     def policy_root(self, ctx):
         self._need(ctx, POLICY_READ)

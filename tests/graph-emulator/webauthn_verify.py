@@ -56,6 +56,60 @@ def _dec(field, s):
         raise bad("%s is not valid base64url." % field)
 
 
+DEFAULT_PROFILE = "00000000-0000-0000-0000-000000000001"
+
+
+def user_profiles(store, pol, uid):
+    """The passkey profiles of the include targets the user is in (none
+    if an exclude target holds them), as Entra applies them."""
+    profs = pol.get("passkeyProfiles") or []
+    if store.user_in_targets(uid, pol.get("excludeTargets", [])):
+        return []
+    ids = set()
+    for t in pol.get("includeTargets", []):
+        if not store.user_in_targets(uid, [t]):
+            continue
+        allowed = t.get("allowedPasskeyProfiles")
+        if allowed:
+            ids.update(allowed)
+        elif any(p["id"] == DEFAULT_PROFILE for p in profs):
+            ids.add(DEFAULT_PROFILE)
+        else:
+            ids.update(p["id"] for p in profs)
+    return [p for p in profs if p["id"] in ids]
+
+
+def _profile_refusal(p, aaguid, fmt, x5c, chained, synced):
+    types = [t.strip() for t in (p.get("passkeyTypes") or
+                                 "deviceBound,synced").split(",")]
+    if ("synced" if synced else "deviceBound") not in types:
+        return "passkey type not allowed"
+    kr = p.get("keyRestrictions") or {}
+    if kr.get("isEnforced"):
+        listed = aaguid.lower() in [a.lower() for a in kr.get("aaGuids", [])]
+        if kr.get("enforcementType", "block") == "allow" and not listed:
+            return "AAGUID %s not allowed" % aaguid
+        if kr.get("enforcementType", "block") == "block" and listed:
+            return "AAGUID %s blocked" % aaguid
+    if (p.get("attestationEnforcement") or "disabled") != "disabled":
+        if fmt != "packed" or not x5c:
+            return "attestation enforced: packed with x5c required"
+        if not chained:
+            return "attestation enforced: no chain to a metadata root"
+    return None
+
+
+def _check_profiles(store, pol, user, aaguid, fmt, x5c, chained, synced):
+    profs = user_profiles(store, pol, user["id"])
+    if not profs:
+        raise bad("No passkey profile applies to the user.")
+    why = [(p.get("name") or p["id"], _profile_refusal(
+        p, aaguid, fmt, x5c, chained, synced)) for p in profs]
+    if all(w for _, w in why):
+        raise bad("The security key is not allowed by the user's passkey "
+                  "profiles: " + "; ".join("%s: %s" % nw for nw in why))
+
+
 def verify(body, user, version, store, codec, roots):
     """Verify a registration for `user`; return the method record to store.
 
@@ -166,7 +220,11 @@ def verify(body, user, version, store, codec, roots):
 
     # --- policy on the authenticator ----------------------------------------
     pol = store.policy
-    kr = pol.get("keyRestrictions") or {}
+    if pol.get("passkeyProfiles"):
+        _check_profiles(store, pol, user, aaguid, att.fmt, x5c, chained,
+                        bool(ad.flags & FLAG_BE))
+    kr = {} if pol.get("passkeyProfiles") else \
+        (pol.get("keyRestrictions") or {})
     if kr.get("isEnforced"):
         listed = aaguid.lower() in [a.lower() for a in kr.get("aaGuids", [])]
         if kr.get("enforcementType", "block") == "allow" and not listed:
@@ -175,7 +233,7 @@ def verify(body, user, version, store, codec, roots):
         if kr.get("enforcementType", "block") == "block" and listed:
             raise bad("The security key model (AAGUID %s) is blocked by the "
                       "FIDO2 key restriction policy." % aaguid)
-    if pol.get("isAttestationEnforced"):
+    if pol.get("isAttestationEnforced") and not pol.get("passkeyProfiles"):
         if att.fmt != "packed" or not x5c:
             raise bad("Attestation is enforced: a packed attestation with an "
                       "x5c certificate chain is required (got %s%s)."

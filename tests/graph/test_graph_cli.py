@@ -343,7 +343,7 @@ class GraphCli(unittest.TestCase):
             self.app_login()
             p = self.prov("--virtual-keys", vdir, "doctor", client=APP_ID)
             self.assertIn(aaguid, p.stdout)
-            self.assertIn("allowed by the key restrictions", p.stdout)
+            self.assertIn("accepted by the tenant-wide FIDO2 policy", p.stdout)
             self.emu.set_policy(keyRestrictions={
                 "isEnforced": True, "enforcementType": "block",
                 "aaGuids": [aaguid.upper()]})
