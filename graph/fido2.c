@@ -6,6 +6,8 @@
  * passkey.
  */
 
+#define _GNU_SOURCE	/* strcasestr */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,28 @@ not_found_hint(graph_client_t *c, const char *user_id)
 	    "me");
 }
 
+/*
+ * Microsoft documents self-service registration through /me as not
+ * supported (405 "not supported for this URL"); where a tenant refuses
+ * it, every user would fail alike: say it once, as such.
+ */
+static bool
+self_refused(graph_client_t *c)
+{
+	int status = graph_last_status(c);
+
+	if (status != 405 && !(status == 400 &&
+	    strcasestr(graph_last_message(c), "not supported") != NULL))
+		return (false);
+	err_clear(c);
+	err_set(c, status, "", "Microsoft Graph does not accept self-service "
+	    "passkey registration for this tenant", NULL);
+	err_hint(c, "register on behalf of the user instead (drop "
+	    "--as-user)");
+
+	return (true);
+}
+
 bool
 graph_cloud_registers(const char *cloud)
 {
@@ -89,7 +113,9 @@ graph_creation_options(graph_client_t *c, const char *user_id,
 	}
 	if ((r = gcall_raw(c, "GET", path, NULL, G_IDEMPOTENT, &perm_write,
 	    &resp)) != GRAPH_OK) {
-		if (r == GRAPH_ERR_NOT_FOUND)
+		if (user_id == NULL && self_refused(c))
+			r = GRAPH_ERR_UNSUPPORTED;
+		else if (r == GRAPH_ERR_NOT_FOUND)
 			not_found_hint(c, user_id);
 		else if (r == GRAPH_ERR_BAD_REQUEST)
 			err_hint(c, "check the FIDO2 policy: passkeys enabled, "
@@ -244,6 +270,10 @@ graph_fido2_register(graph_client_t *c, const char *user_id,
 		 * A 400 may mean "already registered" (an earlier attempt, or
 		 * a re-run after a crash): that is success for this user.
 		 */
+		if (user_id == NULL && self_refused(c)) {
+			r = GRAPH_ERR_UNSUPPORTED;
+			goto fail;
+		}
 		if (!uncertain(r) && r != GRAPH_ERR_BAD_REQUEST) {
 			if (r == GRAPH_ERR_NOT_FOUND)
 				not_found_hint(c, user_id);

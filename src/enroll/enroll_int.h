@@ -84,6 +84,8 @@ struct run {
 	bool				 stop;		/* fatal or Ctrl+C */
 	int				 fatal;		/* ENROLL_ERR_* or 0 */
 	char				 fatal_msg[512];
+	bool				 fatal_shown;	/* as a user's
+							   failure line */
 	size_t				 enrolled;
 	size_t				 already;
 	size_t				 failed;

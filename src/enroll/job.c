@@ -308,16 +308,25 @@ enroll_graph_fail(struct run *run, struct job *jb, graph_client_t *c,
 	    *hint ? hint :
 	    r == GRAPH_ERR_TLS ? "behind a TLS-inspecting proxy, pass its "
 	    "root with --ca-bundle FILE" : "");
-	/* no session, or no TLS trust: no other user can do better */
+	/*
+	 * No session, no TLS trust, or a mode the tenant refuses: no other
+	 * user can do better.
+	 */
 	if (r == GRAPH_ERR_LOGIN_REQUIRED || r == GRAPH_ERR_AUTH ||
-	    r == GRAPH_ERR_TLS) {
-		enroll_fatal(run,
-		    r == GRAPH_ERR_TLS ? ENROLL_ERR_NET : ENROLL_ERR_AUTH, msg);
+	    r == GRAPH_ERR_TLS || r == GRAPH_ERR_UNSUPPORTED) {
+		enroll_fatal(run, r == GRAPH_ERR_TLS ||
+		    r == GRAPH_ERR_UNSUPPORTED ? ENROLL_ERR_NET :
+		    ENROLL_ERR_AUTH, msg);
 		enroll_job_fail(run, jb, stage,
 		    *graph_last_code(c)	   ? graph_last_code(c) :
 			r == GRAPH_ERR_TLS ? "tls" :
+			r == GRAPH_ERR_UNSUPPORTED ? "unsupported" :
 					     "auth",
 		    msg, graph_last_request_id(c));
+		pthread_mutex_lock(&run->lock);
+		if (strcmp(run->fatal_msg, msg) == 0)
+			run->fatal_shown = true;
+		pthread_mutex_unlock(&run->lock);
 		return;
 	}
 	enroll_job_fail(run, jb, stage,

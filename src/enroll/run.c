@@ -184,7 +184,13 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	sum->total = users->n;
 	sum->no_pin = enroll_key_nopin(&run, path, sizeof(path));
 	if (run.fatal) {
-		fprintf(stderr, "provisioning: stopped: %s\n", run.fatal_msg);
+		if (run.fatal_shown)
+			fprintf(stderr, "provisioning: stopped: the other users "
+			    "would fail the same way (see above); they are left "
+			    "for a re-run\n");
+		else
+			fprintf(stderr, "provisioning: stopped: %s\n",
+			    run.fatal_msg);
 		r = run.fatal;
 	} else if (enroll_interrupted(&run))
 		r = ENROLL_ERR_CANCELLED;

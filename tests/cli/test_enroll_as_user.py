@@ -2,6 +2,11 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """The user-context mode (--as-user).
 
+- Where the tenant refuses /me registration (Entra's documented answer,
+  and the emulator's default), the run says so once, names the fix
+  (drop --as-user), fails that one user and stops: exit 5, no key
+  touched, the other users left for a re-run.
+
 - A user who holds a Temporary Access Pass signs in (authorization code +
   PKCE with login_hint, through $BROWSER) and the passkey is registered
   through /me with the user's token, not the admin's.
@@ -34,8 +39,35 @@ def me_posts(env):
 
 
 class AsUser(unittest.TestCase):
+    def test_tenant_refuses_self_service(self):
+        # Entra's answer in 2026: /me registration is not supported
+        env = e2e.Env(self, name="asuser-no")
+        key = env.add_key(pin=PIN)
+        tap = "Tap+Test=1"
+        users = ["dave@contoso.example", "alice@contoso.example",
+                 "bob@contoso.example"]
+        r = env.run("--device", key.path, "enroll", "--as-user", *users,
+                    "--pin", "keep", "--pin-env", "PIN",
+                    env=env.env(PIN=PIN, BROWSER=BROWSER,
+                                GRAPH_TEST_CA=env.emu.ca,
+                                GRAPH_TEST_TAP=tap))
+        self.assertEqual(r.rc, 5, r)
+        self.assertEqual(r.err.count("Microsoft Graph does not accept "
+                                     "self-service passkey registration "
+                                     "for this tenant"), 1, r)
+        self.assertIn("drop --as-user", r.err)
+        self.assertIn("the other users would fail the same way", r.err)
+        # one user failed with that reason; the others were not tried
+        fails = env.failures()
+        self.assertEqual(len(fails), 1, fails)
+        self.assertEqual(fails[0]["error_code"], "unsupported")
+        self.assertEqual(env.key_commands(key).count("0x01"), 0)
+        self.assertEqual(env.total_added(), 0)
+
+
     def test_tap_holder_registers_through_me(self):
         env = e2e.Env(self, name="asuser")
+        env.emu.set_settings(me_registration=True)   # a tenant that does
         key = env.add_key(pin=PIN)
         tap = "Tap+Test=1"      # dave's one-time TAP in basic.json
         r = env.run("--device", key.path, "enroll", "--as-user",
@@ -60,6 +92,7 @@ class AsUser(unittest.TestCase):
 
     def test_issue_tap_shown_on_terminal_only(self):
         env = e2e.Env(self, name="issuetap")
+        env.emu.set_settings(me_registration=True)
         key = env.add_key(pin=PIN)
         tapfile = os.path.join(env.tmp, "tap")
         browser = os.path.join(env.tmp, "browser.sh")

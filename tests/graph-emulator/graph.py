@@ -617,7 +617,16 @@ class Graph:
         return b"OF:" + hashlib.sha512(self.keys.seal_key + b"handle:"
                                        + user["id"].encode()).digest()[:48]
 
+    def _self_service(self, ctx):
+        """Entra (2026) refuses passkey registration through /me."""
+        if ctx.is_me and not self.s.settings.get("me_registration"):
+            raise GraphError(405, "methodNotAllowed",
+                             "The method is not supported for this URL. "
+                             "Self-service operations aren't currently "
+                             "supported.")
+
     def creation_options(self, ctx, ref):
+        self._self_service(ctx)
         user = self._user(ref)
         self._am_check(ctx, user, True, AM_WRITE_ALL[ctx.version],
                        AM_WRITE_SELF[ctx.version])
@@ -699,6 +708,7 @@ class Graph:
                 "passkeyType": m.get("passkeyType", "deviceBound")}
 
     def post_fido2(self, ctx, ref):
+        self._self_service(ctx)
         user = self._user(ref)
         self._am_check(ctx, user, True, AM_WRITE_ALL[ctx.version],
                        AM_WRITE_SELF[ctx.version])

@@ -71,6 +71,8 @@ DEFAULT_SETTINGS = {
     "strict_extensions": True,         # require credProtect=1 and hmac-secret
     "me_mfa_freshness_minutes": 10,    # /me writes need a recent sign-in; 0=off
     "beta_self_405": False,            # beta /users/{self} -> 405 (old bug)
+    "me_registration": False,          # /me creationOptions and POST: 405
+                                       # "not supported", as Entra in 2026
     "request_log_size": 1000,
     "report_lag_seconds": 0,           # userRegistrationDetails staleness
 }

@@ -680,17 +680,26 @@ class RegistrationTests(Base):
         alice = user_token("alice@contoso.example", scope=(
             "https://graph.microsoft.com/UserAuthMethod-Passkey.ReadWrite "
             "openid"))
-        (st, res), _ = self.register("", token=alice,
-                                     path="/v1.0/me%s/authentication/"
-                                          "fido2Methods")
-        self.assertEqual(st, 201, res)
-        v = EMU.user(ALICE)["fido2Methods"][-1]["verification"]
-        self.assertEqual((v["path"], v["caller"]),
-                         ("me", "alice@contoso.example"))
-        EMU.advance_clock(11 * 60)       # MFA freshness for /me writes
+        # Entra (2026): self-service operations are not supported
         st, body = EMU.json("GET", "/v1.0/me/authentication/fido2Methods/"
                             "creationOptions", token=alice)
-        self.assertGraphError(st, body, 403, "accessDenied")
+        self.assertGraphError(st, body, 405, "methodNotAllowed")
+        self.assertIn("not supported", body["error"]["message"])
+        EMU.set_settings(me_registration=True)
+        try:
+            (st, res), _ = self.register("", token=alice,
+                                         path="/v1.0/me%s/authentication/"
+                                              "fido2Methods")
+            self.assertEqual(st, 201, res)
+            v = EMU.user(ALICE)["fido2Methods"][-1]["verification"]
+            self.assertEqual((v["path"], v["caller"]),
+                             ("me", "alice@contoso.example"))
+            EMU.advance_clock(11 * 60)   # MFA freshness for /me writes
+            st, body = EMU.json("GET", "/v1.0/me/authentication/"
+                                "fido2Methods/creationOptions", token=alice)
+            self.assertGraphError(st, body, 403, "accessDenied")
+        finally:
+            EMU.set_settings(me_registration=False)
 
     def test_basic_attestation_and_enforcement(self):
         auth = softauthn.SoftAuthenticator(attestation="basic", chain=CHAIN)

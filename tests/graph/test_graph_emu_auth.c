@@ -187,7 +187,16 @@ test_browser(void **state)
 	assert_int_equal(graph_client_new_user(&uc, c), GRAPH_OK);
 	assert_int_equal(graph_login_browser(uc, "alice@contoso.example"),
 	    GRAPH_OK);
+	/* as Entra: /me registration refused, said as such */
+	assert_int_equal(graph_creation_options(uc, NULL, 0, &cred),
+	    GRAPH_ERR_UNSUPPORTED);
+	assert_non_null(strstr(graph_last_message(uc), "does not accept "
+	    "self-service passkey registration"));
+	assert_non_null(strstr(graph_last_hint(uc), "drop --as-user"));
+	/* a tenant that allows it */
+	ctl("POST", "settings", "{\"me_registration\":true}");
 	register_one(uc, NULL, &m, &cred);
+	ctl("POST", "settings", "{\"me_registration\":false}");
 	assert_int_equal(registered(ALICE, cred), 1);
 	graph_method_free(&m);
 	free(cred);
