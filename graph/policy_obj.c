@@ -94,11 +94,7 @@ strv_parse(const json_t *a, char ***out, size_t *n)
 static void
 keyrule_reset(struct keyrule *k)
 {
-	size_t i;
-
-	for (i = 0; i < k->n; i++)
-		free(k->aaguids[i]);
-	free(k->aaguids);
+	strv_free(k->aaguids, k->n);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -135,9 +131,7 @@ graph_policy_free(graph_policy_t **pp)
 static int
 parse_keyrule(const json_t *j, struct keyrule *k)
 {
-	json_t		*a, *v;
 	const char	*t;
-	size_t		 i;
 
 	memset(k, 0, sizeof(*k));
 	if (!json_is_object(j))
@@ -145,20 +139,8 @@ parse_keyrule(const json_t *j, struct keyrule *k)
 	k->enforced = jbool(j, "isEnforced", 0);
 	t = jstr(j, "enforcementType");
 	k->allow = t != NULL && strcasecmp(t, "allow") == 0;
-	if (!json_is_array(a = json_object_get(j, "aaGuids")) ||
-	    json_array_size(a) == 0)
-		return (0);
-	if ((k->aaguids = calloc(json_array_size(a), sizeof(char *))) == NULL)
-		return (-1);
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v))
-			continue;
-		if ((k->aaguids[k->n] = strdup(json_string_value(v))) == NULL)
-			return (-1);
-		k->n++;
-	}
-
-	return (0);
+	return (strv_parse(json_object_get(j, "aaGuids"), &k->aaguids,
+	    &k->n));
 }
 
 static int
