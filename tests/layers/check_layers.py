@@ -22,6 +22,7 @@ RULES = {
     "provgraph": ["provcommon"],
     "vauthlib": ["provcommon"],
     "provformats": ["provcommon"],
+    "provqueue": ["provcommon"],
     "provwebauthn": ["provctap", "provcommon"],
     "provenroll": ["provwebauthn", "provformats", "provctap", "provgraph",
                    "provcommon"],
@@ -36,6 +37,7 @@ FOREIGN = {
     "hid_": ["provctap"],
     "curl_": ["provgraph"],
     "sqlite3_": ["provenroll"],
+    "PQ": ["provqueue"],
 }
 
 
@@ -52,6 +54,7 @@ PREFIXES = {
     "progress_": ("provenroll", "progress"),
     "enroll_": ("provenroll", ""),
     "cli_": ("provcli", ""),
+    "queue_": ("provqueue", ""),
 }
 
 
