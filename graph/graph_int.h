@@ -128,6 +128,15 @@ void	uuid4(char out[37]);
 bool	http_sleep_ms(long long);
 bool	graph_cancelled(void);
 
+/*
+ * redact.c: a copy of s[0..len) for the -vv trace, every credential
+ * (header, Bearer/Basic value, JWT, secret form or JSON parameter)
+ * replaced by "[redacted]"; free with freezero_str().  NULL on ENOMEM.
+ */
+char	*http_redact(const char *, size_t);
+/* non-empty printable ASCII: safe to put into an HTTP header */
+bool	http_value_ok(const char *);
+
 /* graph.c: Graph requests with token handling and error mapping */
 #define G_IDEMPOTENT	HTTP_IDEMPOTENT
 #define G_NO_RETRY	HTTP_NO_RETRY

@@ -179,12 +179,14 @@ header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return (n);
 }
 
-/* -vv: headers only, never bodies, Authorization redacted */
+/* -vv: headers only, never bodies, every secret redacted (redact.c) */
 static int
 debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 {
 	const char	*p, *e, *end = data + size;
 	const char	*dir;
+	char		*red;
+	size_t		 n;
 
 	switch (type) {
 	case CURLINFO_TEXT:
@@ -202,11 +204,17 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	for (p = data; p < end; p = e + 1) {
 		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			e = end;
-		if (e - p >= 14 && strncasecmp(p, "authorization:", 14) == 0)
-			log_debug("%s Authorization: [redacted]", dir);
-		else if (e > p && !(e - p == 1 && *p == '\r'))
-			log_debug("%s %.*s", dir, (int)(e - p - (e[-1] == '\r')),
-			    p);
+		n = (size_t)(e - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n == 0)
+			continue;
+		if ((red = http_redact(p, n)) == NULL)
+			log_debug("%s [line withheld]", dir);
+		else {
+			log_debug("%s %s", dir, red);
+			freezero_str(red);
+		}
 		if (e == end)
 			break;
 	}
@@ -322,15 +330,31 @@ http_once(graph_client_t *c, const struct http_req *q,
 			goto fail;
 		}
 	}
-	for (i = 0; i < sizeof(q->headers) / sizeof(q->headers[0]); i++)
-		if (q->headers[i] != NULL && add_header(&hl,
-		    q->headers[i]) < 0) {
+	for (i = 0; i < sizeof(q->headers) / sizeof(q->headers[0]); i++) {
+		if (q->headers[i] == NULL)
+			continue;
+		/* a CR or LF in a value would start a header of its own */
+		if (!http_value_ok(q->headers[i])) {
+			log_debug("%s: header with a control character",
+			    __func__);
+			r = GRAPH_ERR_ARG;
+			goto fail;
+		}
+		if (add_header(&hl, q->headers[i]) < 0) {
 			r = GRAPH_ERR_INTERNAL;
 			goto fail;
 		}
+	}
 	if (q->flags & HTTP_AUTH) {
 		if (!c->have_tok || c->tok.access == NULL) {
 			r = GRAPH_ERR_LOGIN_REQUIRED;
+			goto fail;
+		}
+		/* a token from the network or a cache is untrusted */
+		if (!http_value_ok(c->tok.access)) {
+			err_set(c, 0, "", "the access token holds a control "
+			    "character (CR, LF, ...): refused", NULL);
+			r = GRAPH_ERR_PROTOCOL;
 			goto fail;
 		}
 		alen = strlen(c->tok.access) + sizeof("Authorization: Bearer ");

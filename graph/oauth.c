@@ -176,9 +176,10 @@ token_post(graph_client_t *c, struct buf *f, int flags,
 		r = oauth_fail(c, &resp);
 		goto fail;
 	}
-	if (parse_token(resp.body, resp.len, t) < 0) {
-		err_set(c, resp.status, "", "malformed token reply",
-		    resp.request_id);
+	if ((r = parse_token(resp.body, resp.len, t)) < 0) {
+		err_set(c, resp.status, "", r == -2 ? "malformed token reply: "
+		    "a token holds a control character (CR, LF, ...)" :
+		    "malformed token reply", resp.request_id);
 		r = GRAPH_ERR_PROTOCOL;
 		goto fail;
 	}

@@ -264,10 +264,16 @@ parse_token(const char *s, size_t len, struct graph_token *t)
 	exp = jint(j, "expires_in", 3600);
 	if (exp <= 0 || exp > 7 * 86400)
 		exp = 3600;
+	rt = jstr(j, "refresh_token");
+	/* a token goes into a header or a form: CR/LF would inject one */
+	if (!http_value_ok(at) || (rt != NULL && *rt != '\0' &&
+	    !http_value_ok(rt))) {
+		r = -2;
+		goto fail;
+	}
 	if ((t->access = strdup(at)) == NULL)
 		goto fail;
-	if ((rt = jstr(j, "refresh_token")) != NULL && *rt != '\0' &&
-	    (t->refresh = strdup(rt)) == NULL)
+	if (rt != NULL && *rt != '\0' && (t->refresh = strdup(rt)) == NULL)
 		goto fail;
 	if (jstr(j, "scope") != NULL && (t->scope = jdup(j, "scope")) == NULL)
 		goto fail;

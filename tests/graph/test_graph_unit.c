@@ -736,6 +736,112 @@ test_config(void **state)
 	assert_false(graph_err_is_auth(GRAPH_ERR_NETWORK));
 }
 
+/* the -vv trace: every shape a secret reaches libcurl's debug callback in */
+static void
+test_redact(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*secret;	/* must not survive */
+		const char	*keep;		/* must survive */
+	} t[] = {
+		{ "Authorization: Bearer eyJ0eXAi.eyJhdWQi.c2lnbmF0dXJl",
+		    "eyJ0eXAi", "Authorization: " },
+		{ "authorization: Bearer s3cr3t-opaque", "s3cr3t", "" },
+		{ "AUTHORIZATION: basic dXNlcjpwYXNz", "dXNlcjpwYXNz", "" },
+		{ "h2h3 [authorization: Bearer opaqueTOKEN123]",
+		    "opaqueTOKEN123", "h2h3 [authorization: " },
+		{ "h2h3 [Authorization: Bearer tok]", "tok]", "]" },
+		{ "[proxy-authorization: Basic Zm9vOmJhcg==]", "Zm9vOmJhcg",
+		    "[proxy-authorization: " },
+		{ "Cookie: session=abcdef123", "abcdef123", "Cookie: " },
+		{ "set-cookie: x=y1234567", "y1234567", "" },
+		{ "X-Refresh-Token: rt-value-123", "rt-value-123", "" },
+		{ "h2h3 [x-client-secret: cs-value-123]", "cs-value-123", "" },
+		{ "Content-Type: application/json", NULL,
+		    "Content-Type: application/json" },
+		{ "h2h3 [:path: /v1.0/users?$top=5]", NULL,
+		    "h2h3 [:path: /v1.0/users?$top=5]" },
+		{ "using Bearer zzTOKENzz in a text line", "zzTOKENzz",
+		    "in a text line" },
+		{ "grant_type=refresh_token&refresh_token=0.ARrefresh&scope=x",
+		    "0.ARrefresh", "grant_type=refresh_token&" },
+		{ "client_secret=emulator-test-secret&client_id=abc",
+		    "emulator-test-secret", "client_id=abc" },
+		{ "client_assertion_type=urn%3Ajwt&client_assertion=eyJhbGci."
+		    "eyJzdWIi.sig", "eyJhbGci", "client_assertion_type=urn" },
+		{ "code=M.C105_abc&code_verifier=verifierXYZ&state=s1",
+		    "M.C105_abc", "state=s1" },
+		{ "code=M.C105_abc&code_verifier=verifierXYZ&state=s1",
+		    "verifierXYZ", "code_verifier=" },
+		{ "device_code=DAQABAAEAAAD&grant_type=x", "DAQABAAEAAAD",
+		    "grant_type=x" },
+		{ "GET /cb?code=authcode42&state=abc HTTP/1.1", "authcode42",
+		    "state=abc HTTP/1.1" },
+		{ "{\"access_token\":\"at-value\",\"expires_in\":3599}",
+		    "at-value", "\"expires_in\":3599" },
+		{ "{\"token_type\": \"Bearer\", \"refresh_token\" : "
+		    "\"rt\\\"value\"}", "value", "\"token_type\"" },
+		{ "{\"temporaryAccessPass\":\"TAP+pass1\"}", "TAP+pass1", "" },
+		{ "{\"password\": \"hunter2\"}", "hunter2", "" },
+		{ "{\"pin\": 123456}", "123456", "" },
+		{ "{\"id_token\":\"eyJhbGciOi.eyJzdWIi.sg\"}", "eyJhbGciOi", "" },
+		{ "a JWT eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln here",
+		    "eyJhbGciOiJIUzI1NiJ9", "here" },
+		{ "error_codes=[70000]&errcode=5", NULL,
+		    "error_codes=[70000]&errcode=5" },
+		{ "Connected to 127.0.0.1 (127.0.0.1) port 443 (#0)", NULL,
+		    "Connected to 127.0.0.1 (127.0.0.1) port 443 (#0)" },
+	};
+	size_t	 i;
+	char	*r;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		r = http_redact(t[i].in, strlen(t[i].in));
+		assert_non_null(r);
+		if (t[i].secret != NULL) {
+			if (strstr(r, t[i].secret) != NULL)
+				fail_msg("%zu: secret in '%s'", i, r);
+			assert_non_null(strstr(r, "[redacted]"));
+		} else
+			assert_string_equal(r, t[i].in);
+		if (strstr(r, t[i].keep) == NULL)
+			fail_msg("%zu: '%s' lost from '%s'", i, t[i].keep, r);
+		freezero_str(r);
+	}
+	/* a length, not a NUL, ends the line */
+	r = http_redact("Authorization: Bearer abc\nnext", 25);
+	assert_string_equal(r, "Authorization: [redacted]");
+	freezero_str(r);
+}
+
+/* CR, LF or another control character never reaches a header */
+static void
+test_header_value(void **state)
+{
+	struct graph_token tok;
+
+	assert_true(http_value_ok("eyJ0.eyJ1.sig-_~+/="));
+	assert_false(http_value_ok(""));
+	assert_false(http_value_ok(NULL));
+	assert_false(http_value_ok("abc\r\nX-Injected: 1"));
+	assert_false(http_value_ok("abc\n"));
+	assert_false(http_value_ok("a\tb"));
+	assert_false(http_value_ok("a\x7f"));
+	assert_false(http_value_ok("caf\xc3\xa9"));
+	assert_int_equal(parse_token(LEN("{\"access_token\":\"ab\\r\\nX: 1\","
+	    "\"token_type\":\"Bearer\"}"), &tok), -2);
+	assert_null(tok.access);
+	assert_int_equal(parse_token(LEN("{\"access_token\":\"ab\","
+	    "\"refresh_token\":\"r\\nX\",\"token_type\":\"Bearer\"}"), &tok),
+	    -2);
+	assert_null(tok.access);
+	assert_int_equal(parse_token(LEN("{\"access_token\":\"ab\","
+	    "\"refresh_token\":\"rt\",\"token_type\":\"Bearer\"}"), &tok), 0);
+	assert_string_equal(tok.refresh, "rt");
+	token_reset(&tok);
+}
+
 int
 main(void)
 {
@@ -758,6 +864,8 @@ main(void)
 		cmocka_unit_test(test_loopback_parse),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_header_value),
 	};
 
 	log_init(LOG_WARN);
