@@ -32,6 +32,13 @@ class Emulator:
         self.base_url = "https://127.0.0.1:%d" % port
         self.ca = os.path.join(d, "ca.pem")
         self.ctx = ssl.create_default_context(cafile=self.ca)
+        # "h2": behind the nghttpx front (h2front.py); "http/1.1": direct
+        try:
+            with open(os.path.join(d, "transport")) as f:
+                self.transport = f.read().strip()
+        except OSError:
+            self.transport = "http/1.1"
+        self.h2 = self.transport == "h2"
 
     # --- raw HTTP ------------------------------------------------------------
 
@@ -171,8 +178,12 @@ class Emulator:
 
 
 def start(d, config, port=0, latency=None, faults=(), log=None, resume=False,
-          extra_args=(), timeout=15, stderr=None):
-    """Start an emulator on directory d; config is a path or a dict."""
+          extra_args=(), timeout=15, stderr=None, h2=None):
+    """Start an emulator on directory d; config is a path or a dict.
+
+    h2: None follows GRAPH_EMULATOR_H2 (default on: HTTP/2 through the
+    nghttpx front); False serves TLS + HTTP/1.1 directly, for tests
+    that need a really dropped connection."""
     os.makedirs(d, exist_ok=True)
     if isinstance(config, dict):
         path = os.path.join(d, "config.json")
@@ -196,8 +207,11 @@ def start(d, config, port=0, latency=None, faults=(), log=None, resume=False,
     own_err = stderr is None
     errf = open(os.path.join(d, "emulator.stderr"), "ab") if own_err \
         else stderr
+    env = None
+    if h2 is not None:
+        env = dict(os.environ, GRAPH_EMULATOR_H2="1" if h2 else "0")
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errf,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, env=env)
     deadline = time.time() + timeout
     line = b""
     while time.time() < deadline:

@@ -27,6 +27,7 @@ import challenge  # noqa: E402
 import control  # noqa: E402
 import faults  # noqa: E402
 import graph  # noqa: E402
+import h2front  # noqa: E402
 import oauth  # noqa: E402
 import state  # noqa: E402
 import tls  # noqa: E402
@@ -50,6 +51,7 @@ class App:
         with open(args.config) as f:
             cfg = json.load(f)
         self.ca, cert, key = tls.ensure_certs(self.dir)
+        self.cert, self.key = cert, key
         self.ssl_ctx = tls.server_context(cert, key)
         self.keys = tokens.Keys(self.dir)
         self.store = state.Store(cfg, os.path.dirname(os.path.abspath(
@@ -83,17 +85,25 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, addr, app):
+    def __init__(self, addr, app, tls_on=True):
         self.app = app
+        self.tls_on = tls_on
         super().__init__(addr, Handler)
 
     def finish_request(self, request, client_address):
-        """TLS handshake in the worker thread, then serve the connection."""
+        """TLS handshake in the worker thread, then serve the connection.
+
+        Behind the HTTP/2 front (h2front) the socket is plain: the front
+        terminates TLS and is the only one listening on a public port."""
         request.settimeout(30)
-        try:
-            conn = self.app.ssl_ctx.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
+        if not self.tls_on:
+            conn = request
+        else:
+            try:
+                conn = self.app.ssl_ctx.wrap_socket(request,
+                                                    server_side=True)
+            except (ssl.SSLError, OSError):
+                return
         try:
             self.RequestHandlerClass(conn, client_address, self)
         finally:
@@ -351,23 +361,48 @@ def main(argv=None):
     except (OSError, ValueError, KeyError) as e:
         print("emulator: %s: %s" % (type(e).__name__, e), file=sys.stderr)
         return 2
-    server = Server(("127.0.0.1", args.port), app)
+    front = None
+    use_h2 = h2front.wanted()
+    if use_h2 and h2front.exe() is None:
+        if os.environ.get("GRAPH_EMULATOR_H2") == "1":
+            print("emulator: GRAPH_EMULATOR_H2=1 but nghttpx (Debian "
+                  "nghttp2-proxy) is not installed", file=sys.stderr)
+            return 2
+        print("emulator: nghttpx not found (Debian nghttp2-proxy): "
+              "serving HTTP/1.1 only", file=sys.stderr)
+        use_h2 = False
+    server = Server(("127.0.0.1", 0 if use_h2 else args.port), app,
+                    tls_on=not use_h2)
     port = server.server_address[1]
+    if use_h2:
+        try:
+            front = h2front.start(app.dir, server.server_address[1],
+                                  args.port, app.cert, app.key)
+        except RuntimeError as e:
+            server.server_close()
+            print("emulator: %s" % e, file=sys.stderr)
+            return 2
+        port = front.port
     app.store.persist()
     tmp = os.path.join(app.dir, "port.tmp")
     with open(tmp, "w") as f:
         f.write("%d\n" % port)
+    with open(os.path.join(app.dir, "transport"), "w") as f:
+        f.write("h2\n" if front else "http/1.1\n")
     os.replace(tmp, os.path.join(app.dir, "port"))
-    app.logline("listening on https://127.0.0.1:%d (dir %s)" % (port, app.dir))
+    app.logline("listening on https://127.0.0.1:%d (%s, dir %s)" % (
+        port, "h2+http/1.1 via nghttpx" if front else "http/1.1", app.dir))
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print("READY %d" % port, flush=True)
+    print("READY %d %s" % (port, "h2" if front else "http/1.1"), flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        if front is not None:
+            front.stop()
         server.server_close()
         app.store.persist()
         try:

@@ -10,6 +10,8 @@ import http.client
 import json
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -996,12 +998,19 @@ class FaultTests(Base):
     def test_transport_faults(self):
         tok = app_token()
         EMU.set_faults([{"path": "organization", "kind": "drop", "count": 1}])
-        with self.assertRaises((http.client.RemoteDisconnected,
-                                ConnectionError)):
-            self.get(tok)
+        if EMU.h2:
+            # the nghttpx front answers for a backend that hung up
+            self.assertEqual(self.get(tok)[0], 502)
+        else:
+            with self.assertRaises((http.client.RemoteDisconnected,
+                                    ConnectionError)):
+                self.get(tok)
         EMU.set_faults([{"path": "organization", "kind": "truncated",
                          "count": 1}])
-        with self.assertRaises(http.client.IncompleteRead):
+        # the front may hold the head back until the body is complete
+        with self.assertRaises((http.client.IncompleteRead,) + (
+                (http.client.RemoteDisconnected, ConnectionError)
+                if EMU.h2 else ())):
             self.get(tok)
         EMU.set_faults([{"path": "organization", "kind": "malformed",
                          "count": 1}])
@@ -1141,6 +1150,37 @@ class CliTests(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.join(d, "port")))
         finally:
             shutil.rmtree(d, ignore_errors=True)
+
+    def test_transport_h2_and_direct(self):
+        """ALPN h2 through the nghttpx front by default, falling back to
+        HTTP/1.1; GRAPH_EMULATOR_H2=0 serves TLS + HTTP/1.1 directly, where
+        a dropped connection really is one."""
+        def alpn(emu, offer):
+            ctx = ssl.create_default_context(cafile=emu.ca)
+            ctx.set_alpn_protocols(offer)
+            with socket.create_connection(("127.0.0.1", emu.port)) as raw:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as t:
+                    return t.selected_alpn_protocol()
+        if os.environ.get("GRAPH_EMULATOR_H2", "1") != "0":
+            self.assertTrue(EMU.h2, "nghttpx (nghttp2-proxy) missing?")
+            self.assertEqual(alpn(EMU, ["h2", "http/1.1"]), "h2")
+            self.assertEqual(alpn(EMU, ["http/1.1"]), "http/1.1")
+            self.assertEqual(EMU.json("GET", "/_emu/state")[0], 200)
+        with tempfile.TemporaryDirectory() as d:
+            with emuctl.start(d, os.path.join(HERE, "configs",
+                                              "basic.json"), h2=False) as e:
+                self.assertFalse(e.h2)
+                self.assertIn(alpn(e, ["h2", "http/1.1"]),
+                              (None, "http/1.1"))
+                e.set_faults([{"path": "organization", "kind": "drop",
+                               "count": 1}])
+                with self.assertRaises((http.client.RemoteDisconnected,
+                                        ConnectionError)):
+                    e.request("GET", "/v1.0/organization")
+                e.set_faults([{"path": "organization", "kind": "truncated",
+                               "count": 1}])
+                with self.assertRaises(http.client.IncompleteRead):
+                    e.request("GET", "/v1.0/organization")
 
     def test_start_sh(self):
         d = tempfile.mkdtemp(prefix="emu-sh-")
