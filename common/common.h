@@ -108,6 +108,18 @@ void		 buf_reset(struct buf *);
  */
 unsigned char	*buf_release(struct buf *, size_t *);
 
+/*
+ * The environment for a helper we start (browser, desktop opener): a
+ * whitelist (PATH HOME USER LOGNAME SHELL LANG LANGUAGE LC_* TZ DISPLAY
+ * WAYLAND_DISPLAY XAUTHORITY XDG_* DBUS_SESSION_BUS_ADDRESS TERM BROWSER
+ * TMPDIR), never PROVISIONING_*, a name holding SECRET, TOKEN, PASSWORD,
+ * PIN, ..., nor one registered with env_scrub_name() (--pin-env VAR).
+ * NULL-terminated; free with env_free().  NULL on ENOMEM.
+ */
+int	env_scrub_name(const char *);
+char	**env_scrubbed(void);
+void	env_free(char ***);
+
 /* secrets */
 void	wipe(void *, size_t);
 void	freezero_str(char *);

@@ -4,7 +4,8 @@
  * Start the user's browser on a URL without waiting for it: $BROWSER
  * (a command, run by /bin/sh with the URL as "$1", never pasted into the
  * command line) or xdg-open.  A double fork leaves no zombie and lets
- * the browser outlive us.
+ * the browser outlive us.  It gets a scrubbed environment (env.c): no
+ * client secret, no PIN variable.
  */
 
 #include <sys/types.h>
@@ -23,22 +24,21 @@ int
 browser_open(const char *url)
 {
 	const char	*b;
-	char		*cmd = NULL;
+	char		*cmd = NULL, *u = NULL, **envp = NULL;
 	pid_t		 pid, w;
-	int		 st, fd;
+	int		 st, fd, r = -1;
 
 	/* $BROWSER may list alternatives separated by ':'; take the first */
-	if ((b = getenv("BROWSER")) != NULL && *b != '\0') {
-		if ((cmd = gfmt("%.*s \"$1\"", (int)strcspn(b, ":"), b)) ==
-		    NULL)
-			return (-1);
-	} else if ((cmd = strdup("exec xdg-open \"$1\"")) == NULL)
-		return (-1);
-
-	if ((pid = fork()) < 0) {
-		free(cmd);
-		return (-1);
-	}
+	if ((b = getenv("BROWSER")) != NULL && *b != '\0')
+		cmd = gfmt("%.*s \"$1\"", (int)strcspn(b, ":"), b);
+	else
+		cmd = strdup("exec xdg-open \"$1\"");
+	/* built before fork: the child of a threaded process may not malloc */
+	if (cmd == NULL || (u = strdup(url)) == NULL ||
+	    (envp = env_scrubbed()) == NULL)
+		goto fail;
+	if ((pid = fork()) < 0)
+		goto fail;
 	if (pid == 0) {
 		if (fork() != 0)
 			_exit(0);
@@ -48,12 +48,19 @@ browser_open(const char *url)
 			dup2(fd, STDOUT_FILENO);
 		}
 		setsid();
-		execl("/bin/sh", "sh", "-c", cmd, "sh", url, (char *)NULL);
+		/* no secret of ours in the browser's environment */
+		execve("/bin/sh", (char *[]){ "sh", "-c", cmd, "sh", u, NULL },
+		    envp);
 		_exit(127);
 	}
-	free(cmd);
 	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
+	if (w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		r = 0;
+fail:
+	free(cmd);
+	free(u);
+	env_free(&envp);
 
-	return (w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1);
+	return (r);
 }

@@ -29,7 +29,6 @@
 #include "deeplink.h"
 #include "extern.h"
 
-extern char **environ;
 
 #define DL_REGISTER	0
 #define DL_UNREGISTER	1
@@ -65,11 +64,16 @@ usage_deeplink(FILE *f, int sub)
 static int
 run(char *const argv[])
 {
-	pid_t	pid;
-	int	st, rc;
+	pid_t	  pid;
+	int	  st, rc;
+	char	**envp;
 
-	if ((rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv,
-	    environ)) != 0) {
+	/* xdg-mime and friends need no secret of ours */
+	if ((envp = env_scrubbed()) == NULL)
+		return (-1);
+	rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, envp);
+	env_free(&envp);
+	if (rc != 0) {
 		errno = rc;
 		return (-1);
 	}

@@ -113,6 +113,8 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 			break;
 		case 'e':
 			o->pin_env = op.arg;
+			if (opts_pin_env(&op) < 0)
+				return (-1);
 			break;
 		case 'L':
 			if (opts_int(&op, 6, 63, "digits", &o->pin_length) < 0)

@@ -281,9 +281,13 @@ cmd_pin(struct prov_ctx *ctx, int argc, char **argv)
 			return (EXIT_OK);
 		case 'p':
 			env = op.arg;
+			if (opts_pin_env(&op) < 0)
+				return (EXIT_USAGE);
 			break;
 		case 'o':
 			oldenv = op.arg;
+			if (opts_pin_env(&op) < 0)
+				return (EXIT_USAGE);
 			break;
 		default:
 			return (EXIT_USAGE);

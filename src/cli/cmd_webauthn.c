@@ -219,6 +219,8 @@ create_parse(int argc, char **argv, struct create_args *a)
 			break;
 		case 'p':
 			a->pin_env = op.arg;
+			if (opts_pin_env(&op) < 0)
+				return (EXIT_USAGE);
 			break;
 		case 'd':
 			a->display = op.arg;

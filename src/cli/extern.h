@@ -116,6 +116,11 @@ int		 opts_next(struct opts *);
 const char	*opts_name(const struct opts *);
 /* op->arg as an int in [lo, hi]; -1 after a usage error (unit: "hours") */
 int		 opts_int(const struct opts *, int, int, const char *, int *);
+/*
+ * op->arg names a variable holding a PIN (--pin-env VAR): keep it out
+ * of every helper's environment (env_scrub_name); -1 after an error
+ */
+int		 opts_pin_env(const struct opts *);
 /* min..max operands (max -1: any); their count, or -1 after an error */
 int		 opts_operands(const struct opts *, int, int, const char *);
 /* argv[1] as one of subs (NULL-ended): its index, OPTS_HELP or OPTS_ERR */

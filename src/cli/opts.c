@@ -314,3 +314,14 @@ opts_subverb(const char *cmd, int argc, char **argv,
 
 	return (OPTS_ERR);
 }
+
+int
+opts_pin_env(const struct opts *op)
+{
+	if (env_scrub_name(op->arg) < 0) {
+		opts_error(op, "too many PIN variables");
+		return (-1);
+	}
+
+	return (0);
+}

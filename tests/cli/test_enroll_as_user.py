@@ -38,6 +38,15 @@ def me_posts(env):
                and k.endswith(" 201"))
 
 
+def tap_browser(env, tap):
+    # the browser's environment is scrubbed: it gets the CA and the TAP
+    # through its command line and a file
+    tapfile = os.path.join(env.tmp, "tap")
+    with open(tapfile, "w") as f:
+        f.write(tap)
+    return "%s --ca %s --tap-file %s" % (BROWSER, env.emu.ca, tapfile)
+
+
 class AsUser(unittest.TestCase):
     def test_tenant_refuses_self_service(self):
         # Entra's answer in 2026: /me registration is not supported
@@ -48,9 +57,7 @@ class AsUser(unittest.TestCase):
                  "bob@contoso.example"]
         r = env.run("--device", key.path, "enroll", "--as-user", *users,
                     "--pin", "keep", "--pin-env", "PIN",
-                    env=env.env(PIN=PIN, BROWSER=BROWSER,
-                                GRAPH_TEST_CA=env.emu.ca,
-                                GRAPH_TEST_TAP=tap))
+                    env=env.env(PIN=PIN, BROWSER=tap_browser(env, tap)))
         self.assertEqual(r.rc, 5, r)
         self.assertEqual(r.err.count("Microsoft Graph does not accept "
                                      "self-service passkey registration "
@@ -70,11 +77,10 @@ class AsUser(unittest.TestCase):
         env.emu.set_settings(me_registration=True)   # a tenant that does
         key = env.add_key(pin=PIN)
         tap = "Tap+Test=1"      # dave's one-time TAP in basic.json
+        browser = tap_browser(env, tap)
         r = env.run("--device", key.path, "enroll", "--as-user",
                     "dave@contoso.example", "--pin", "keep", "--pin-env",
-                    "PIN", env=env.env(PIN=PIN, BROWSER=BROWSER,
-                                       GRAPH_TEST_CA=env.emu.ca,
-                                       GRAPH_TEST_TAP=tap))
+                    "PIN", env=env.env(PIN=PIN, BROWSER=browser))
         self.assertEqual(r.rc, 0, r)
         env.assert_one_passkey(["dave@contoso.example"])
         self.assertEqual(me_posts(env), 1)
@@ -84,9 +90,7 @@ class AsUser(unittest.TestCase):
         # again with it, and the journal says dave is done anyway
         r2 = env.run("--device", key.path, "enroll", "--as-user",
                      "dave@contoso.example", "--pin", "keep", "--pin-env",
-                     "PIN", env=env.env(PIN=PIN, BROWSER=BROWSER,
-                                        GRAPH_TEST_CA=env.emu.ca,
-                                        GRAPH_TEST_TAP=tap))
+                     "PIN", env=env.env(PIN=PIN, BROWSER=browser))
         self.assertEqual(r2.rc, 0, r2)
         env.assert_one_passkey(["dave@contoso.example"])
 
@@ -100,13 +104,13 @@ class AsUser(unittest.TestCase):
             # the operator reads the TAP off the screen and types it in
             f.write("#!/bin/sh\nn=0\nwhile [ ! -s '%s' ] && [ $n -lt 200 ]; "
                     "do sleep 0.05; n=$((n+1)); done\n"
-                    "GRAPH_TEST_TAP=$(cat '%s') exec '%s' \"$1\"\n"
-                    % (tapfile, tapfile, BROWSER))
+                    "exec '%s' --ca '%s' --tap-file '%s' \"$1\"\n"
+                    % (tapfile, BROWSER, env.emu.ca, tapfile))
         os.chmod(browser, 0o755)
         argv = env.argv("--device", key.path, "enroll", "--as-user",
                         "--issue-tap", "alice@contoso.example", "--pin",
                         "keep", "--pin-env", "PIN")
-        penv = env.env(PIN=PIN, BROWSER=browser, GRAPH_TEST_CA=env.emu.ca)
+        penv = env.env(PIN=PIN, BROWSER=browser)
         pid, fd = pty.fork()
         if pid == 0:
             os.chdir(env.work)

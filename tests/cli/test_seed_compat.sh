@@ -212,9 +212,9 @@ emu_start()
 	export PROVISIONING_TENANT=contoso.example
 	export PROVISIONING_STATE_DIR="$tmp/state"
 	export PROVISIONING_VIRTUAL_KEYS="$tmp/keys"
-	# the stand-in browser trusts the emulator's CA
-	export BROWSER="$PYTHON3 $SRCDIR/tests/graph/browser.py"
-	export GRAPH_TEST_CA="$CA"
+	# the stand-in browser trusts the emulator's CA (an option: the
+	# browser's environment is scrubbed)
+	export BROWSER="$PYTHON3 $SRCDIR/tests/graph/browser.py --ca $CA"
 	unset PROVISIONING_CLIENT_SECRET PROVISIONING_GROUP
 }
 

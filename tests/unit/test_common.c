@@ -321,6 +321,66 @@ test_buf_clear_release(void **state)
 	buf_reset(&b);		/* twice is fine */
 }
 
+static bool
+env_has(char **e, const char *kv)
+{
+	for (; *e != NULL; e++)
+		if (strcmp(*e, kv) == 0)
+			return (true);
+
+	return (false);
+}
+
+static bool
+env_has_name(char **e, const char *name)
+{
+	size_t	n = strlen(name);
+
+	for (; *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return (true);
+
+	return (false);
+}
+
+/* a helper's environment: the whitelist, never a secret */
+static void
+test_env_scrubbed(void **state)
+{
+	static const char *const drop[] = {
+		"PROVISIONING_CLIENT_SECRET", "PROVISIONING_TENANT",
+		"GITHUB_TOKEN", "XDG_PASSWORD", "LC_PIN", "XDG_SECRET_X",
+		"LC_MY_CODE", "AWS_SECRET_ACCESS_KEY", "SSH_AUTH_SOCK",
+		"LD_PRELOAD", "http_proxy",
+	};
+	char	**e;
+	size_t	  i;
+
+	for (i = 0; i < sizeof(drop) / sizeof(*drop); i++)
+		assert_int_equal(setenv(drop[i], "s3cr3t", 1), 0);
+	assert_int_equal(setenv("LANG", "C.UTF-8", 1), 0);
+	assert_int_equal(setenv("LC_TIME", "C", 1), 0);
+	assert_int_equal(setenv("XDG_RUNTIME_DIR", "/run/user/1", 1), 0);
+	assert_int_equal(setenv("DISPLAY", ":0", 1), 0);
+	assert_int_equal(setenv("PATH", "/usr/bin:/bin", 1), 0);
+	assert_int_equal(env_scrub_name("LC_MY_CODE"), 0);
+	assert_int_equal(env_scrub_name("LC_MY_CODE"), 0);	/* once */
+	assert_non_null(e = env_scrubbed());
+	for (i = 0; i < sizeof(drop) / sizeof(*drop); i++)
+		if (env_has_name(e, drop[i]))
+			fail_msg("%s passed on", drop[i]);
+	assert_true(env_has(e, "LANG=C.UTF-8"));
+	assert_true(env_has(e, "LC_TIME=C"));
+	assert_true(env_has(e, "XDG_RUNTIME_DIR=/run/user/1"));
+	assert_true(env_has(e, "DISPLAY=:0"));
+	assert_true(env_has(e, "PATH=/usr/bin:/bin"));
+	env_free(&e);
+	assert_null(e);
+	env_free(&e);
+	for (i = 0; i < sizeof(drop) / sizeof(*drop); i++)
+		unsetenv(drop[i]);
+}
+
 int
 main(void)
 {
@@ -334,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_buf_grow),
 		cmocka_unit_test(test_buf_max),
 		cmocka_unit_test(test_buf_clear_release),
+		cmocka_unit_test(test_env_scrubbed),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -41,13 +41,14 @@ expect()
 }
 
 export HOME="$tmp/home" XDG_DATA_HOME="$tmp/data" XDG_CONFIG_HOME="$tmp/config"
-export PROVISIONING_STATE_DIR="$tmp/state" FAKE_XDG_LOG="$tmp/xdg-mime.args"
+export PROVISIONING_STATE_DIR="$tmp/state"
 unset PROVISIONING_TENANT || true
 mkdir -p "$HOME" "$tmp/bin" "$tmp/nobin"
 cat >"$tmp/bin/xdg-mime" <<'EOS'
 #!/bin/sh
-echo "$@" >>"$FAKE_XDG_LOG"
+# helpers get a scrubbed environment: XDG_* passes, our own names do not
 mkdir -p "$XDG_CONFIG_HOME"
+echo "$@" >>"$XDG_CONFIG_HOME/../xdg-mime.args"
 echo "[Default Applications]" >>"$XDG_CONFIG_HOME/mimeapps.list"
 echo "$3=$2" >>"$XDG_CONFIG_HOME/mimeapps.list"
 EOS
