@@ -5,10 +5,16 @@
  * details of the last call, prompts, and graph_strerr().
  */
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common.h"
 #include "graph_int.h"
@@ -265,6 +271,64 @@ positive(int v, int dflt)
 	return (v > 0 ? v : dflt);
 }
 
+/* only https://: a token must never travel in clear */
+static int
+url_check(const char *url, const char *what, char *err, size_t len)
+{
+	if (url == NULL || strncasecmp(url, "https://", 8) == 0)
+		return (0);
+	if (strncasecmp(url, "http://", 7) == 0)
+		snprintf(err, len, "%s is an http:// URL: refused, only "
+		    "https:// endpoints are used (tokens would travel in "
+		    "clear)", what);
+	else
+		snprintf(err, len, "%s is not an https:// URL", what);
+
+	return (-1);
+}
+
+/* readable, and PEM certificates in it: else every TLS call fails later */
+static int
+ca_check(const char *path, char *err, size_t len)
+{
+	FILE	*f;
+	X509	*x = NULL;
+	int	 n = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, len, "--ca-bundle %s: %s", path, strerror(errno));
+		return (-1);
+	}
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		X509_free(x);
+		n++;
+	}
+	ERR_clear_error();
+	if (ferror(f) || n == 0) {
+		snprintf(err, len, "--ca-bundle %s: %s", path, ferror(f) ?
+		    "cannot read it" : "holds no PEM certificate");
+		fclose(f);
+		return (-1);
+	}
+	fclose(f);
+
+	return (0);
+}
+
+int
+graph_config_check(const struct graph_config *cfg, char *err, size_t len)
+{
+	if (url_check(cfg->authority_url, "the login URL (--authority-url, "
+	    "PROVISIONING_AUTHORITY_URL)", err, len) < 0 ||
+	    url_check(cfg->graph_url, "the Graph URL (--graph-url, "
+	    "PROVISIONING_GRAPH_URL)", err, len) < 0 ||
+	    (cfg->ca_bundle != NULL && ca_check(cfg->ca_bundle, err,
+	    len) < 0))
+		return (GRAPH_ERR_ARG);
+
+	return (GRAPH_OK);
+}
+
 int
 graph_client_new(graph_client_t **out, const struct graph_config *cfg)
 {
@@ -273,8 +337,13 @@ graph_client_new(graph_client_t **out, const struct graph_config *cfg)
 	const char		*name;
 	size_t			 i;
 	int			 r;
+	char			 ebuf[512];
 
 	*out = NULL;
+	if (graph_config_check(cfg, ebuf, sizeof(ebuf)) != GRAPH_OK) {
+		log_debug("%s: %s", __func__, ebuf);
+		return (GRAPH_ERR_ARG);
+	}
 	name = cfg->cloud != NULL ? cfg->cloud : "global";
 	for (i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++)
 		if (strcmp(clouds[i].name, name) == 0)

@@ -475,7 +475,15 @@ batch_chunk(graph_client_t *c, const char *const *ids, size_t off, size_t n,
 		s = NULL;
 		if (na == 0)
 			break;
-		if (round >= c->max_retries || wait > c->max_retry_after) {
+		/* an inner Retry-After of hours is not waited for either */
+		if (wait > c->max_retry_after) {
+			log_warn("Graph asks to wait %lld s (Retry-After in "
+			    "$batch), longer than %d s: not waiting; %zu "
+			    "users left unchecked", wait, c->max_retry_after,
+			    na);
+			break;
+		}
+		if (round >= c->max_retries) {
 			log_info("%zu batched requests still throttled or "
 			    "failing: giving up on them", na);
 			break;
@@ -484,7 +492,10 @@ batch_chunk(graph_client_t *c, const char *const *ids, size_t off, size_t n,
 			wait = 1 + round;
 		log_info("%zu of %zu batched requests throttled or failed "
 		    "(429/5xx), retrying them in %lld s", na, m, wait);
-		http_sleep_ms(wait * 1000);
+		if (!http_sleep_ms(wait * 1000)) {
+			r = GRAPH_ERR_CANCELLED;
+			goto fail;
+		}
 		memcpy(idx, again, na * sizeof(idx[0]));
 		m = na;
 	}

@@ -96,6 +96,13 @@ struct graph_config {
  * that is never written to the admin's cache.
  */
 int	graph_client_new(graph_client_t **, const struct graph_config *);
+/*
+ * What graph_client_new() refuses, in words: an endpoint that is not
+ * https:// (an http:// override would send tokens in clear), a
+ * --ca-bundle that is missing, unreadable or holds no PEM certificate.
+ * GRAPH_OK, or GRAPH_ERR_ARG with the reason in err.
+ */
+int	graph_config_check(const struct graph_config *, char *err, size_t);
 int	graph_client_clone(graph_client_t **, const graph_client_t *);
 int	graph_client_new_user(graph_client_t **, const graph_client_t *admin);
 void	graph_client_free(graph_client_t **);

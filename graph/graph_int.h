@@ -73,6 +73,9 @@ struct graph_client {
 	graph_prompt_fn	*prompt;
 	void		*prompt_arg;
 	int		 retries;	/* spent by the last call */
+	long long	 refused_wait;	/* a Retry-After not obeyed, s */
+	char		 tls_why[256];	/* which TLS check failed */
+	char		 tls_hint[256];
 	struct lasterr	 e;
 };
 
@@ -118,6 +121,8 @@ void	http_cleanup(graph_client_t *);
 int	http_call(graph_client_t *, const struct http_req *,
 	    struct http_resp *);
 void	http_resp_reset(struct http_resp *);
+/* the message and hint of a transport failure r (TLS: which check) */
+void	http_err_transport(graph_client_t *, int r, const char *request_id);
 char	*http_escape(graph_client_t *, const char *);
 /* Retry-After: delta seconds or an HTTP date; -1 if unusable */
 long long http_parse_retry_after(const char *, long long now);
@@ -154,6 +159,21 @@ int	gcall(graph_client_t *, const char *method, const char *path,
 int	gcall_raw(graph_client_t *, const char *method, const char *path,
 	    const char *body, int flags, const struct gperm *,
 	    struct http_resp *);
+/*
+ * Following @odata.nextLink, bounded: at most GRAPH_MAX_PAGES pages,
+ * never a link already followed (a page pointing at itself or an
+ * earlier one), never off the Graph host (it would get our token), and
+ * a Ctrl+C or SIGTERM ends it.  pager_follow() checks `next` before it
+ * is requested: GRAPH_OK, or an error with its message set.
+ */
+#define GRAPH_MAX_PAGES		5000
+struct pager {
+	unsigned long long	*seen;		/* FNV-1a of each link */
+	size_t			 n;
+};
+int	pager_follow(graph_client_t *, struct pager *, const char *next);
+void	pager_reset(struct pager *);
+
 /* "/users/<escaped>" or "/me" */
 char	*user_path(graph_client_t *, const char *user_id);
 int	map_error(graph_client_t *, const struct http_resp *,

@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 #include <openssl/rand.h>
+#include <openssl/x509_vfy.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -294,6 +295,101 @@ add_header(struct curl_slist **l, const char *s)
 	return (0);
 }
 
+/*
+ * Which TLS check failed, in words an operator can act on: libcurl says
+ * only "peer failed verification"; OpenSSL's verify result tells an
+ * untrusted issuer from an expired certificate, and a chain that
+ * verified yet failed means the host name did not match.
+ */
+static void
+tls_explain(graph_client_t *c, CURLcode cc, const char *url,
+    const char *ebuf)
+{
+	long	 v = -1;
+	char	 host[128];
+	size_t	 n;
+	const char *h;
+
+	host[0] = '\0';
+	if ((h = strstr(url, "://")) != NULL) {
+		h += 3;
+		n = strcspn(h, "/?#");
+		snprintf(host, sizeof(host), "%.*s", (int)n, h);
+	}
+	if (curl_easy_getinfo(c->curl, CURLINFO_SSL_VERIFYRESULT, &v) !=
+	    CURLE_OK)
+		v = -1;
+	/* libcurl checks the name itself, after the chain verified */
+	if (cc == CURLE_PEER_FAILED_VERIFICATION && (strstr(ebuf,
+	    "subject name") != NULL || strstr(ebuf, "target host") != NULL))
+		v = X509_V_ERR_HOSTNAME_MISMATCH;
+	switch (v) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the certificate "
+		    "of %s has expired", host);
+		snprintf(c->tls_hint, sizeof(c->tls_hint), "the server (or a "
+		    "TLS-inspecting proxy) must renew its certificate; check "
+		    "this machine's clock too");
+		return;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the certificate "
+		    "of %s is not valid yet", host);
+		snprintf(c->tls_hint, sizeof(c->tls_hint), "check this "
+		    "machine's clock");
+		return;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_UNTRUSTED:
+		snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the certificate "
+		    "of %s is signed by an untrusted issuer (%s)", host,
+		    X509_verify_cert_error_string(v));
+		snprintf(c->tls_hint, sizeof(c->tls_hint), "if a proxy "
+		    "inspects TLS, pass its root with --ca-bundle FILE");
+		return;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+	case X509_V_OK:
+		if (cc == CURLE_PEER_FAILED_VERIFICATION) {
+			snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the "
+			    "certificate of %s is for another host name "
+			    "(host-name mismatch)", host);
+			snprintf(c->tls_hint, sizeof(c->tls_hint), "check "
+			    "--graph-url/--authority-url; a proxy that "
+			    "inspects TLS must issue for this host");
+			return;
+		}
+		break;
+	default:
+		if (v > 0) {
+			snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the "
+			    "certificate of %s was refused (%s)", host,
+			    X509_verify_cert_error_string(v));
+			return;
+		}
+		break;
+	}
+	snprintf(c->tls_why, sizeof(c->tls_why), "TLS: %s", *ebuf != '\0' ?
+	    ebuf : curl_easy_strerror(cc));
+}
+
+void
+http_err_transport(graph_client_t *c, int r, const char *rid)
+{
+	if (r == GRAPH_ERR_TLS && c->tls_why[0] != '\0') {
+		err_set(c, 0, "", c->tls_why, rid);
+		if (c->tls_hint[0] != '\0')
+			err_hint(c, "%s", c->tls_hint);
+	} else
+		err_set(c, 0, "", graph_strerr(r), rid);
+	if (r == GRAPH_ERR_THROTTLED && c->refused_wait > 0)
+		err_hint(c, "the server asks to wait %lld s (Retry-After), "
+		    "longer than %d s: not waiting; try again later",
+		    c->refused_wait, c->max_retry_after);
+}
+
 /* one attempt; GRAPH_OK if an HTTP status arrived */
 static int
 http_once(graph_client_t *c, const struct http_req *q,
@@ -304,6 +400,7 @@ http_once(graph_client_t *c, const struct http_req *q,
 	struct buf		 b;
 	struct hdrs		 hd;
 	char			 crid[37], line[128], *auth = NULL;
+	char			 ebuf[CURL_ERROR_SIZE];
 	long			 status = 0;
 	size_t			 i, alen;
 	CURLcode		 cc;
@@ -314,6 +411,8 @@ http_once(graph_client_t *c, const struct http_req *q,
 	hd.retry_after = -1;
 	http_resp_reset(resp);
 	curl_easy_reset(h);
+	ebuf[0] = '\0';
+	c->tls_why[0] = c->tls_hint[0] = '\0';
 	uuid4(crid);
 	snprintf(line, sizeof(line), "client-request-id: %s", crid);
 	if (add_header(&hl, "Accept: application/json") < 0 ||
@@ -371,6 +470,7 @@ http_once(graph_client_t *c, const struct http_req *q,
 	}
 
 	curl_easy_setopt(h, CURLOPT_URL, q->url);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -428,6 +528,8 @@ http_once(graph_client_t *c, const struct http_req *q,
 		log_debug("%s: %s %s: %s", __func__, q->method, q->url,
 		    curl_easy_strerror(cc));
 		r = curl_err(cc, &b);
+		if (r == GRAPH_ERR_TLS)
+			tls_explain(c, cc, q->url, ebuf);
 		goto fail;
 	}
 	if ((resp->body = (char *)buf_release(&b, &resp->len)) == NULL) {
@@ -442,6 +544,7 @@ fail:
 	/* drop pointers to our buffers before they go */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	slist_wipe_free(hl);
 	freezero_str(auth);
 	if (r != GRAPH_OK)
@@ -520,6 +623,7 @@ http_call(graph_client_t *c, const struct http_req *q,
 	const char	*svc = q->service != NULL ? q->service : "server";
 
 	c->retries = 0;
+	c->refused_wait = 0;
 	for (attempt = 0;; attempt++) {
 		r = http_once(c, q, resp);
 		if ((q->flags & HTTP_NO_RETRY) || attempt >= c->max_retries)
@@ -538,11 +642,13 @@ http_call(graph_client_t *c, const struct http_req *q,
 			/* a throttled request was not processed */
 			if (resp->status == 503 && !idem)
 				return (r);
+			/* hours of Retry-After: the operator decides, now */
 			if (resp->retry_after > c->max_retry_after) {
 				log_info("%d from %s asks to wait %lld s, longer "
 				    "than %d s: giving up (request-id %s)",
 				    resp->status, svc, resp->retry_after,
 				    c->max_retry_after, rid_text(resp));
+				c->refused_wait = resp->retry_after;
 				return (r);
 			}
 			wait = resp->retry_after >= 0 ?

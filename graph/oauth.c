@@ -133,6 +133,11 @@ oauth_fail(graph_client_t *c, const struct http_resp *resp)
 	err_set(c, resp->status, e.code, e.message, e.request_id != NULL ?
 	    e.request_id : resp->request_id);
 	graph_err_reset(&e);
+	if ((resp->status == 429 || resp->status == 503) &&
+	    c->refused_wait > 0)
+		err_hint(c, "the login service asks to wait %lld s "
+		    "(Retry-After), longer than %d s: not waiting; try again "
+		    "later", c->refused_wait, c->max_retry_after);
 	if (resp->status == 429)
 		return (GRAPH_ERR_THROTTLED);
 	if (resp->status >= 500)
@@ -169,7 +174,7 @@ token_post(graph_client_t *c, struct buf *f, int flags,
 	q.flags = HTTP_SECRET | flags;
 	q.service = "login";
 	if ((r = http_call(c, &q, &resp)) != GRAPH_OK) {
-		err_set(c, 0, "", graph_strerr(r), resp.request_id);
+		http_err_transport(c, r, resp.request_id);
 		goto fail;
 	}
 	if (resp.status != 200) {
@@ -550,8 +555,10 @@ graph_login_device_code(graph_client_t *c)
 	q.ctype = "application/x-www-form-urlencoded";
 	q.flags = HTTP_IDEMPOTENT;
 	q.service = "login";
-	if ((r = http_call(c, &q, &resp)) != GRAPH_OK)
+	if ((r = http_call(c, &q, &resp)) != GRAPH_OK) {
+		http_err_transport(c, r, resp.request_id);
 		goto fail;
+	}
 	if (resp.status != 200) {
 		r = oauth_fail(c, &resp);
 		if (r == GRAPH_ERR_AUTH)

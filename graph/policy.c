@@ -63,6 +63,7 @@ groups_reset(struct groups *g)
 static int
 user_groups(graph_client_t *c, const char *user_id, struct groups *g)
 {
+	struct pager	 pg;
 	json_t		*j = NULL, *val, *v;
 	char		*p = NULL, *path = NULL, **n;
 	const char	*next;
@@ -70,6 +71,7 @@ user_groups(graph_client_t *c, const char *user_id, struct groups *g)
 	int		 r, flags = G_IDEMPOTENT;
 
 	memset(g, 0, sizeof(*g));
+	memset(&pg, 0, sizeof(pg));
 	if ((p = user_path(c, user_id)) == NULL ||
 	    (path = gfmt("%s/transitiveMemberOf?$select=id", p)) == NULL) {
 		r = GRAPH_ERR_ARG;
@@ -101,6 +103,8 @@ user_groups(graph_client_t *c, const char *user_id, struct groups *g)
 		}
 		if ((next = jstr(j, "@odata.nextLink")) == NULL)
 			break;
+		if ((r = pager_follow(c, &pg, next)) != GRAPH_OK)
+			goto fail;
 		free(path);
 		if ((path = strdup(next)) == NULL) {
 			r = GRAPH_ERR_INTERNAL;
@@ -115,6 +119,7 @@ fail:
 	json_decref(j);
 	free(p);
 	free(path);
+	pager_reset(&pg);
 	if (r != GRAPH_OK)
 		groups_reset(g);
 

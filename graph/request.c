@@ -36,14 +36,20 @@ user_path(graph_client_t *c, const char *user_id)
 	return (p);
 }
 
+static bool
+on_graph_host(const graph_client_t *c, const char *url)
+{
+	size_t n = strlen(c->graph);
+
+	return (strncmp(url, c->graph, n) == 0 && url[n] == '/');
+}
+
 /* @odata.nextLink must stay on our Graph host: it gets our token */
 static char *
 request_url(graph_client_t *c, const char *path, int flags)
 {
-	size_t n = strlen(c->graph);
-
 	if (flags & G_ABSOLUTE) {
-		if (strncmp(path, c->graph, n) != 0 || path[n] != '/')
+		if (!on_graph_host(c, path))
 			return (NULL);
 		return (strdup(path));
 	}
@@ -51,13 +57,72 @@ request_url(graph_client_t *c, const char *path, int flags)
 	return (gfmt("%s/%s%s", c->graph, c->version, path));
 }
 
+static unsigned long long
+fnv1a(const char *s)
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+
+	return (h);
+}
+
+int
+pager_follow(graph_client_t *c, struct pager *pg, const char *next)
+{
+	unsigned long long	h;
+	size_t			i;
+	char			msg[80];
+
+	if (graph_cancelled())
+		return (GRAPH_ERR_CANCELLED);
+	if (!on_graph_host(c, next)) {
+		err_set(c, 200, "", "@odata.nextLink points off the Graph "
+		    "host: refused (it would carry our token)", NULL);
+		return (GRAPH_ERR_PROTOCOL);
+	}
+	if (pg->seen == NULL && (pg->seen = calloc(GRAPH_MAX_PAGES,
+	    sizeof(*pg->seen))) == NULL)
+		return (GRAPH_ERR_INTERNAL);
+	if (pg->n >= GRAPH_MAX_PAGES) {
+		snprintf(msg, sizeof(msg), "more than %d pages of "
+		    "@odata.nextLink: stopped", GRAPH_MAX_PAGES);
+		err_set(c, 200, "", msg, NULL);
+		return (GRAPH_ERR_PROTOCOL);
+	}
+	/* a hash collision only ends a listing early, with this message */
+	h = fnv1a(next);
+	for (i = 0; i < pg->n; i++)
+		if (pg->seen[i] == h) {
+			err_set(c, 200, "", "@odata.nextLink repeats a page "
+			    "already read: stopped (a paging loop in the "
+			    "reply)", NULL);
+			return (GRAPH_ERR_PROTOCOL);
+		}
+	pg->seen[pg->n++] = h;
+
+	return (GRAPH_OK);
+}
+
+void
+pager_reset(struct pager *pg)
+{
+	free(pg->seen);
+	memset(pg, 0, sizeof(*pg));
+}
+
 static void
 transport_hint(graph_client_t *c, int r)
 {
 	switch (r) {
 	case GRAPH_ERR_TLS:
-		err_hint(c, "the server's certificate is not trusted: if a "
-		    "proxy inspects TLS, pass its root with --ca-bundle FILE");
+		if (c->tls_hint[0] == '\0' && c->tls_why[0] == '\0')
+			err_hint(c, "the server's certificate is not trusted: "
+			    "if a proxy inspects TLS, pass its root with "
+			    "--ca-bundle FILE");
 		break;
 	case GRAPH_ERR_TIMEOUT:
 		err_hint(c, "Graph did not answer in time; check the network "
@@ -109,11 +174,20 @@ map_error(graph_client_t *c, const struct http_resp *resp,
 		err_hint(c, "no such object in the tenant");
 		break;
 	case 429:
-		err_hint(c, "Graph kept throttling after %d retries; try "
-		    "again later", c->retries);
+		if (c->refused_wait > 0)
+			err_hint(c, "Graph asks to wait %lld s (Retry-After), "
+			    "longer than %d s: not waiting; try again later",
+			    c->refused_wait, c->max_retry_after);
+		else
+			err_hint(c, "Graph kept throttling after %d retries; "
+			    "try again later", c->retries);
 		break;
 	default:
-		if (resp->status >= 500)
+		if (resp->status == 503 && c->refused_wait > 0)
+			err_hint(c, "Graph asks to wait %lld s (Retry-After), "
+			    "longer than %d s: not waiting; try again later",
+			    c->refused_wait, c->max_retry_after);
+		else if (resp->status >= 500)
 			err_hint(c, "Graph is failing (%d after %d retries); "
 			    "try again later and quote the request-id",
 			    resp->status, c->retries);
@@ -157,7 +231,7 @@ gcall_raw(graph_client_t *c, const char *method, const char *path,
 		if (flags & G_EVENTUAL)
 			q.headers[0] = eventual;
 		if ((r = http_call(c, &q, resp)) != GRAPH_OK) {
-			err_set(c, 0, "", graph_strerr(r), resp->request_id);
+			http_err_transport(c, r, resp->request_id);
 			transport_hint(c, r);
 			goto fail;
 		}

@@ -424,9 +424,12 @@ graph_group_members(graph_client_t *c, const char *group_id,
     graph_member_cb *cb, void *arg)
 {
 	json_t	*j = NULL;
+	struct pager pg;
 	char	*path = NULL, *e = NULL, *next = NULL;
 	int	 r, stopped = 0, flags = G_IDEMPOTENT | G_EVENTUAL;
 	size_t	 pages = 0;
+
+	memset(&pg, 0, sizeof(pg));
 
 	if (group_id == NULL || (e = http_escape(c, group_id)) == NULL)
 		return (GRAPH_ERR_ARG);
@@ -453,6 +456,8 @@ graph_group_members(graph_client_t *c, const char *group_id,
 		pages++;
 		if (stopped || next == NULL)
 			break;
+		if ((r = pager_follow(c, &pg, next)) != GRAPH_OK)
+			goto fail;
 		free(path);
 		path = next;
 		next = NULL;
@@ -465,6 +470,7 @@ fail:
 	free(path);
 	free(next);
 	free(e);
+	pager_reset(&pg);
 
 	return (r);
 }

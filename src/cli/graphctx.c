@@ -22,6 +22,7 @@ int
 cli_graph_open(const struct prov_ctx *ctx, graph_client_t **out)
 {
 	struct graph_config	cfg;
+	char			err[512];
 	int			r;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -38,6 +39,11 @@ cli_graph_open(const struct prov_ctx *ctx, graph_client_t **out)
 	cfg.user_agent = "provisioning/" PROV_VERSION;
 	if (state_dir_ensure(ctx) < 0)
 		return (EXIT_USAGE);
+	/* say which endpoint or file is wrong before anything is sent */
+	if (graph_config_check(&cfg, err, sizeof(err)) != GRAPH_OK) {
+		fprintf(stderr, "provisioning: %s\n", err);
+		return (EXIT_USAGE);
+	}
 	graph_set_cancel(cancelled);
 	if ((r = graph_client_new(out, &cfg)) != GRAPH_OK) {
 		fprintf(stderr, "provisioning: %s\n", graph_strerr(r));

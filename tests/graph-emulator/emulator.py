@@ -197,6 +197,8 @@ class Handler(BaseHTTPRequestHandler):
                 default = "after" if rule["kind"] == "truncated" else "before"
                 if rule.get("when", default) == "before":
                     return self._transport_fault(req, rule, None, t0, full)
+            elif rule is not None and rule["kind"] in faults.REWRITE_KINDS:
+                pass                            # answered, then rewritten
             elif rule is not None:
                 resp = (graph.fault_response(rule, app.store, req)
                         if is_graph else oauth_fault(rule, app.store, req))
@@ -224,6 +226,11 @@ class Handler(BaseHTTPRequestHandler):
                                            "Internal emulator error: %s"
                                            % type(e).__name__), req,
                                 app.store.now())
+        if rule is not None and rule["kind"] in faults.REWRITE_KINDS:
+            if rule.get("delay_ms"):
+                time.sleep(rule["delay_ms"] / 1000.0)
+            resp = faults.rewrite(rule, resp, self._base(), full)
+            rule = None
         if rule is not None:
             return self._transport_fault(req, rule, resp, t0, full, template)
         return self._finish(req, resp, template, t0, full)

@@ -15,6 +15,14 @@ A rule is a dict:
   seed         seed for the rule's random generator (default 0)
   batch        true: only inner $batch requests; false: only direct requests;
                absent: both
+  link         for "nextlink": the @odata.nextLink put into a JSON reply:
+               "self" (the request's own URL), "unique" (its own URL with a
+               new _emu_page=N each time: distinct pages forever), or a URL
+  field, value for "token_value": the reply's JSON field (default
+               access_token) is set to value (e.g. one holding CR/LF)
+
+Rewrite kinds ("nextlink", "token_value") let the request through and
+change the JSON reply: a hostile server's paging loop or token.
 
 CLI form: --fault 'kind=429,path=/fido2Methods$,method=POST,count=3'
 (comma-separated key=value; a value may not contain a comma; use the JSON
@@ -27,7 +35,8 @@ import re
 import threading
 
 KINDS = ("429", "503", "500", "slow", "drop", "malformed", "truncated",
-         "oversized", "expire_token")
+         "oversized", "expire_token", "nextlink", "token_value")
+REWRITE_KINDS = ("nextlink", "token_value")
 # Kinds that make sense for an inner $batch response.
 BATCH_KINDS = ("429", "503", "500", "slow", "expire_token")
 _INT_KEYS = ("count", "after", "delay_ms", "seed")
@@ -126,3 +135,32 @@ class FaultSet:
                 c["fired"] += 1
                 return r
         return None
+
+
+_page_counter = [0]
+_page_lock = threading.Lock()
+
+
+def rewrite(rule, resp, base, full):
+    """Apply a rewrite rule to a JSON reply (base: https://host:port)."""
+    try:
+        obj = json.loads(resp.body)
+    except ValueError:
+        return resp
+    if not isinstance(obj, dict):
+        return resp
+    if rule["kind"] == "nextlink":
+        link = rule.get("link", "self")
+        if link in ("self", "unique"):
+            link = base + full
+            if rule.get("link") == "unique":
+                with _page_lock:
+                    _page_counter[0] += 1
+                    n = _page_counter[0]
+                link = re.sub(r"[?&]_emu_page=\d+", "", link)
+                link += ("&" if "?" in link else "?") + "_emu_page=%d" % n
+        obj["@odata.nextLink"] = link
+    else:
+        obj[rule.get("field") or "access_token"] = rule.get("value", "")
+    resp.body = json.dumps(obj, separators=(",", ":")).encode()
+    return resp
