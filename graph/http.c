@@ -384,10 +384,6 @@ http_err_transport(graph_client_t *c, int r, const char *rid)
 			err_hint(c, "%s", c->tls_hint);
 	} else
 		err_set(c, 0, "", graph_strerr(r), rid);
-	if (r == GRAPH_ERR_THROTTLED && c->refused_wait > 0)
-		err_hint(c, "the server asks to wait %lld s (Retry-After), "
-		    "longer than %d s: not waiting; try again later",
-		    c->refused_wait, c->max_retry_after);
 }
 
 /* one attempt; GRAPH_OK if an HTTP status arrived */

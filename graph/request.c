@@ -79,7 +79,7 @@ pager_follow(graph_client_t *c, struct pager *pg, const char *next)
 
 	if (graph_cancelled())
 		return (GRAPH_ERR_CANCELLED);
-	if (!on_graph_host(c, next)) {
+	if (!http_value_ok(next) || !on_graph_host(c, next)) {
 		err_set(c, 200, "", "@odata.nextLink points off the Graph "
 		    "host: refused (it would carry our token)", NULL);
 		return (GRAPH_ERR_PROTOCOL);
