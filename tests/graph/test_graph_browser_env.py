@@ -63,6 +63,7 @@ class BrowserEnv(unittest.TestCase):
 
     def test_as_user_pin_env(self):
         env = e2e.Env(self, name="browserenv-pin")
+        env.emu.set_settings(me_registration=True)   # a tenant that does
         key = env.add_key(pin=PIN)
         out = os.path.join(env.tmp, "browser-env.txt")
         tapfile = os.path.join(env.tmp, "tap")
