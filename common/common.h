@@ -2,8 +2,9 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * Small helpers shared by every module: logging, base64 codecs,
- * number and GUID parsing, wiping buffers, secret wiping and atomic
- * file writes.  No module-specific types here.
+ * number and GUID parsing, wiping buffers, secret wiping, atomic
+ * file writes, safe output files, the run lock and CSV cell
+ * escaping.  No module-specific types here.
  */
 
 #ifndef PROV_COMMON_H
@@ -132,6 +133,47 @@ int	write_file_atomic(const char *, const void *, size_t, mode_t);
 int	write_file_new(const char *, const void *, size_t, mode_t);
 int	mkdir_p(const char *, mode_t);
 int	read_file_max(const char *, size_t, unsigned char **, size_t *);
+
+/*
+ * file.c: output files in directories others may write.
+ * file_open_append() creates PATH with exactly `mode` (O_EXCL,
+ * O_NOFOLLOW; *created = 1), or opens it for appending if it is a
+ * regular file of ours with one link, or a device or pipe; a symbolic
+ * link is followed only if it is ours or root's.  A descriptor, or -1
+ * with errno and `err` naming the path and why.
+ */
+int	file_open_append(const char *, mode_t, int *created, char *err,
+	    size_t errlen);
+/*
+ * Our own state (state directory, journal): owned by the effective
+ * uid and writable by no one else, as ssh wants of ~/.ssh.
+ * file_owner_why(): 0, or -1 and `why` says what is wrong ("is owned
+ * by uid 65534 (nobody), not by you (uid 0)").  file_check_owned():
+ * the same for PATH (lstat: a directory if `dir`, else a regular
+ * file); an absent PATH is fine; -1 with `err` naming PATH.
+ */
+struct stat;
+int	file_owner_why(const struct stat *, char *why, size_t whylen);
+int	file_check_owned(const char *, bool dir, char *err, size_t errlen);
+
+/*
+ * lock.c: the run lock of a state directory.  0 and *fd held until
+ * lock_release(); 1 if another process holds it (*holder: its pid, 0
+ * if unknown); -1 with errno (EPERM: not a regular file of ours).
+ */
+int	lock_run(const char *, int *fd, long *holder);
+void	lock_release(int *fd);
+
+/*
+ * CSV cells: a spreadsheet runs a cell that starts with = + - @ TAB or
+ * CR as a formula; we write such a cell with a leading "'".  To read
+ * back what we wrote, one "'" comes off a cell that would need it:
+ * csv_formula_lead() is true for a cell that gets (or, read back, has)
+ * the prefix (apostrophes, then one of those); csv_unescape() skips
+ * our prefix.
+ */
+bool		 csv_formula_lead(const char *);
+const char	*csv_unescape(const char *);
 
 /* time */
 long long	now_ms(void);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common.h"
 
@@ -142,4 +143,25 @@ guid_valid(const char *s, size_t len)
 	}
 
 	return (true);
+}
+
+bool
+csv_formula_lead(const char *s)
+{
+	if (s == NULL)
+		return (false);
+	/* apostrophes first: "'=x" is written "''=x", so reading is exact */
+	while (*s == '\'')
+		s++;
+
+	return (*s != '\0' && strchr("=+-@\t\r", *s) != NULL);
+}
+
+const char *
+csv_unescape(const char *s)
+{
+	if (s != NULL && s[0] == '\'' && csv_formula_lead(s))
+		return (s + 1);
+
+	return (s);
 }

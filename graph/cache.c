@@ -3,7 +3,9 @@
  *
  * The token cache: STATE_DIR/tokens.json, mode 0600, owned by us, and
  * refused (like ssh refuses a private key) when others may read it.
- * Entries are keyed by authority, tenant, client id and account.
+ * One owned by another user is refused too: its owner could plant
+ * tokens.  Entries are keyed by authority, tenant, client id and
+ * account.
  * Readers and writers in every thread and process serialise on an
  * flock(2) of STATE_DIR/tokens.lock; the caller holds that lock around
  * cache_load/store/remove so that a refresh is one critical section.
@@ -41,7 +43,8 @@ cache_path(const graph_client_t *c)
 int
 cache_lock(graph_client_t *c, int *fd)
 {
-	char	*p;
+	struct stat	 st;
+	char		*p, why[256];
 
 	*fd = -1;
 	if (c->ephemeral)
@@ -53,6 +56,18 @@ cache_lock(graph_client_t *c, int *fd)
 		err_set(c, 0, "cache", strerror(errno), NULL);
 		err_hint(c, "cannot open %s; check the state directory", p);
 		free(p);
+		return (GRAPH_ERR_CACHE);
+	}
+	/* a lock file someone else owns would let them hold us off */
+	snprintf(why, sizeof(why), "is not a regular file");
+	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    file_owner_why(&st, why, sizeof(why)) < 0) {
+		err_set(c, 0, "cache", "token cache lock not yours", NULL);
+		err_hint(c, "%s %s: remove it, or use a state directory of "
+		    "your own (--state-dir)", p, why);
+		free(p);
+		close(*fd);
+		*fd = -1;
 		return (GRAPH_ERR_CACHE);
 	}
 	free(p);
@@ -82,7 +97,7 @@ static int
 cache_read(graph_client_t *c, json_t **out)
 {
 	struct stat	 st;
-	char		*p = NULL, *buf = NULL;
+	char		*p = NULL, *buf = NULL, why[256];
 	json_t		*j = NULL;
 	size_t		 len = 0;
 	ssize_t		 n;
@@ -116,7 +131,17 @@ cache_read(graph_client_t *c, json_t **out)
 		r = GRAPH_ERR_CACHE;
 		goto fail;
 	}
-	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+	if (st.st_uid != geteuid()) {
+		/* its owner could have put any token in it, or read ours */
+		(void)file_owner_why(&st, why, sizeof(why));
+		err_set(c, 0, "cache", "token cache owned by someone else",
+		    NULL);
+		err_hint(c, "%s %s: remove it and log in again, or use a "
+		    "state directory of your own (--state-dir)", p, why);
+		r = GRAPH_ERR_CACHE;
+		goto fail;
+	}
+	if ((st.st_mode & 077) != 0) {
 		err_set(c, 0, "cache", "token cache readable by others", NULL);
 		err_hint(c, "%s must be yours and mode 0600: run 'chmod 600 "
 		    "%s', then log in again (its tokens may have leaked)", p,

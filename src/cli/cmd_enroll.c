@@ -284,7 +284,11 @@ from_csv(const char *path, const struct enroll_opts *o,
 	}
 	r = EXIT_OK;
 fail:
-	report_free(&fails);
+	if (report_close(&fails, err, sizeof(err)) != REPORT_OK) {
+		fprintf(stderr, "provisioning: cannot write the failures "
+		    "file: %s\n", err);
+		r = EXIT_USAGE;
+	}
 	csvin_free(&c);
 
 	return (r);
@@ -427,7 +431,8 @@ print_summary(const struct enroll_summary *s, const struct enroll_opts *o)
 	    s->total == 1 ? "" : "s");
 	if (s->failed > 0)
 		fprintf(stderr, "failures: %s\n", o->failures_path);
-	if (o->report_path != NULL && s->enrolled + s->earlier > 0)
+	if (o->report_path != NULL && s->enrolled + s->earlier > 0 &&
+	    !s->output_failed)
 		fprintf(stderr, "report: %s\n", o->report_path);
 }
 
@@ -449,7 +454,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	struct enroll_list	 l;
 	struct enroll_summary	 sum;
 	graph_client_t		*admin = NULL;
-	int			 first, r, i, round = 0;
+	int			 first, r, i, round = 0, lockfd = -1;
 	size_t			 bad = 0;	/* CSV rows refused */
 	char			 source[1024], journal[4096], err[512];
 
@@ -525,6 +530,9 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	snprintf(journal, sizeof(journal), "%s/%s", ctx->state_dir,
 	    JOURNAL_FILE);
 	o.journal_path = journal;
+	/* a dry run writes no journal: it need not wait for another run */
+	if (!o.dry_run && (r = run_lock_take(ctx, &lockfd)) != EXIT_OK)
+		return (r);
 	for (;;) {
 		if (src.csv != NULL) {
 			snprintf(source, sizeof(source), "csv:%s", src.csv);
@@ -583,6 +591,7 @@ out:
 	enroll_list_reset(&l);
 	graph_client_free(&admin);
 	enroll_pinbook_free(&o.pinbook);
+	lock_release(&lockfd);
 
 	return (r);
 }

@@ -75,6 +75,8 @@ void	cli_graph_error(struct graph_client *, const char *, int);
 /* util.c */
 int	cli_ctap_exit(int);		/* CTAP_ERR_* -> EXIT_* */
 int	state_dir_ensure(const struct prov_ctx *);
+#define RUN_LOCK_FILE	"run.lock"
+int	run_lock_take(const struct prov_ctx *, int *);	/* EXIT_* */
 struct json_t;
 int	cli_print_json(struct json_t *);	/* takes the reference */
 

@@ -102,6 +102,8 @@ struct enroll_summary {
 	size_t	total;
 	bool	no_pin;		/* no PIN for any key: another round
 				   would fare no better */
+	bool	output_failed;	/* the report, failures or PIN file
+				   lost a row: said on stderr */
 };
 
 /*

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,8 @@ journal_strerr(int r)
 		return ("no such user in the journal");
 	case JOURNAL_ERR_STATE:
 		return ("state transition not allowed");
+	case JOURNAL_ERR_PERM:
+		return ("journal not owned by you, or writable by others");
 	default:
 		return ("unknown journal error");
 	}
@@ -363,8 +366,10 @@ journal_open(const char *path, journal_t **jp)
 {
 	journal_t	*j = NULL;
 	sqlite3_stmt	*st = NULL;
+	struct stat	 sb;
 	const char	*mode;
-	int		 fd, rc, r;
+	char		 why[PATH_MAX + 256], side[PATH_MAX];
+	int		 fd, rc, r, i;
 
 	if (path == NULL || jp == NULL)
 		return (JOURNAL_ERR_ARG);
@@ -375,7 +380,28 @@ journal_open(const char *path, journal_t **jp)
 		log_debug("journal: open %s: %s", path, strerror(errno));
 		return (JOURNAL_ERR_IO);
 	}
+	/*
+	 * Whoever owns the journal decides what we believe is done: one
+	 * another user owns or can write is refused, as are its -wal and
+	 * -shm, which SQLite would read as part of it.
+	 */
+	why[0] = '\0';
+	r = fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+	    file_owner_why(&sb, why, sizeof(why)) < 0 ? JOURNAL_ERR_PERM :
+	    JOURNAL_OK;
 	close(fd);
+	if (r != JOURNAL_OK) {
+		log_warn("journal %s %s", path, why[0] ? why :
+		    "is not a regular file");
+		return (r);
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(side, sizeof(side), "%s-%s", path, i ? "shm" : "wal");
+		if (file_check_owned(side, false, why, sizeof(why)) < 0) {
+			log_warn("journal: %s", why);
+			return (JOURNAL_ERR_PERM);
+		}
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return (JOURNAL_ERR_INTERNAL);
 	if (pthread_mutex_init(&j->lock, NULL) != 0) {

@@ -69,6 +69,8 @@
 #define JOURNAL_ERR_VERSION	-6	/* written by a newer version */
 #define JOURNAL_ERR_NOT_FOUND	-7	/* no such user / run */
 #define JOURNAL_ERR_STATE	-8	/* transition not allowed */
+#define JOURNAL_ERR_PERM	-9	/* the file (or its -wal, -shm) is
+					   not ours, or others can write it */
 
 #define JOURNAL_FILE		"journal.sqlite"
 #define JOURNAL_SCHEMA		1	/* PRAGMA user_version */

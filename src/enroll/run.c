@@ -66,6 +66,19 @@ fail_leftovers(struct run *run)
 	}
 }
 
+/* an output that lost a row is an error of the run, named */
+static int
+close_output(report_t **rp, const char *what)
+{
+	char err[512];
+
+	if (report_close(rp, err, sizeof(err)) == REPORT_OK)
+		return (0);
+	fprintf(stderr, "provisioning: cannot write the %s: %s\n", what, err);
+
+	return (-1);
+}
+
 int
 enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
     graph_client_t *admin, const struct enroll_list *users,
@@ -176,7 +189,11 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	for (i = 0; i < npost; i++)
 		pthread_join(pst[i], NULL);
 	fail_leftovers(&run);
-	enroll_write_report(&run);
+	if (enroll_write_report(&run) < 0)
+		sum->output_failed = true;
+	if (close_output(&run.failures, "failures file") < 0 ||
+	    close_output(&run.pins, "PIN file") < 0)
+		sum->output_failed = true;
 	sum->enrolled = run.enrolled;
 	sum->failed = run.failed;
 	sum->skipped = run.skipped + run.already;
@@ -194,6 +211,8 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 		r = run.fatal;
 	} else if (enroll_interrupted(&run))
 		r = ENROLL_ERR_CANCELLED;
+	else if (sum->output_failed)
+		r = ENROLL_ERR_LOCAL;
 	else
 		r = run.failed > 0 || run.finished < users->n ?
 		    ENROLL_PARTIAL : ENROLL_OK;
@@ -222,9 +241,10 @@ out:
 
 /*
  * The report lists every user of this input that is enrolled, whenever
- * it happened: written from the journal at the end, to a temporary
- * file renamed over the old one, so a re-run after a crash leaves a
- * report that agrees with Graph.
+ * it happened: written from the journal at the end, so a re-run after
+ * a crash leaves a report that agrees with Graph.  Appended: rows the
+ * file holds already (by credential id) are not written again, and
+ * rows of earlier runs, other inputs or other state directories stay.
  */
 int
 enroll_write_report(struct run *run)
@@ -232,18 +252,18 @@ enroll_write_report(struct run *run)
 	report_t		*rep = NULL;
 	struct report_success	 rs;
 	journal_entry_t		 e;
-	char			 tmp[4096], err[256], key[JOURNAL_KEY_LEN];
+	char			 err[512], key[JOURNAL_KEY_LEN];
 	size_t			 i;
 	const struct enroll_user *u;
-	int			 r = -1;
+	int			 r = -1, rc = REPORT_OK;
 
 	if (run->o->report_path == NULL || run->j == NULL)
 		return (0);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", run->o->report_path);
-	unlink(tmp);
-	if (report_open(tmp, run->o->report_jsonl ? REPORT_SUCCESS_JSONL :
-	    REPORT_SUCCESS_CSV, &rep, err, sizeof(err)) != REPORT_OK) {
-		fprintf(stderr, "provisioning: %s\n", err);
+	if (report_open(run->o->report_path, run->o->report_jsonl ?
+	    REPORT_SUCCESS_JSONL : REPORT_SUCCESS_CSV, &rep, err,
+	    sizeof(err)) != REPORT_OK) {
+		fprintf(stderr, "provisioning: cannot write the report: %s\n",
+		    err);
 		return (-1);
 	}
 	for (i = 0; i < run->users->n; i++) {
@@ -262,18 +282,20 @@ enroll_write_report(struct run *run)
 		rs.display_name = e.display_name;
 		rs.device = e.device;
 		rs.attestation = e.attestation;
-		if (report_success(rep, &rs) != REPORT_OK)
+		/* a failed write is kept in rep and said by report_close() */
+		if ((rc = report_success(rep, &rs)) != REPORT_OK &&
+		    rc != REPORT_ERR_IO)
 			goto fail;
 	}
-	report_free(&rep);
-	if (rename(tmp, run->o->report_path) < 0)
-		goto fail;
 	r = 0;
 fail:
-	report_free(&rep);
-	if (r < 0)
-		fprintf(stderr, "provisioning: cannot write the report %s\n",
-		    run->o->report_path);
+	if (report_close(&rep, err, sizeof(err)) != REPORT_OK) {
+		fprintf(stderr, "provisioning: cannot write the report: %s\n",
+		    err);
+		r = -1;
+	} else if (r < 0)
+		fprintf(stderr, "provisioning: cannot write the report %s: "
+		    "%s\n", run->o->report_path, report_strerr(rc));
 
 	return (r);
 }

@@ -27,10 +27,21 @@
 
 #define ROW_MAX		(1024 * 1024)	/* no row is anywhere near this */
 
+#define SEEN_FILE_MAX	(256 * 1024 * 1024)	/* read back at most this */
+
+/* the credential ids a success file holds already: a set of strings */
+struct seen {
+	char	**v;
+	size_t	  cap;		/* a power of two, or 0 */
+	size_t	  n;
+};
+
 struct report {
 	int			 fd;
 	enum report_kind	 kind;
 	char			*path;
+	int			 err;	/* errno of the first failed write */
+	struct seen		 seen;
 	pthread_mutex_t		 lock;
 };
 
@@ -70,10 +81,12 @@ sanitise(struct buf *b, const char *s)
 
 	while (i < len) {
 		n = utf8_seq(p + i, len - i);
+		/* C1 controls (U+0080..U+009F) too: CSI is one of them */
 		if (n == 0 || (n == 1 && ((p[i] < 0x20 && p[i] != '\t' &&
-		    p[i] != '\r' && p[i] != '\n') || p[i] == 0x7f))) {
+		    p[i] != '\r' && p[i] != '\n') || p[i] == 0x7f)) ||
+		    (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
 			buf_append(b, "?", 1);
-			i++;
+			i += n == 2 ? 2 : 1;
 			continue;
 		}
 		buf_append(b, s + i, n);
@@ -95,8 +108,9 @@ needs_quotes(const char *s, char delim)
 	return (0);
 }
 
+/* every cell: an id or a code may start with '-' as well as a name */
 static void
-put_cell(struct buf *b, const char *s, char delim, bool freetext)
+put_cell(struct buf *b, const char *s, char delim)
 {
 	struct buf	 t;
 	const char	*p;
@@ -104,7 +118,7 @@ put_cell(struct buf *b, const char *s, char delim, bool freetext)
 	buf_init(&t, ROW_MAX);
 	if (s == NULL)
 		s = "";
-	if (freetext && strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0')
+	if (csv_formula_lead(s))
 		buf_append(&t, "'", 1);
 	sanitise(&t, s);
 	if (t.err != 0) {
@@ -130,13 +144,13 @@ out:
 }
 
 char *
-report_csv_cell(const char *s, char delim, bool freetext)
+report_csv_cell(const char *s, char delim)
 {
 	struct buf	 b;
 	size_t		 len;
 
 	buf_init(&b, ROW_MAX);
-	put_cell(&b, s, delim, freetext);
+	put_cell(&b, s, delim);
 
 	return ((char *)buf_release(&b, &len));
 }
@@ -191,6 +205,239 @@ header_for(enum report_kind kind)
 	default:
 		return (NULL);
 	}
+}
+
+/* FNV-1a: the set only has to spread base64url ids */
+static size_t
+seen_hash(const char *s, size_t len)
+{
+	uint64_t	h = 14695981039346656037ULL;
+	size_t		i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+
+	return ((size_t)h);
+}
+
+static bool
+seen_has(const struct seen *set, const char *s)
+{
+	size_t	len = strlen(s), i;
+
+	if (set->cap == 0)
+		return (false);
+	for (i = seen_hash(s, len) & (set->cap - 1); set->v[i] != NULL;
+	    i = (i + 1) & (set->cap - 1))
+		if (strcmp(set->v[i], s) == 0)
+			return (true);
+
+	return (false);
+}
+
+static void
+seen_put(struct seen *set, char *s)
+{
+	size_t i;
+
+	for (i = seen_hash(s, strlen(s)) & (set->cap - 1); set->v[i] != NULL;
+	    i = (i + 1) & (set->cap - 1))
+		;
+	set->v[i] = s;
+	set->n++;
+}
+
+static int
+seen_add(struct seen *set, const char *s, size_t len)
+{
+	struct seen	 bigger;
+	char		*c;
+	size_t		 i;
+
+	if ((c = strndup(s, len)) == NULL)
+		return (-1);
+	if (seen_has(set, c)) {
+		free(c);
+		return (0);
+	}
+	/* at most half full */
+	if ((set->n + 1) * 2 > set->cap) {
+		memset(&bigger, 0, sizeof(bigger));
+		bigger.cap = set->cap ? set->cap * 2 : 64;
+		if ((bigger.v = calloc(bigger.cap, sizeof(char *))) == NULL) {
+			free(c);
+			return (-1);
+		}
+		for (i = 0; i < set->cap; i++)
+			if (set->v[i] != NULL)
+				seen_put(&bigger, set->v[i]);
+		free(set->v);
+		*set = bigger;
+	}
+	seen_put(set, c);
+
+	return (0);
+}
+
+/*
+ * One RFC 4180 field of p[0..len) from *off: unquoted into out, *off
+ * past its delimiter; *eol set if it ended the record.
+ */
+static void
+csv_field(const char *p, size_t len, size_t *off, struct buf *out,
+    bool *eol)
+{
+	size_t	i = *off;
+	bool	quoted = false;
+
+	buf_clear(out);
+	*eol = false;
+	if (i < len && p[i] == '"') {
+		quoted = true;
+		i++;
+	}
+	for (; i < len; i++) {
+		if (quoted) {
+			if (p[i] != '"') {
+				buf_append(out, p + i, 1);
+				continue;
+			}
+			if (i + 1 < len && p[i + 1] == '"') {
+				buf_append(out, "\"", 1);
+				i++;
+				continue;
+			}
+			quoted = false;
+			continue;
+		}
+		if (p[i] == ',')
+			break;
+		if (p[i] == '\n' || p[i] == '\r') {
+			if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')
+				i++;
+			*eol = true;
+			break;
+		}
+		buf_append(out, p + i, 1);
+	}
+	if (i >= len)
+		*eol = true;
+	*off = i + 1;
+}
+
+/* the credential ids of our CSV report: by the header's column */
+static int
+seen_csv(struct seen *set, const char *p, size_t len)
+{
+	struct buf	 f;
+	size_t		 off = 0, col, idx = SIZE_MAX;
+	bool		 eol = false;
+	int		 rc = 0;
+
+	buf_init(&f, ROW_MAX);
+	for (col = 0; off < len && !eol; col++) {
+		csv_field(p, len, &off, &f, &eol);
+		if (f.len > 0 && strcmp(buf_str(&f), "credential_id") == 0)
+			idx = col;
+	}
+	if (idx == SIZE_MAX)
+		goto out;
+	while (off < len) {
+		eol = false;
+		for (col = 0; off < len && !eol; col++) {
+			csv_field(p, len, &off, &f, &eol);
+			if (col != idx || f.len == 0)
+				continue;
+			if (seen_add(set, csv_unescape(buf_str(&f)),
+			    strlen(csv_unescape(buf_str(&f)))) < 0) {
+				rc = -1;
+				goto out;
+			}
+		}
+	}
+out:
+	if (f.err != 0 && rc == 0)
+		rc = -1;
+	buf_reset(&f);
+	if (rc < 0)
+		errno = ENOMEM;
+
+	return (rc);
+}
+
+static int
+seen_jsonl(struct seen *set, const char *p, size_t len)
+{
+	json_error_t	 je;
+	json_t		*o;
+	const char	*nl, *id;
+	size_t		 n;
+	int		 rc = 0;
+
+	while (len > 0 && rc == 0) {
+		n = (nl = memchr(p, '\n', len)) != NULL ? (size_t)(nl - p) :
+		    len;
+		if ((o = json_loadb(p, n, 0, &je)) != NULL &&
+		    (id = json_string_value(json_object_get(o,
+		    "credential_id"))) != NULL && *id != '\0' &&
+		    seen_add(set, id, strlen(id)) < 0) {
+			errno = ENOMEM;
+			rc = -1;
+		}
+		json_decref(o);
+		n = n < len ? n + 1 : n;
+		p += n;
+		len -= n;
+	}
+
+	return (rc);
+}
+
+/*
+ * Under the file lock: which enrollments the file lists already, so
+ * that a run adds only its new rows and never drops an earlier one.
+ */
+static int
+seen_load(report_t *r)
+{
+	struct stat	 st;
+	char		*p = NULL;
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 rc = 0;
+
+	if (fstat(r->fd, &st) < 0)
+		return (-1);
+	if (!S_ISREG(st.st_mode) || st.st_size == 0)
+		return (0);
+	if ((uintmax_t)st.st_size > SEEN_FILE_MAX) {
+		log_warn("%s: larger than %d MiB; not checked for rows it "
+		    "holds already", r->path, SEEN_FILE_MAX >> 20);
+		return (0);
+	}
+	if ((p = malloc((size_t)st.st_size)) == NULL)
+		return (-1);
+	while (len < (size_t)st.st_size) {
+		if ((n = pread(r->fd, p + len, (size_t)st.st_size - len,
+		    (off_t)len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			/* write-only: rows go in, unchecked */
+			rc = errno == EBADF ? 0 : -1;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	rc = r->kind == REPORT_SUCCESS_CSV ? seen_csv(&r->seen, p, len) :
+	    seen_jsonl(&r->seen, p, len);
+out:
+	free(p);
+
+	return (rc);
 }
 
 /*
@@ -266,11 +513,13 @@ open_pins(const char *path, int *fdp, int *created, char *err,
 		return (REPORT_ERR_IO);
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0 ||
+	    st.st_nlink != 1) {
 		errf(err, errlen, "%s exists and is %s; PINs go only to a "
 		    "file no one else can read (chmod 600 it, or name a new "
 		    "file)", path, !S_ISREG(st.st_mode) ? "not a regular file" :
 		    st.st_uid != geteuid() ? "owned by someone else" :
+		    st.st_nlink != 1 ? "a hard link to another name" :
 		    "readable or writable by others");
 		close(fd);
 		return (REPORT_ERR_PERM);
@@ -296,20 +545,9 @@ report_open(const char *path, enum report_kind kind, report_t **rp,
 		if ((rc = open_pins(path, &fd, &created, err,
 		    errlen)) != REPORT_OK)
 			return (rc);
-	} else {
-		if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
-		    O_CLOEXEC, 0644)) >= 0)
-			created = 1;
-		else if (errno == EEXIST &&
-		    (fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0 &&
-		    errno == EACCES)
-			/* write-only: no header check, rows still go in */
-			fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (fd < 0) {
-			errf(err, errlen, "%s: %s", path, strerror(errno));
-			return (REPORT_ERR_IO);
-		}
-	}
+	} else if ((fd = file_open_append(path, 0644, &created, err,
+	    errlen)) < 0)
+		return (errno == EPERM ? REPORT_ERR_PERM : REPORT_ERR_IO);
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->path = strdup(path)) == NULL) {
 		rc = REPORT_ERR_INTERNAL;
@@ -331,10 +569,13 @@ report_open(const char *path, enum report_kind kind, report_t **rp,
 		goto fail;
 	}
 	rc = prepare_file(r);
+	if (rc == 0 && (kind == REPORT_SUCCESS_CSV ||
+	    kind == REPORT_SUCCESS_JSONL))
+		rc = seen_load(r);
 	flock(r->fd, LOCK_UN);
 	if (rc < 0) {
 		errf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = REPORT_ERR_IO;
+		rc = errno == ENOMEM ? REPORT_ERR_INTERNAL : REPORT_ERR_IO;
 		goto fail;
 	}
 	if (created)
@@ -353,16 +594,43 @@ fail:
 void
 report_free(report_t **rp)
 {
-	report_t *r;
+	report_t	*r;
+	size_t		 i;
 
 	if (rp == NULL || (r = *rp) == NULL)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
+	for (i = 0; i < r->seen.cap; i++)
+		free(r->seen.v[i]);
+	free(r->seen.v);
 	pthread_mutex_destroy(&r->lock);
 	free(r->path);
 	free(r);
 	*rp = NULL;
+}
+
+int
+report_close(report_t **rp, char *err, size_t errlen)
+{
+	report_t	*r;
+	int		 rc = REPORT_OK, e;
+
+	errf(err, errlen, "%s", "");
+	if (rp == NULL || (r = *rp) == NULL)
+		return (REPORT_OK);
+	e = r->err;
+	/* close(2) is where NFS and quotas report a lost write */
+	if (r->fd >= 0 && close(r->fd) < 0 && e == 0)
+		e = errno;
+	r->fd = -1;
+	if (e != 0) {
+		errf(err, errlen, "%s: %s", r->path, strerror(e));
+		rc = REPORT_ERR_IO;
+	}
+	report_free(rp);
+
+	return (rc);
 }
 
 const char *
@@ -382,11 +650,15 @@ emit(report_t *r, struct buf *b)
 		return (REPORT_ERR_INTERNAL);
 	}
 	pthread_mutex_lock(&r->lock);
-	if (flock(r->fd, LOCK_EX) < 0 && errno != EINVAL)
+	if (flock(r->fd, LOCK_EX) < 0 && errno != EINVAL) {
+		if (r->err == 0)
+			r->err = errno;
 		rc = REPORT_ERR_IO;
-	else {
+	} else {
 		if (write_all(r->fd, b->ptr, b->len) < 0 ||
 		    sync_fd(r->fd) < 0) {
+			if (r->err == 0)
+				r->err = errno;
 			log_warn("%s: %s", r->path, strerror(errno));
 			rc = REPORT_ERR_IO;
 		}
@@ -434,6 +706,10 @@ report_success(report_t *r, const struct report_success *s)
 	if (r == NULL || s == NULL || (r->kind != REPORT_SUCCESS_CSV &&
 	    r->kind != REPORT_SUCCESS_JSONL))
 		return (REPORT_ERR_ARG);
+	/* an enrollment the file lists already is not listed twice */
+	if (s->credential_id != NULL && *s->credential_id != '\0' &&
+	    seen_has(&r->seen, s->credential_id))
+		return (REPORT_OK);
 	buf_init(&b, ROW_MAX);
 	now_iso(t, sizeof(t));
 	if (r->kind == REPORT_SUCCESS_JSONL) {
@@ -456,28 +732,31 @@ report_success(report_t *r, const struct report_success *s)
 		buf_puts(&b, js);
 		buf_append(&b, "\n", 1);
 	} else {
-		put_cell(&b, t, ',', false);
+		put_cell(&b, t, ',');
 		buf_append(&b, ",", 1);
-		put_cell(&b, s->user, ',', true);
+		put_cell(&b, s->user, ',');
 		buf_append(&b, ",", 1);
-		put_cell(&b, s->user_id, ',', false);
+		put_cell(&b, s->user_id, ',');
 		buf_append(&b, ",", 1);
-		put_cell(&b, s->method_id, ',', false);
+		put_cell(&b, s->method_id, ',');
 		buf_append(&b, ",", 1);
-		put_cell(&b, s->credential_id, ',', false);
+		put_cell(&b, s->credential_id, ',');
 		buf_append(&b, ",", 1);
-		put_cell(&b, s->aaguid, ',', false);
+		put_cell(&b, s->aaguid, ',');
 		buf_append(&b, ",", 1);
-		put_cell(&b, s->model, ',', true);
+		put_cell(&b, s->model, ',');
 		buf_append(&b, ",", 1);
-		put_cell(&b, s->display_name, ',', true);
+		put_cell(&b, s->display_name, ',');
 		buf_append(&b, ",", 1);
-		put_cell(&b, s->device, ',', true);
+		put_cell(&b, s->device, ',');
 		buf_append(&b, ",", 1);
-		put_cell(&b, s->attestation, ',', true);
+		put_cell(&b, s->attestation, ',');
 		buf_append(&b, "\n", 1);
 	}
-	rc = emit(r, &b);
+	if ((rc = emit(r, &b)) == REPORT_OK && s->credential_id != NULL &&
+	    *s->credential_id != '\0' && seen_add(&r->seen,
+	    s->credential_id, strlen(s->credential_id)) < 0)
+		rc = REPORT_ERR_INTERNAL;
 fail:
 	buf_reset(&b);
 	json_decref(o);
@@ -496,17 +775,17 @@ report_failure(report_t *r, const struct report_failure *f)
 		return (REPORT_ERR_ARG);
 	buf_init(&b, ROW_MAX);
 	now_iso(t, sizeof(t));
-	put_cell(&b, t, ',', false);
+	put_cell(&b, t, ',');
 	buf_append(&b, ",", 1);
-	put_cell(&b, f->user, ',', true);
+	put_cell(&b, f->user, ',');
 	buf_append(&b, ",", 1);
-	put_cell(&b, f->stage, ',', true);
+	put_cell(&b, f->stage, ',');
 	buf_append(&b, ",", 1);
-	put_cell(&b, f->error_code, ',', false);
+	put_cell(&b, f->error_code, ',');
 	buf_append(&b, ",", 1);
-	put_cell(&b, f->message, ',', true);
+	put_cell(&b, f->message, ',');
 	buf_append(&b, ",", 1);
-	put_cell(&b, f->request_id, ',', false);
+	put_cell(&b, f->request_id, ',');
 	buf_append(&b, "\n", 1);
 
 	return (emit(r, &b));
@@ -538,29 +817,32 @@ report_pin(report_t *r, const char *user, const char *device,
 	struct buf	 b;
 	char		 t[32];
 	const char	*p;
+	int		 q;
 
 	if (r == NULL || r->kind != REPORT_PINS || pin == NULL ||
 	    !pin_ok(pin))
 		return (REPORT_ERR_ARG);
 	buf_init(&b, ROW_MAX);
 	now_iso(t, sizeof(t));
-	put_cell(&b, t, ',', false);
+	put_cell(&b, t, ',');
 	buf_append(&b, ",", 1);
-	put_cell(&b, user, ',', true);
+	put_cell(&b, user, ',');
 	buf_append(&b, ",", 1);
-	put_cell(&b, device, ',', true);
+	put_cell(&b, device, ',');
 	buf_append(&b, ",", 1);
 	/* not put_cell(): its temporary copy would be one more to wipe */
-	if (needs_quotes(pin, ',')) {
+	q = needs_quotes(pin, ',');
+	if (q)
 		buf_append(&b, "\"", 1);
-		for (p = pin; *p != '\0'; p++) {
-			if (*p == '"')
-				buf_append(&b, "\"", 1);
-			buf_append(&b, p, 1);
-		}
+	if (csv_formula_lead(pin))
+		buf_append(&b, "'", 1);
+	for (p = pin; *p != '\0'; p++) {
+		if (q && *p == '"')
+			buf_append(&b, "\"", 1);
+		buf_append(&b, p, 1);
+	}
+	if (q)
 		buf_append(&b, "\"", 1);
-	} else
-		buf_puts(&b, pin);
 	buf_append(&b, "\n", 1);
 
 	return (emit(r, &b));

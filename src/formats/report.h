@@ -3,15 +3,25 @@
  *
  * The files a run leaves for the operator:
  *
- *   report    one row per enrolled user: CSV with a header, or JSON
+ *   report    one row per enrollment: CSV with a header, or JSON
  *             Lines (--json); created 0644, appended (the header only
- *             when the file is new or empty);
+ *             when the file is new or empty); a row whose credential id
+ *             the file holds already is not written again, so writing
+ *             the journal's rows after every run adds the new ones and
+ *             keeps every earlier row, of this run or any other;
  *   failures  failures.csv, one row per failed user, in the current
  *             directory unless --failures FILE; appended, never
  *             truncated, header only when new or empty, 0644;
  *   pins      --pins-out FILE: time, user, key, PIN; created 0600 with
  *             O_EXCL, or appended to if it exists as a regular file of
  *             ours that no one else can read; otherwise refused.
+ *
+ * Files in directories others can write: a new file is created with
+ * O_EXCL|O_NOFOLLOW and exactly its mode; an existing report or
+ * failures file must be a regular file of ours with one link (or a
+ * device or pipe, e.g. /dev/stdout), and a symbolic link is followed
+ * only if it is ours or root's (REPORT_ERR_PERM otherwise); the pins
+ * file must be a regular file, never a link.
  *
  * Every row is one write(2) on an O_APPEND descriptor under flock(2),
  * followed by fsync(2): a row the caller was told is written survives
@@ -20,18 +30,21 @@
  *
  * Cells are RFC 4180 quoted (when they hold the delimiter, a quote, CR
  * or LF, or lead/trail with a space).  Control characters other than
- * CR, LF and TAB and invalid UTF-8 become '?'.
+ * CR, LF and TAB (C0, DEL and C1, so no terminal escape sequence) and
+ * invalid UTF-8 become '?'.
  *
  * Formula injection: a spreadsheet runs a cell that starts with '=',
  * '+', '-', '@', TAB or CR as a formula, and users' names, Graph
- * messages or a hostile CSV can start that way.  Free-text cells (user,
- * display name, model, device, stage, message) that start with one of
- * those get a leading "'" (OWASP's advice), so the file is safe to open
- * in Excel; the prefix is visible when read by other tools.  Cells of a
- * fixed machine format (time, GUIDs, base64url ids, error codes,
- * request ids) are left alone: they cannot hold a formula and a prefix
- * would corrupt them; nor is the PIN (prefixing would change it).
- * JSON Lines output is never prefixed.
+ * messages, a hostile CSV or a base64url credential id can start that
+ * way.  Every CSV cell (of all three files, the PIN too) that starts
+ * with one of those, after any apostrophes, gets a leading "'" (OWASP's
+ * advice), so the file is safe to open in Excel.  csv_unescape()
+ * (common.h) takes it off again exactly, as our own readers (the report
+ * itself, a failures file fed back as input) do.  JSON Lines output is
+ * never prefixed.
+ *
+ * A failed write is remembered: report_close() says which file and
+ * why, so a run can end with an error rather than a report it lost.
  */
 
 #ifndef PROV_REPORT_H
@@ -85,6 +98,8 @@ const char	*report_strerr(int);
 int		 report_open(const char *path, enum report_kind,
 		    report_t **rp, char *err, size_t errlen);
 void		 report_free(report_t **rp);
+/* report_free(), but REPORT_ERR_IO if a write or the close failed */
+int		 report_close(report_t **rp, char *err, size_t errlen);
 const char	*report_path(const report_t *);
 
 /* NULL members are empty cells; time is now (UTC, ISO 8601) */
@@ -106,8 +121,8 @@ int		 report_pins_load(const char *path, report_pins_cb *,
 
 /*
  * One CSV cell as written: RFC 4180 quoting, sanitised, and with the
- * formula prefix if `freetext`.  Returns a string to free, or NULL.
+ * formula prefix if it needs one.  Returns a string to free, or NULL.
  */
-char		*report_csv_cell(const char *s, char delim, bool freetext);
+char		*report_csv_cell(const char *s, char delim);
 
 #endif /* PROV_REPORT_H */
