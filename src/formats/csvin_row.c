@@ -316,6 +316,11 @@ csvin_build_row(csvin_t *c, const struct rec *r, size_t line)
 		ulen = strlen(u);
 		csvin_trim(&u, &ulen);
 	}
+	/* a failures file fed back in: our formula prefix comes off */
+	if (u != NULL && ulen > 1 && u[0] == '\'' && csv_formula_lead(u)) {
+		u++;
+		ulen--;
+	}
 	if (u == NULL || ulen == 0) {
 		code = "csv_missing_user";
 		snprintf(reason, sizeof(reason), "no user in column '%s'",

@@ -689,6 +689,53 @@ test_concurrent(void **state)
 	journal_free(&j);
 }
 
+/*
+ * A journal (or its -wal, -shm) another user owns or can write is
+ * refused: its owner could make us believe anyone is enrolled.  Needs
+ * root to give a file away; skipped otherwise.
+ */
+static void
+test_foreign_owner(void **state)
+{
+	struct tmp	*t = *state;
+	journal_t	*j = NULL;
+	char		 side[320];
+	FILE		*f;
+
+	if (geteuid() != 0)
+		skip();
+	j = jopen(t);
+	journal_free(&j);
+	assert_int_equal(chown(t->path, 65534, 65534), 0);
+	assert_int_equal(journal_open(t->path, &j), JOURNAL_ERR_PERM);
+	assert_null(j);
+	assert_string_equal(journal_strerr(JOURNAL_ERR_PERM),
+	    "journal not owned by you, or writable by others");
+	/* ours again, but writable by everyone */
+	assert_int_equal(chown(t->path, 0, 0), 0);
+	assert_int_equal(chmod(t->path, 0666), 0);
+	assert_int_equal(journal_open(t->path, &j), JOURNAL_ERR_PERM);
+	assert_int_equal(chmod(t->path, 0600), 0);
+	j = jopen(t);
+	journal_free(&j);
+	/* a -wal planted by someone else */
+	snprintf(side, sizeof(side), "%s-wal", t->path);
+	(void)unlink(side);
+	assert_non_null(f = fopen(side, "w"));
+	fclose(f);
+	assert_int_equal(chown(side, 65534, 65534), 0);
+	assert_int_equal(journal_open(t->path, &j), JOURNAL_ERR_PERM);
+	assert_int_equal(unlink(side), 0);
+	/* a -shm that is a symbolic link */
+	snprintf(side, sizeof(side), "%s-shm", t->path);
+	(void)unlink(side);
+	assert_int_equal(symlink("/etc/passwd", side), 0);
+	assert_int_equal(journal_open(t->path, &j), JOURNAL_ERR_PERM);
+	assert_int_equal(unlink(side), 0);
+	j = jopen(t);
+	journal_free(&j);
+}
+
 int
 main(void)
 {
@@ -708,6 +755,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_identity, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_owner, setup,
 		    teardown),
 	};
 

@@ -625,6 +625,150 @@ test_progress_threads(void **state)
 	fclose(f);
 }
 
+/*
+ * The report is appended across runs: rows another run wrote (another
+ * input, another state directory) stay, and an enrollment the file
+ * lists already (by credential id, read back through the formula
+ * prefix) is not listed twice.
+ */
+static void
+test_report_keeps_rows(void **state)
+{
+	struct tmp		*t = *state;
+	report_t		*r;
+	struct report_success	 s;
+	FILE			*f;
+	char			*txt, path[400];
+
+	assert_non_null(f = fopen(t->path, "w"));
+	fputs("time,user,user_id,method_id,credential_id,aaguid,model,"
+	    "display_name,device,attestation_level\n"
+	    "2026-01-01T00:00:00Z,other@contoso.com,,m0,'-other0,,,"
+	    "\"Key, \"\"old\"\"\",,\n", f);
+	fclose(f);
+	memset(&s, 0, sizeof(s));
+	s.user = "alice@contoso.com";
+	s.credential_id = "-alice1";
+	r = ropen(t->path, REPORT_SUCCESS_CSV);
+	assert_int_equal(report_success(r, &s), REPORT_OK);
+	report_free(&r);
+	/* a re-run writes the journal's rows again: only new ones land */
+	r = ropen(t->path, REPORT_SUCCESS_CSV);
+	assert_int_equal(report_success(r, &s), REPORT_OK);
+	s.user = "other@contoso.com";
+	s.credential_id = "-other0";
+	assert_int_equal(report_success(r, &s), REPORT_OK);
+	s.user = "bob@contoso.com";
+	s.credential_id = "bob1";
+	assert_int_equal(report_success(r, &s), REPORT_OK);
+	assert_int_equal(report_success(r, &s), REPORT_OK);
+	report_free(&r);
+	txt = slurp(t->path);
+	assert_int_equal(count_str(txt, "\n"), 4);
+	assert_non_null(strstr(txt, "other@contoso.com,,m0,'-other0,"));
+	assert_int_equal(count_str(txt, "'-other0"), 1);
+	assert_int_equal(count_str(txt, "'-alice1"), 1);
+	assert_int_equal(count_str(txt, ",bob1,"), 1);
+	free(txt);
+
+	/* JSON Lines the same way */
+	snprintf(path, sizeof(path), "%s/r.jsonl", t->dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("{\"user\":\"other@contoso.com\",\"credential_id\":\"-o\"}\n"
+	    "not json, a torn line\n", f);
+	fclose(f);
+	r = ropen(path, REPORT_SUCCESS_JSONL);
+	s.credential_id = "-o";
+	assert_int_equal(report_success(r, &s), REPORT_OK);
+	s.credential_id = "-n";
+	assert_int_equal(report_success(r, &s), REPORT_OK);
+	report_free(&r);
+	txt = slurp(path);
+	assert_int_equal(count_str(txt, "\"-o\""), 1);
+	assert_int_equal(count_str(txt, "\"-n\""), 1);
+	assert_int_equal(count_str(txt, "torn line"), 1);
+	free(txt);
+}
+
+/* every cell of a failures row is defused, the machine ones too */
+static void
+test_failure_cells(void **state)
+{
+	struct tmp		*t = *state;
+	report_t		*r;
+	struct report_failure	 f;
+	char			*txt;
+
+	memset(&f, 0, sizeof(f));
+	f.user = "@alice@contoso.com";
+	f.stage = "+stage";
+	f.error_code = "-1";
+	f.message = "=cmd|' /C calc'!A0 \x1b]8;;x\x07";
+	f.request_id = "@req";
+	r = ropen(t->path, REPORT_FAILURES);
+	assert_int_equal(report_failure(r, &f), REPORT_OK);
+	report_free(&r);
+	txt = slurp(t->path);
+	assert_non_null(strstr(txt, ",'@alice@contoso.com,'+stage,'-1,"
+	    "'=cmd|' /C calc'!A0 ?]8;;x?,'@req\n"));
+	free(txt);
+}
+
+/*
+ * Names planted in a shared directory: a symbolic link or a file of
+ * another user's is not written through, a write that fails (a full
+ * disk) is said by report_close(), naming the file and the error.
+ */
+static void
+test_unsafe_targets(void **state)
+{
+	struct tmp	*t = *state;
+	report_t	*r = NULL;
+	struct stat	 st;
+	char		 target[400], err[512];
+	struct report_failure f;
+	FILE		*fp;
+
+	snprintf(target, sizeof(target), "%s/victim", t->dir);
+	assert_non_null(fp = fopen(target, "w"));
+	fclose(fp);
+	if (geteuid() == 0) {
+		assert_int_equal(symlink(target, t->path), 0);
+		assert_int_equal(lchown(t->path, 65534, 65534), 0);
+		assert_int_equal(report_open(t->path, REPORT_FAILURES, &r, err,
+		    sizeof(err)), REPORT_ERR_PERM);
+		assert_null(r);
+		assert_non_null(strstr(err, t->path));
+		assert_non_null(strstr(err, "symbolic link owned by uid "
+		    "65534"));
+		assert_int_equal(report_open(t->path, REPORT_SUCCESS_CSV, &r,
+		    err, sizeof(err)), REPORT_ERR_PERM);
+		assert_int_equal(stat(target, &st), 0);
+		assert_int_equal(st.st_size, 0);
+		assert_int_equal(unlink(t->path), 0);
+		/* a regular file someone else made */
+		assert_int_equal(chown(target, 65534, 65534), 0);
+		assert_int_equal(report_open(target, REPORT_FAILURES, &r, err,
+		    sizeof(err)), REPORT_ERR_PERM);
+		assert_non_null(strstr(err, "owned by uid 65534"));
+		assert_int_equal(stat(target, &st), 0);
+		assert_int_equal(st.st_size, 0);
+	}
+	/* a full disk: the header cannot be written */
+	assert_int_equal(report_open("/dev/full", REPORT_FAILURES, &r, err,
+	    sizeof(err)), REPORT_OK);
+	memset(&f, 0, sizeof(f));
+	f.user = "a@b";
+	assert_int_equal(report_failure(r, &f), REPORT_ERR_IO);
+	assert_int_equal(report_close(&r, err, sizeof(err)), REPORT_ERR_IO);
+	assert_null(r);
+	assert_non_null(strstr(err, "/dev/full: No space left on device"));
+	/* a clean close is REPORT_OK */
+	r = ropen(t->path, REPORT_FAILURES);
+	assert_int_equal(report_failure(r, &f), REPORT_OK);
+	assert_int_equal(report_close(&r, err, sizeof(err)), REPORT_OK);
+}
+
 int
 main(void)
 {
@@ -640,6 +784,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pins_file, setup,
 		    teardown),
 		cmocka_unit_test(test_cells),
+		cmocka_unit_test_setup_teardown(test_report_keeps_rows, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_failure_cells, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unsafe_targets, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_rows, setup,
 		    teardown),
 		cmocka_unit_test(test_progress_plain),
