@@ -103,6 +103,19 @@ import atexit  # noqa: E402
 atexit.register(_kill_all)
 
 
+def csv_formula_lead(s):
+    """A cell a spreadsheet would run (after any apostrophes)."""
+    t = s.lstrip("'")
+    return t != "" and t[0] in "=+-@\t\r"
+
+
+def csv_unescape(s):
+    """One "'" off a cell we prefixed, exactly as the C side does."""
+    if isinstance(s, str) and s.startswith("'") and csv_formula_lead(s):
+        return s[1:]
+    return s
+
+
 def basic_config():
     """configs/basic.json as a dict, to adjust per test."""
     with open(BASIC) as f:
@@ -373,12 +386,17 @@ class Env:
     def path(self, name):
         return os.path.join(self.work, name)
 
-    def read_csv(self, name):
+    def read_csv(self, name, raw=False):
+        """Rows as dicts, with our formula prefix taken off each cell
+        (csv_unescape() in common/text.c); raw=True leaves it on."""
         p = name if os.path.isabs(name) else self.path(name)
         if not os.path.exists(p):
             return []
         with open(p, newline="", encoding="utf-8") as f:
-            return list(csv.DictReader(f))
+            rows = list(csv.DictReader(f))
+        if raw:
+            return rows
+        return [{k: csv_unescape(v) for k, v in r.items()} for r in rows]
 
     def report(self, name="report.csv"):
         return self.read_csv(name)
