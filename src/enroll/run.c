@@ -191,8 +191,9 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	fail_leftovers(&run);
 	if (enroll_write_report(&run) < 0)
 		sum->output_failed = true;
-	if (close_output(&run.failures, "failures file") < 0 ||
-	    close_output(&run.pins, "PIN file") < 0)
+	/* both, each named: | not || */
+	if ((close_output(&run.failures, "failures file") |
+	    close_output(&run.pins, "PIN file")) < 0)
 		sum->output_failed = true;
 	sum->enrolled = run.enrolled;
 	sum->failed = run.failed;

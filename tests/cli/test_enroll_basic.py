@@ -184,9 +184,10 @@ class EnrollBasic(unittest.TestCase):
         new = env.assert_one_passkey([ALICE])[ALICE]
         self.assertNotEqual(new["id"], old["id"])
         self.assertNotEqual(new["credentialId"], old["credentialId"])
+        # the report is appended: the replaced passkey's row stays
         rows = env.report()
         self.assertEqual([x["method_id"] for x in rows
-                          if x["user"] == ALICE], [new["id"]])
+                          if x["user"] == ALICE], [old["id"], new["id"]])
 
         # --replace also applies to a user the journal has as done
         r = env.run("enroll", ALICE, "--replace", "--pin", "keep",

@@ -8,9 +8,10 @@ semicolon) mixing good rows with an unknown user, a guest, a disabled
 account, duplicates and a malformed user: the good rows are enrolled (one
 passkey each, in Graph and in the report), every bad row is exactly one
 failures.csv line with its stage and code, the exit status is 1, and
-failures.csv grows across runs (never truncated, one header).  A CSV
-without a user column stops at once with exit 2 and a clear message,
-before any key or Graph call.
+failures.csv grows across runs (never truncated, one header), and so
+does the report (each enrollment once).  A CSV without a user column
+stops at once with exit 2 and a clear message, before any key or Graph
+call.
 """
 
 import os
@@ -107,9 +108,9 @@ class EnrollCsv(unittest.TestCase):
             ("ghost" + D, "resolve", "user_not_found")]), rows2)
         good.update(env.assert_one_passkey(["csv1", "csv2", "o'brien"]))
         self.assertEqual(env.total_added(), 5)
-        # the report is of this input: its three users, Graph's ids
-        env.assert_report_matches(env.report(), {
-            u: good[u] for u in ("csv1" + D, "csv2" + D, "o'brien" + D)})
+        # the report is appended: the first input's users stay, this
+        # input's three are added, each once, with Graph's ids
+        env.assert_report_matches(env.report(), good)
 
         # 4: the first file again: the good rows are done, the bad rows
         # fail again (appended, not replacing the earlier lines)
@@ -120,6 +121,8 @@ class EnrollCsv(unittest.TestCase):
         self.assertEqual(rows3[:len(rows2)], rows2)
         self.assertEqual(len(rows3), len(rows2) + 5)
         self.assertEqual(env.total_added(), 5)
+        # and adds no report row twice
+        env.assert_report_matches(env.report(), good)
 
 
 if __name__ == "__main__":
