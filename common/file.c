@@ -143,7 +143,7 @@ file_open_append(const char *path, mode_t mode, int *created, char *err,
 {
 	struct stat	lst;
 	char		who[128];
-	int		fd;
+	int		fd, e;
 
 	*created = 0;
 	errf(err, errlen, "%s", "");
@@ -151,8 +151,10 @@ file_open_append(const char *path, mode_t mode, int *created, char *err,
 	    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode)) >= 0) {
 		/* exactly the mode promised, whatever the umask */
 		if (fchmod(fd, mode) < 0) {
-			errf(err, errlen, "%s: %s", path, strerror(errno));
+			e = errno;
+			errf(err, errlen, "%s: %s", path, strerror(e));
 			close(fd);
+			errno = e;
 			return (-1);
 		}
 		*created = 1;
@@ -188,7 +190,9 @@ file_open_append(const char *path, mode_t mode, int *created, char *err,
 		return (-1);
 	}
 	if (append_target_ok(fd, path, err, errlen) < 0) {
+		e = errno;
 		close(fd);
+		errno = e;
 		return (-1);
 	}
 

@@ -701,15 +701,20 @@ report_success(report_t *r, const struct report_success *s)
 	char		 t[32];
 	json_t		*o = NULL;
 	char		*js = NULL;
+	bool		 dup;
 	int		 rc;
 
 	if (r == NULL || s == NULL || (r->kind != REPORT_SUCCESS_CSV &&
 	    r->kind != REPORT_SUCCESS_JSONL))
 		return (REPORT_ERR_ARG);
 	/* an enrollment the file lists already is not listed twice */
-	if (s->credential_id != NULL && *s->credential_id != '\0' &&
-	    seen_has(&r->seen, s->credential_id))
-		return (REPORT_OK);
+	if (s->credential_id != NULL && *s->credential_id != '\0') {
+		pthread_mutex_lock(&r->lock);
+		dup = seen_has(&r->seen, s->credential_id);
+		pthread_mutex_unlock(&r->lock);
+		if (dup)
+			return (REPORT_OK);
+	}
 	buf_init(&b, ROW_MAX);
 	now_iso(t, sizeof(t));
 	if (r->kind == REPORT_SUCCESS_JSONL) {
@@ -754,9 +759,13 @@ report_success(report_t *r, const struct report_success *s)
 		buf_append(&b, "\n", 1);
 	}
 	if ((rc = emit(r, &b)) == REPORT_OK && s->credential_id != NULL &&
-	    *s->credential_id != '\0' && seen_add(&r->seen,
-	    s->credential_id, strlen(s->credential_id)) < 0)
-		rc = REPORT_ERR_INTERNAL;
+	    *s->credential_id != '\0') {
+		pthread_mutex_lock(&r->lock);
+		if (seen_add(&r->seen, s->credential_id,
+		    strlen(s->credential_id)) < 0)
+			rc = REPORT_ERR_INTERNAL;
+		pthread_mutex_unlock(&r->lock);
+	}
 fail:
 	buf_reset(&b);
 	json_decref(o);
