@@ -606,10 +606,33 @@ test_many_rows(void **state)
 	free(buf);
 }
 
+/*
+ * A failures.csv fed back in: the user cells we wrote with a formula
+ * prefix read as they were; an apostrophe that is not our prefix stays.
+ */
+static void
+test_failures_fed_back(void **state)
+{
+	csvin_t	*c;
+
+	(void)state;
+	c = open_str("time,user,stage,error_code,message,request_id\n"
+	    "t,'+plus@contoso.com,resolve,'-1,x,\n"
+	    "t,o'brien@contoso.com,key,no_key,y,\n"
+	    "t,'-dash@contoso.com,csv,csv_invalid_user,z,\n", NULL);
+	assert_string_equal(csvin_user_column(c), "user");
+	assert_ok_row(c, 0, 2, "+plus@contoso.com", CSVIN_USER_UPN);
+	assert_ok_row(c, 1, 3, "o'brien@contoso.com", CSVIN_USER_UPN);
+	/* unescaped, it is what it was: not a user */
+	assert_bad_row(c, 2, 4, CSVIN_ROW_ERROR, "csv_invalid_user");
+	csvin_free(&c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_failures_fed_back),
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_bom_crlf_semicolon),
 		cmocka_unit_test(test_utf16le),
