@@ -136,7 +136,7 @@ int	read_file_max(const char *, size_t, unsigned char **, size_t *);
 
 /*
  * file.c: output files in directories others may write.
- * file_open_append() creates PATH with exactly `mode` (O_EXCL,
+ * file_open_append() creates PATH with `mode` less the umask (O_EXCL,
  * O_NOFOLLOW; *created = 1), or opens it for appending if it is a
  * regular file of ours with one link, or a device or pipe; a symbolic
  * link is followed only if it is ours or root's.  A descriptor, or -1

@@ -147,16 +147,9 @@ file_open_append(const char *path, mode_t mode, int *created, char *err,
 
 	*created = 0;
 	errf(err, errlen, "%s", "");
+	/* the umask may narrow `mode`, as the operator asked */
 	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode)) >= 0) {
-		/* exactly the mode promised, whatever the umask */
-		if (fchmod(fd, mode) < 0) {
-			e = errno;
-			errf(err, errlen, "%s: %s", path, strerror(e));
-			close(fd);
-			errno = e;
-			return (-1);
-		}
 		*created = 1;
 		return (fd);
 	}

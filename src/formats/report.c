@@ -286,7 +286,7 @@ seen_add(struct seen *set, const char *s, size_t len)
  * past its delimiter; *eol set if it ended the record.
  */
 static void
-csv_field(const char *p, size_t len, size_t *off, struct buf *out,
+read_field(const char *p, size_t len, size_t *off, struct buf *out,
     bool *eol)
 {
 	size_t	i = *off;
@@ -332,13 +332,14 @@ static int
 seen_csv(struct seen *set, const char *p, size_t len)
 {
 	struct buf	 f;
+	const char	*id;
 	size_t		 off = 0, col, idx = SIZE_MAX;
 	bool		 eol = false;
 	int		 rc = 0;
 
 	buf_init(&f, ROW_MAX);
 	for (col = 0; off < len && !eol; col++) {
-		csv_field(p, len, &off, &f, &eol);
+		read_field(p, len, &off, &f, &eol);
 		if (f.len > 0 && strcmp(buf_str(&f), "credential_id") == 0)
 			idx = col;
 	}
@@ -347,11 +348,11 @@ seen_csv(struct seen *set, const char *p, size_t len)
 	while (off < len) {
 		eol = false;
 		for (col = 0; off < len && !eol; col++) {
-			csv_field(p, len, &off, &f, &eol);
+			read_field(p, len, &off, &f, &eol);
 			if (col != idx || f.len == 0)
 				continue;
-			if (seen_add(set, csv_unescape(buf_str(&f)),
-			    strlen(csv_unescape(buf_str(&f)))) < 0) {
+			id = csv_unescape(buf_str(&f));
+			if (seen_add(set, id, strlen(id)) < 0) {
 				rc = -1;
 				goto out;
 			}

@@ -444,7 +444,7 @@ test_file_open_append(void **state)
 	mkdir_tmp(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/out.csv", dir);
 	snprintf(target, sizeof(target), "%s/target", dir);
-	/* created with exactly the mode, whatever the umask */
+	/* created with the mode, which the umask may narrow, not widen */
 	umask(0);
 	assert_true((fd = file_open_append(path, 0644, &created, err,
 	    sizeof(err))) >= 0);
@@ -452,6 +452,14 @@ test_file_open_append(void **state)
 	assert_int_equal(created, 1);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
+	close(fd);
+	assert_int_equal(unlink(path), 0);
+	umask(077);
+	assert_true((fd = file_open_append(path, 0644, &created, err,
+	    sizeof(err))) >= 0);
+	umask(022);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(write(fd, "a\n", 2), 2);
 	close(fd);
 	/* appended to when it is ours */
