@@ -125,11 +125,11 @@ append_target_ok(int fd, const char *path, char *err, size_t errlen)
 }
 
 static int
-open_existing(const char *path, int follow)
+open_existing(const char *path, bool follow)
 {
-	int flags = O_APPEND | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW);
-	int fd;
+	int	flags, fd;
 
+	flags = O_APPEND | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW);
 	if ((fd = open(path, O_RDWR | flags)) < 0 && errno == EACCES)
 		/* write-only: rows still go in */
 		fd = open(path, O_WRONLY | flags);
@@ -157,7 +157,7 @@ file_open_append(const char *path, mode_t mode, int *created, char *err,
 		errf(err, errlen, "%s: %s", path, strerror(errno));
 		return (-1);
 	}
-	if ((fd = open_existing(path, 0)) < 0 && errno == ELOOP) {
+	if ((fd = open_existing(path, false)) < 0 && errno == ELOOP) {
 		/*
 		 * A symbolic link is followed only if it is ours or
 		 * root's (/dev/stdout), as fs.protected_symlinks does in
@@ -176,7 +176,7 @@ file_open_append(const char *path, mode_t mode, int *created, char *err,
 			errno = EPERM;
 			return (-1);
 		}
-		fd = open_existing(path, 1);
+		fd = open_existing(path, true);
 	}
 	if (fd < 0) {
 		errf(err, errlen, "%s: %s", path, strerror(errno));
