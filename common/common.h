@@ -144,6 +144,8 @@ int	read_file_max(const char *, size_t, unsigned char **, size_t *);
  */
 int	file_open_append(const char *, mode_t, int *created, char *err,
 	    size_t errlen);
+/* 0 if file_open_append() would take PATH (absent is fine), else -1 */
+int	file_check_append(const char *, char *err, size_t errlen);
 /*
  * Our own state (state directory, journal): owned by the effective
  * uid and writable by no one else, as ssh wants of ~/.ssh.

@@ -137,26 +137,14 @@ open_existing(const char *path, bool follow)
 	return (fd);
 }
 
-int
-file_open_append(const char *path, mode_t mode, int *created, char *err,
-    size_t errlen)
+/* PATH exists: open it for appending if it is a file we may write */
+static int
+append_existing(const char *path, char *err, size_t errlen)
 {
 	struct stat	lst;
 	char		who[128];
 	int		fd, e;
 
-	*created = 0;
-	errf(err, errlen, "%s", "");
-	/* the umask may narrow `mode`, as the operator asked */
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode)) >= 0) {
-		*created = 1;
-		return (fd);
-	}
-	if (errno != EEXIST) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		return (-1);
-	}
 	if ((fd = open_existing(path, false)) < 0 && errno == ELOOP) {
 		/*
 		 * A symbolic link is followed only if it is ours or
@@ -190,4 +178,63 @@ file_open_append(const char *path, mode_t mode, int *created, char *err,
 	}
 
 	return (fd);
+}
+
+int
+file_open_append(const char *path, mode_t mode, int *created, char *err,
+    size_t errlen)
+{
+	int	fd;
+
+	*created = 0;
+	errf(err, errlen, "%s", "");
+	/* the umask may narrow `mode`, as the operator asked */
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode)) >= 0) {
+		*created = 1;
+		return (fd);
+	}
+	if (errno != EEXIST) {
+		errf(err, errlen, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+
+	return (append_existing(path, err, errlen));
+}
+
+/*
+ * Whether file_open_append() would open PATH, without creating it: a
+ * refusal is known before any key is touched, the file still appears
+ * only when there is something to write.
+ */
+int
+file_check_append(const char *path, char *err, size_t errlen)
+{
+	struct stat	lst;
+	char		dir[4096], *slash;
+	int		fd;
+
+	errf(err, errlen, "%s", "");
+	if (lstat(path, &lst) < 0 && errno == ENOENT) {
+		if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >=
+		    sizeof(dir))
+			return (0);	/* open() will say */
+		if ((slash = strrchr(dir, '/')) == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (access(dir, W_OK | X_OK) < 0) {
+			errf(err, errlen, "%s: cannot create it in %s: %s",
+			    path, dir, strerror(errno));
+			return (-1);
+		}
+		return (0);
+	}
+	if ((fd = append_existing(path, err, errlen)) < 0)
+		return (-1);
+	close(fd);
+
+	return (0);
 }

@@ -25,7 +25,16 @@ open_outputs(struct run *run)
 {
 	char err[256];
 
-	/* the failures file is made at the first failure (job.c) */
+	/*
+	 * The failures file is made at the first failure (job.c); one
+	 * that could not be is refused now, before any key is touched.
+	 */
+	if (run->o->failures_path != NULL &&
+	    report_check(run->o->failures_path, err, sizeof(err)) !=
+	    REPORT_OK) {
+		fprintf(stderr, "provisioning: %s\n", err);
+		return (-1);
+	}
 	/* a dry run sets no PIN: it leaves no PIN file behind either */
 	if (run->o->pins_out != NULL && !run->o->dry_run &&
 	    report_open(run->o->pins_out, REPORT_PINS, &run->pins, err,
@@ -193,7 +202,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 		sum->output_failed = true;
 	/* both, each named: | not || */
 	if ((close_output(&run.failures, "failures file") |
-	    close_output(&run.pins, "PIN file")) < 0)
+	    close_output(&run.pins, "PIN file")) < 0 || run.failures_err)
 		sum->output_failed = true;
 	sum->enrolled = run.enrolled;
 	sum->failed = run.failed;

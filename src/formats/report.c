@@ -531,6 +531,17 @@ open_pins(const char *path, int *fdp, int *created, char *err,
 }
 
 int
+report_check(const char *path, char *err, size_t errlen)
+{
+	if (path == NULL || *path == '\0')
+		return (REPORT_ERR_ARG);
+	if (file_check_append(path, err, errlen) < 0)
+		return (errno == EPERM ? REPORT_ERR_PERM : REPORT_ERR_IO);
+
+	return (REPORT_OK);
+}
+
+int
 report_open(const char *path, enum report_kind kind, report_t **rp,
     char *err, size_t errlen)
 {

@@ -57,15 +57,10 @@
 #define REPORT_ERR_INTERNAL	-1	/* out of memory */
 #define REPORT_ERR_ARG		-2
 #define REPORT_ERR_IO		-3	/* open, write or fsync failed */
-<<<<<<< HEAD
-#define REPORT_ERR_PERM		-4	/* pins file readable by others,
-					   not ours, or not a regular file */
-#define REPORT_ERR_FORMAT	-5	/* a file of ours that is not */
-=======
 #define REPORT_ERR_PERM		-4	/* not ours, a link someone else
 					   planted, a hard link, or (pins)
 					   readable by others */
->>>>>>> README, provisioning.1: report appended and rows kept, safe output files, ownership refusal, run lock, formula escape of every cell, exit status 2 for local problems
+#define REPORT_ERR_FORMAT	-5	/* a file of ours that is not */
 
 enum report_kind {
 	REPORT_SUCCESS_CSV,
@@ -100,6 +95,8 @@ struct report_failure {
 
 const char	*report_strerr(int);
 
+/* whether report_open() would take `path` (absent is fine), creating nothing */
+int		 report_check(const char *path, char *err, size_t errlen);
 /* opens (creating) `path`; on failure `err` says why */
 int		 report_open(const char *path, enum report_kind,
 		    report_t **rp, char *err, size_t errlen);

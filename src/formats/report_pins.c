@@ -59,16 +59,6 @@ next_cell(const char **pp, const char *end, char *out, size_t outlen)
 	return (p < end ? *p : '\0');
 }
 
-/* the formula prefix report.c adds to free-text cells */
-static const char *
-unprefixed(const char *s)
-{
-	if (s[0] == '\'' && s[1] != '\0' && strchr("=+-@\t\r", s[1]) != NULL)
-		return (s + 1);
-
-	return (s);
-}
-
 int
 report_pins_load(const char *path, report_pins_cb *cb, void *arg,
     char *err, size_t errlen)
@@ -117,7 +107,7 @@ report_pins_load(const char *path, report_pins_cb *cb, void *arg,
 		}
 		if (line == 1 && strcmp(cell[3], "pin") == 0)
 			continue;
-		if (cb(arg, unprefixed(cell[2]), cell[3]) < 0) {
+		if (cb(arg, csv_unescape(cell[2]), cell[3]) < 0) {
 			r = REPORT_ERR_INTERNAL;
 			goto fail;
 		}

@@ -388,6 +388,8 @@ test_env_scrubbed(void **state)
 	env_free(&e);
 	for (i = 0; i < sizeof(drop) / sizeof(*drop); i++)
 		unsetenv(drop[i]);
+}
+
 static void
 test_csv_escape(void **state)
 {
