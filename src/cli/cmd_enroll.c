@@ -40,8 +40,9 @@ verb_usage(FILE *f, int mode)
 	fprintf(f, "\n"
 	    "    [--pin random|ask|keep] [--pin-env VAR] [--pin-length N]\n"
 	    "    [--force-pin-change] [--min-pin-length N]\n"
-	    "    [--display-name TEMPLATE] [--replace] [--dry-run]\n"
-	    "    [--as-user [--issue-tap]] [--same-key | --parallel]\n"
+	    "    [--display-name TEMPLATE] [--replace] [--another]\n"
+	    "    [--dry-run] [--as-user [--issue-tap]] [--same-key | "
+	    "--parallel]\n"
 	    "    [--report FILE] [--failures FILE] [--pins-out FILE]\n"
 	    "    [--no-verify] [--timeout S] [--challenge-timeout MIN]\n"
 	    "%s"
@@ -51,7 +52,10 @@ verb_usage(FILE *f, int mode)
 	    "Keys: by default each user gets a key of their own (insert the "
 	    "next one\nwhen asked); --same-key puts every user on the one "
 	    "key attached (or named\nby --device); --parallel spreads the "
-	    "users over every attached key.\n", mode == MODE_ENROLL ? "" :
+	    "users over every attached key.\n"
+	    "A user who already holds a passkey is skipped; --another gives "
+	    "them one more\n(not with --group: a group run is of members "
+	    "without a passkey).\n", mode == MODE_ENROLL ? "" :
 	    "    [--interval S (default 60)] [--rounds N (stop after N)]\n"
 	    "    the group may also come from PROVISIONING_GROUP\n");
 }
@@ -71,6 +75,7 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 		{ "min-pin-length", "N", 'M', 0 },
 		{ "display-name", "TEMPLATE", 'd', 0 },
 		{ "replace", NULL, 'R', 0 },
+		{ "another", NULL, 'A', 0 },
 		{ "dry-run", NULL, 'n', 0 },
 		{ "as-user", NULL, 'u', 0 },
 		{ "issue-tap", NULL, 'T', 0 },
@@ -133,6 +138,9 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 			break;
 		case 'R':
 			o->replace = true;
+			break;
+		case 'A':
+			o->another = true;
 			break;
 		case 'n':
 			o->dry_run = true;
@@ -472,6 +480,10 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	o.device = ctx->device;
 	o.virtual_keys = ctx->virtual_keys;
 	o.report_jsonl = ctx->json;
+	/* the pinned relying party moves only for the test suite */
+	if ((o.rp_id = getenv("PROVISIONING_TEST_RP_ID")) != NULL &&
+	    *o.rp_id == '\0')
+		o.rp_id = NULL;
 	src.interval_s = 60;
 	if ((r = parse_opts(mode, argc, argv, &o, &src, &first)) != 0)
 		return (r > 0 ? EXIT_OK : EXIT_USAGE);
@@ -505,6 +517,13 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	}
 	if (mode == MODE_AUTO && src.group == NULL) {
 		cmd_usage_error(argv[0], "needs --group ID|NAME, not --csv");
+		return (EXIT_USAGE);
+	}
+	/* a group run is of the members without a passkey, by definition */
+	if (o.another && src.group != NULL) {
+		cmd_usage_error(argv[0], "--another cannot be combined with "
+		    "--group (a group run enrolls only members without a "
+		    "passkey); list the users, or use --csv");
 		return (EXIT_USAGE);
 	}
 	if (first < argc && (src.csv != NULL || src.group != NULL)) {

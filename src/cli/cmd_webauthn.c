@@ -307,6 +307,13 @@ webauthn_create(struct prov_ctx *ctx, int argc, char **argv)
 		r = EXIT_USAGE;
 		goto fail;
 	}
+	/* a key signs for whatever rp.id it is handed: pinned, as enroll */
+	if (webauthn_options_check_rp(o, getenv("PROVISIONING_TEST_RP_ID"),
+	    err, sizeof(err)) != WEBAUTHN_OK) {
+		fprintf(stderr, "provisioning: %s\n", err);
+		r = EXIT_USAGE;
+		goto fail;
+	}
 	warn_expiry(o);
 	log_info("creationOptions: rp %s, %zu excluded id readings, uv %s, "
 	    "rk %d, credProtect %d, hmac-secret %d",

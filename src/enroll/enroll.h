@@ -59,6 +59,10 @@ struct enroll_opts {
 	int		 min_pin_length;
 	const char	*display_tmpl;
 	bool		 replace;
+	bool		 another;		/* a user with a passkey gets
+						   one more */
+	const char	*rp_id;			/* NULL: login.microsoft.com;
+						   tests only */
 	bool		 dry_run;
 	bool		 as_user;
 	bool		 issue_tap;

@@ -144,6 +144,7 @@ void	enroll_unwatch(const struct run *, ctap_dev_t *);
 /* prefetch.c */
 void	*enroll_prefetcher(void *);
 int	enroll_fetch_options(struct run *, graph_client_t *, struct job *);
+bool	enroll_holds_passkey(struct run *, struct job *);
 bool	enroll_options_stale(const struct job *);
 
 /* keys.c */

@@ -206,8 +206,10 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 	char			 msg[512];
 	int			 cr;
 
+	/* fresh options may show a passkey another station just made */
 	if ((jb->opts == NULL || enroll_options_stale(jb)) &&
-	    enroll_fetch_options(run, c, jb) < 0) {
+	    (enroll_fetch_options(run, c, jb) < 0 ||
+	    enroll_holds_passkey(run, jb))) {
 		keywork_done(run);
 		return (0);
 	}

@@ -39,6 +39,12 @@ enroll_fetch_options(struct run *run, graph_client_t *c, struct job *jb)
 		enroll_job_fail(run, jb, "options", "bad_options", err, NULL);
 		return (-1);
 	}
+	/* checked before any key sees them: a key signs for any rp.id */
+	if (webauthn_options_check_rp(jb->opts, run->o->rp_id, err,
+	    sizeof(err)) != WEBAUTHN_OK) {
+		enroll_job_fail(run, jb, "options", "foreign_rp", err, NULL);
+		return (-1);
+	}
 	if (enroll_journal_set(run, jb, JOURNAL_ST_OPTIONS_FETCHED, NULL) < 0) {
 		enroll_job_fail(run, jb, "journal", "journal",
 		    "cannot write the journal", NULL);
@@ -46,6 +52,30 @@ enroll_fetch_options(struct run *run, graph_client_t *c, struct job *jb)
 	}
 
 	return (0);
+}
+
+/*
+ * Does the user hold a passkey already?  Their creationOptions exclude
+ * every credential Entra has for them, so a non-empty list says so
+ * without another Graph call.  Unless --another (or --replace, which
+ * works on the passkey a key holds) the user is skipped before any key
+ * is touched: another station or state directory may have enrolled
+ * them, and a second passkey is a decision, not a default.
+ */
+bool
+enroll_holds_passkey(struct run *run, struct job *jb)
+{
+	char	reason[128];
+	size_t	n;
+
+	if (run->o->another || run->o->replace || jb->opts == NULL ||
+	    (n = webauthn_options_exclude_creds(jb->opts)) == 0)
+		return (false);
+	snprintf(reason, sizeof(reason), "already holds a passkey (%zu); "
+	    "use --another to add one", n);
+	enroll_job_skip(run, jb, reason, false);
+
+	return (true);
 }
 
 bool
@@ -222,7 +252,8 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 		return;
 	log_info("%s: %s (%s) found; fetching a registration challenge",
 	    u->ref, jb->upn, jb->id);
-	if (enroll_fetch_options(run, c, jb) < 0)
+	if (enroll_fetch_options(run, c, jb) < 0 ||
+	    enroll_holds_passkey(run, jb))
 		return;
 	if (run->o->dry_run) {
 		enroll_job_finish(run, jb, &run->skipped, PROGRESS_SKIPPED,

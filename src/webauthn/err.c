@@ -24,6 +24,8 @@ webauthn_strerr(int r)
 		return ("malformed registration body");
 	case WEBAUTHN_ERR_VERIFY:
 		return ("registration does not match the options");
+	case WEBAUTHN_ERR_RP:
+		return ("creationOptions for another relying party");
 	default:
 		return ("unknown error");
 	}

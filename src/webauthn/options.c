@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common.h"
@@ -42,6 +43,7 @@ struct webauthn_options {
 	int		 timeout_ms;
 	struct blob	*excl;
 	size_t		 nexcl;
+	size_t		 ncreds;	/* excludeCredentials entries */
 	bool		 rk;
 	char		*uv_pref;
 	char		*attestation;
@@ -322,7 +324,7 @@ parse_excludes(webauthn_options_t *o, const json_t *pk, char *err,
 {
 	const json_t	*list, *e, *t, *id;
 	struct b64_any	 a;
-	size_t		 i;
+	size_t		 i, before;
 	int		 j;
 
 	memset(&a, 0, sizeof(a));
@@ -359,6 +361,7 @@ parse_excludes(webauthn_options_t *o, const json_t *pk, char *err,
 			    json_string_value(id));
 			return (WEBAUTHN_ERR_OPTIONS);
 		}
+		before = o->nexcl;
 		for (j = 0; j < a.n; j++) {
 			if (a.len[j] == 0 || a.len[j] > WEBAUTHN_CREDID_MAX)
 				continue;
@@ -371,6 +374,8 @@ parse_excludes(webauthn_options_t *o, const json_t *pk, char *err,
 			}
 		}
 		b64_any_reset(&a);
+		if (o->nexcl > before)
+			o->ncreds++;
 	}
 
 	return (WEBAUTHN_OK);
@@ -653,6 +658,12 @@ webauthn_options_exclude_len(const webauthn_options_t *o)
 	return (o->nexcl);
 }
 
+size_t
+webauthn_options_exclude_creds(const webauthn_options_t *o)
+{
+	return (o->ncreds);
+}
+
 const unsigned char *
 webauthn_options_exclude_ptr(const webauthn_options_t *o, size_t i)
 {
@@ -711,4 +722,41 @@ time_t
 webauthn_options_expires(const webauthn_options_t *o)
 {
 	return (o->expires);
+}
+
+/* s without one trailing dot: its length, or 0 if it has no name left */
+static size_t
+host_len(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+
+	return (len);
+}
+
+int
+webauthn_options_check_rp(const webauthn_options_t *o, const char *expected,
+    char *err, size_t errlen)
+{
+	const char	*rp;
+	size_t		 len;
+
+	if (o == NULL || o->rp_id == NULL)
+		return (WEBAUTHN_ERR_ARG);
+	if (expected == NULL || *expected == '\0')
+		expected = WEBAUTHN_RP_ID;
+	rp = o->rp_id;
+	len = host_len(rp);
+	/* "login..microsoft.com" or "x.." is not a spelling of the host */
+	if (len == 0 || strstr(rp, "..") != NULL || len != host_len(expected) ||
+	    strncasecmp(rp, expected, len) != 0) {
+		errf(err, errlen, "the creationOptions are for the relying "
+		    "party \"%.64s\", not %s; refusing to make a passkey for "
+		    "it", rp, expected);
+		return (WEBAUTHN_ERR_RP);
+	}
+
+	return (WEBAUTHN_OK);
 }

@@ -23,6 +23,7 @@
 #define WEBAUTHN_ERR_OPTIONS	-4	/* JSON, but unusable creationOptions */
 #define WEBAUTHN_ERR_BODY	-5	/* malformed registration body */
 #define WEBAUTHN_ERR_VERIFY	-6	/* body does not match the options */
+#define WEBAUTHN_ERR_RP		-7	/* options for another relying party */
 
 const char	*webauthn_strerr(int);
 
@@ -70,6 +71,8 @@ int		 webauthn_options_alg(const webauthn_options_t *, size_t);
 int		 webauthn_options_timeout_ms(const webauthn_options_t *);
 /* every reading of every excluded id (ambiguous ids count twice) */
 size_t		 webauthn_options_exclude_len(const webauthn_options_t *);
+/* the excluded credentials themselves: the user's existing passkeys */
+size_t		 webauthn_options_exclude_creds(const webauthn_options_t *);
 const unsigned char *webauthn_options_exclude_ptr(
 		    const webauthn_options_t *, size_t);
 size_t		 webauthn_options_exclude_id_len(const webauthn_options_t *,
@@ -85,6 +88,18 @@ int		 webauthn_options_prot(const webauthn_options_t *);
 bool		 webauthn_options_prot_enforce(const webauthn_options_t *);
 /* challengeTimeoutDateTime, 0 if absent */
 time_t		 webauthn_options_expires(const webauthn_options_t *);
+
+/*
+ * The relying party is pinned: Entra registers passkeys for
+ * login.microsoft.com only, and a key would sign for any rp.id it is
+ * handed.  rp.id must be `expected` (NULL: WEBAUTHN_RP_ID), either
+ * case, with at most one trailing dot; anything else is
+ * WEBAUTHN_ERR_RP with a one-line reason in err.
+ */
+#define WEBAUTHN_RP_ID	"login.microsoft.com"
+
+int		 webauthn_options_check_rp(const webauthn_options_t *,
+		    const char *expected, char *err, size_t errlen);
 
 /*
  * clientDataJSON, byte for byte:
