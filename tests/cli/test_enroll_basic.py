@@ -163,14 +163,29 @@ class EnrollBasic(unittest.TestCase):
         old = env.assert_one_passkey([ALICE])[ALICE]
         pin = env.read_csv(pins)[0]["pin"]
 
-        # the journal is lost (another station): the key's exclude list
-        # says it holds the passkey already -> skipped, nothing added
-        for f in os.listdir(env.state_dir):
-            if f.startswith("journal.sqlite"):
-                os.unlink(os.path.join(env.state_dir, f))
+        # the journal is lost (another station): her creationOptions
+        # exclude a credential -> she holds a passkey: skipped, the key
+        # not asked
+        def lose_journal():
+            for f in os.listdir(env.state_dir):
+                if f.startswith("journal.sqlite"):
+                    os.unlink(os.path.join(env.state_dir, f))
+        lose_journal()
         pe = env.env(E2E_PIN=pin)
+        mc = env.key_commands(key).count("0x01")
         r = env.run("enroll", ALICE, "--pin", "keep", "--pin-env",
                     "E2E_PIN", env=pe)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("already holds a passkey (1); use --another", r.err)
+        self.assertEqual(env.key_commands(key).count("0x01"), mc)
+        self.assertEqual(env.passkeys(ALICE), [old])
+        self.assertEqual(env.failures(), [])
+
+        # --another: the key's exclude list says it holds the passkey
+        # already -> skipped, nothing added
+        lose_journal()
+        r = env.run("enroll", ALICE, "--another", "--pin", "keep",
+                    "--pin-env", "E2E_PIN", env=pe)
         self.assertEqual(r.rc, 0, r)
         self.assertIn("already registered", r.err)
         self.assertEqual(env.passkeys(ALICE), [old])

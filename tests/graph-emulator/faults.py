@@ -15,6 +15,8 @@ A rule is a dict:
   seed         seed for the rule's random generator (default 0)
   batch        true: only inner $batch requests; false: only direct requests;
                absent: both
+  code/message the Graph error.code / error.message of a 429/503/500
+               (default: Graph's usual words)
   link         for "nextlink": the @odata.nextLink put into a JSON reply:
                "self" (the request's own URL), "unique" (its own URL with a
                new _emu_page=N each time: distinct pages forever), or a URL

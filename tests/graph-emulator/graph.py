@@ -675,7 +675,8 @@ class Graph:
                             "id": encoders[(i + n) % 3](cid),
                             "transports": list(m.get("transports", []))})
         pk = {
-            "rp": {"id": webauthn_verify.RP_ID, "name": "Microsoft"},
+            "rp": {"id": self.s.settings.get("creation_options_rp_id") or
+                   webauthn_verify.RP_ID, "name": "Microsoft"},
             "user": {"id": b64u(self._user_handle(user)),
                      "name": user["userPrincipalName"],
                      "displayName": user["displayName"]},
@@ -1021,6 +1022,9 @@ def fault_response(rule, store, req):
                        "Lifetime validation failed, the token is expired.")
     else:
         status, code, msg = FAULT_ERRORS[kind]
+        # a hostile server's words, for the terminal-safety tests
+        code = rule.get("code") or code
+        msg = rule.get("message") or msg
         headers = {}
         if kind in ("429", "503") and rule.get("retry_after") is not None:
             headers["Retry-After"] = str(rule["retry_after"])

@@ -75,6 +75,7 @@ DEFAULT_SETTINGS = {
                                        # "not supported", as Entra in 2026
     "request_log_size": 1000,
     "report_lag_seconds": 0,           # userRegistrationDetails staleness
+    "creation_options_rp_id": None,    # rp.id of creationOptions; None=Entra's
 }
 
 DEFAULT_POLICY = {
