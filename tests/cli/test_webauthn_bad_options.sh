@@ -54,6 +54,17 @@ mutate no-challenge 'del pk["challenge"]'
 bad no-challenge "publicKey.challenge is missing"
 mutate bad-policy 'pk["extensions"]["credentialProtectionPolicy"] = "x"'
 bad bad-policy "credentialProtectionPolicy"
+# a relying party other than Entra's: refused before the key (create)
+mutate rpid-foreign 'pk["rp"]["id"] = "login.microsoft.com.evil.example"'
+run 2 "$PROVISIONING" --device "$dev" webauthn create \
+    --options "$tmp/rpid-foreign.json" --pin-env WA_TEST_PIN
+grep -qF 'relying party "login.microsoft.com.evil.example", not login.microsoft.com' \
+    "$tmp/err" || fail "rpid-foreign: $(cat "$tmp/err")"
+mutate rpid-dots 'pk["rp"]["id"] = "login..microsoft.com"'
+run 2 "$PROVISIONING" --device "$dev" webauthn create \
+    --options "$tmp/rpid-dots.json" --pin-env WA_TEST_PIN
+grep -qF 'relying party "login..microsoft.com"' "$tmp/err" ||
+    fail "rpid-dots: $(cat "$tmp/err")"
 mutate graph-error 'd.clear(); d["error"] = {"code": "badRequest",
     "message": "nope"}'
 bad graph-error "Graph error response"

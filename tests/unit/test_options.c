@@ -357,6 +357,8 @@ test_excludes(void **state)
 	    "{\"id\":\"AAECAwQFBgcICQoLDA0ODw2\",\"transports\":[\"usb\"]}"
 	    "]}}");
 	assert_int_equal(webauthn_options_exclude_len(o), 7);
+	/* six credentials: the ambiguous one is one passkey, read twice */
+	assert_int_equal(webauthn_options_exclude_creds(o), 6);
 	assert_int_equal(webauthn_options_exclude_id_len(o, 0), 32);
 	assert_int_equal(webauthn_options_exclude_id_len(o, 1), 16);
 	assert_int_equal(webauthn_options_exclude_id_len(o, 2), 48);
@@ -375,6 +377,7 @@ test_excludes(void **state)
 	o = parse_ok("{\"publicKey\":{" RP USER CHAL ALGS ","
 	    "\"excludeCredentials\":null}}");
 	assert_int_equal(webauthn_options_exclude_len(o), 0);
+	assert_int_equal(webauthn_options_exclude_creds(o), 0);
 	webauthn_options_free(&o);
 }
 
@@ -472,6 +475,69 @@ test_rp_user_bad(void **state)
 	snprintf(doc, sizeof(doc), RP "\"user\":{\"id\":\"AAAA\","
 	    "\"displayName\":\"%s\"}," CHAL ALGS, long_name);
 	bad_pk(doc, WEBAUTHN_ERR_OPTIONS, "longer than");
+}
+
+/* rp.id `id` checked against `want` (NULL: the default) */
+static int
+rp_check(const char *id, const char *want, char *err, size_t errlen)
+{
+	webauthn_options_t	*o;
+	char			 doc[512];
+	int			 r;
+
+	snprintf(doc, sizeof(doc), "{\"publicKey\":{\"rp\":{\"id\":\"%s\"},"
+	    USER CHAL ALGS "}}", id);
+	o = parse_ok(doc);
+	err[0] = '\0';
+	r = webauthn_options_check_rp(o, want, err, errlen);
+	webauthn_options_free(&o);
+
+	return (r);
+}
+
+static void
+test_rp_pinned(void **state)
+{
+	static const char *const good[] = {
+		"login.microsoft.com", "LOGIN.Microsoft.COM",
+		"login.microsoft.com.",
+	};
+	static const char *const bad[] = {
+		"login.microsoft.com..", "login..microsoft.com",
+		"evil.example", "login.microsoft.com.evil.example",
+		"evil-login.microsoft.com", "xlogin.microsoft.com",
+		"login.microsoftonline.com", "microsoft.com", "login",
+		"login.microsoft.co", "login.microsoft.comm",
+		"login-microsoft.com",
+	};
+	char	err[256];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (rp_check(good[i], NULL, err, sizeof(err)) != WEBAUTHN_OK)
+			fail_msg("%s refused: %s", good[i], err);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (rp_check(bad[i], NULL, err, sizeof(err)) != WEBAUTHN_ERR_RP)
+			fail_msg("%s accepted", bad[i]);
+		assert_non_null(strstr(err, bad[i]));
+		assert_non_null(strstr(err, "login.microsoft.com"));
+		assert_non_null(strstr(err, "relying party"));
+	}
+	/* the tests' override moves the pin; the default is then refused */
+	assert_int_equal(rp_check("rp.test", "rp.test", err, sizeof(err)),
+	    WEBAUTHN_OK);
+	assert_int_equal(rp_check("RP.test.", "rp.test", err, sizeof(err)),
+	    WEBAUTHN_OK);
+	assert_int_equal(rp_check("login.microsoft.com", "rp.test", err,
+	    sizeof(err)), WEBAUTHN_ERR_RP);
+	assert_non_null(strstr(err, "rp.test"));
+	assert_int_equal(rp_check("login.microsoft.com", "", err,
+	    sizeof(err)), WEBAUTHN_OK);
+	assert_int_equal(webauthn_options_check_rp(NULL, NULL, err,
+	    sizeof(err)), WEBAUTHN_ERR_ARG);
+	assert_string_equal(webauthn_strerr(WEBAUTHN_ERR_RP),
+	    "creationOptions for another relying party");
 }
 
 static void
@@ -658,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_excludes_bad),
 		cmocka_unit_test(test_no_es256),
 		cmocka_unit_test(test_rp_user_bad),
+		cmocka_unit_test(test_rp_pinned),
 		cmocka_unit_test(test_selection_extensions),
 		cmocka_unit_test(test_datetime),
 		cmocka_unit_test(test_malformed),
