@@ -35,6 +35,8 @@ struct job {
 	char			 device[256];
 	char			 model[128];
 	int			 attempts;
+	char			 why[320];	/* its last key failure */
+	char			 why_code[32];
 	graph_client_t		*uc;		/* --as-user: user's client */
 	struct job		*next;
 };
@@ -98,6 +100,10 @@ struct run {
 	size_t				 nused;
 	char				 nopin[256];	/* no PIN for any
 							   key: why */
+	char				 last_why[320];	/* the last key
+							   failure, */
+	char				 last_code[32];	/* for users no
+							   key took */
 };
 
 /* a key worker: its own key, or (path NULL) one key per user */
@@ -146,6 +152,10 @@ void	*enroll_prefetcher(void *);
 int	enroll_fetch_options(struct run *, graph_client_t *, struct job *);
 bool	enroll_holds_passkey(struct run *, struct job *);
 bool	enroll_options_stale(const struct job *);
+
+/* keywork.c: a key failed this job (jb may be NULL): remembered */
+void	enroll_key_failed(struct run *, struct job *, const struct key *,
+	    int);
 
 /* keys.c */
 int	enroll_key_acquire(struct run *, struct key *, const char *path,

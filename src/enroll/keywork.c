@@ -100,6 +100,70 @@ key_fault(int cr)
 	}
 }
 
+/* the failures.csv code of a key failure */
+static const char *
+key_code(int cr)
+{
+	switch (cr) {
+	case CTAP_ERR_PIN_INVALID:
+		return ("pin_invalid");
+	case CTAP_ERR_PIN_BLOCKED:
+		return ("pin_blocked");
+	case CTAP_ERR_PIN_AUTH_BLOCKED:
+		return ("pin_auth_blocked");
+	case CTAP_ERR_PIN_REQUIRED:
+	case CTAP_ERR_PIN_NOT_SET:
+		return ("pin_required");
+	case CTAP_ERR_PIN_CHANGE:
+		return ("pin_change");
+	case CTAP_ERR_PIN_POLICY:
+		return ("pin_policy");
+	case CTAP_ERR_IO:
+	case CTAP_ERR_NO_DEVICE:
+		return ("key_gone");
+	case CTAP_ERR_PROTOCOL:
+	case CTAP_ERR_VERIFY:
+		return ("key_malformed");
+	case CTAP_ERR_DENIED:
+		return ("key_denied");
+	case CTAP_ERR_CANCELLED:
+		return ("key_cancelled");
+	case CTAP_ERR_TIMEOUT:
+		return ("no_touch");
+	case CTAP_ERR_KEY_FULL:
+		return ("key_full");
+	case CTAP_ERR_NOT_FIDO2:
+	case CTAP_ERR_UNSUPPORTED:
+		return ("key_unsupported");
+	default:
+		return ("key_failed");
+	}
+}
+
+/*
+ * Remember why a key failed (k->why, or what cr means), for the job and
+ * the run: a user no key is left for fails with the real reason, not
+ * "no usable security key left".
+ */
+void
+enroll_key_failed(struct run *run, struct job *jb, const struct key *k,
+    int cr)
+{
+	char why[sizeof(jb->why)];
+
+	snprintf(why, sizeof(why), "%s (key %s)", k->why[0] != '\0' ?
+	    k->why : ctap_strerr(cr), k->path != NULL ? k->path : "?");
+	if (jb != NULL) {
+		snprintf(jb->why, sizeof(jb->why), "%s", why);
+		snprintf(jb->why_code, sizeof(jb->why_code), "%s",
+		    key_code(cr));
+	}
+	pthread_mutex_lock(&run->lock);
+	snprintf(run->last_why, sizeof(run->last_why), "%s", why);
+	snprintf(run->last_code, sizeof(run->last_code), "%s", key_code(cr));
+	pthread_mutex_unlock(&run->lock);
+}
+
 /* clientDataJSON and the makeCredential request, from jb->opts */
 static int
 job_prepare(struct job *jb, ctap_cred_t **credp)
@@ -252,6 +316,10 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		/* Ctrl+C, or the key gave up the wait: not this user's fault */
 		if (cr == CTAP_ERR_CANCELLED && (enroll_interrupted(run) ||
 		    jb->attempts + 1 < run->o->max_attempts)) {
+			if (!enroll_interrupted(run)) {
+				k->why[0] = '\0';
+				enroll_key_failed(run, jb, k, cr);
+			}
 			requeue(run, jb);
 			return (0);
 		}
@@ -263,10 +331,11 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 				snprintf(k->why, sizeof(k->why), "%s (%d "
 				    "retries left)", ctap_strerr(cr),
 				    ctap_dev_retries(k->dev));
+			enroll_key_failed(run, jb, k, cr);
 			if (jb->attempts + 1 >= run->o->max_attempts) {
 				keywork_done(run);
-				enroll_job_fail(run, jb, "key", "key_failed",
-				    k->why, NULL);
+				enroll_job_fail(run, jb, "key", key_code(cr),
+				    jb->why, NULL);
 				return (1);
 			}
 			requeue(run, jb);
@@ -356,7 +425,7 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 {
 	struct run	*run = w->run;
 	char		*path = NULL, why[256];
-	int		 r = 0;
+	int		 r = 0, cr = CTAP_ERR_INTERNAL;
 
 	if (w->path != NULL)
 		path = strdup(w->path);
@@ -365,7 +434,7 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 		return (-1);
 	}
 	if (path != NULL &&
-	    enroll_key_acquire(run, k, path, jb->upn) == CTAP_OK) {
+	    (cr = enroll_key_acquire(run, k, path, jb->upn)) == CTAP_OK) {
 		if (run->o->narrate)
 			enroll_say(run, "using key %s (%s)",
 			    enroll_key_label(k->path), k->product);
@@ -373,6 +442,7 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 	}
 	enroll_say(run, "key %s set aside: %s", enroll_key_label(path),
 	    k->why);
+	enroll_key_failed(run, jb, k, cr);
 	enroll_key_release(run, k);
 	if (enroll_key_nopin(run, why, sizeof(why))) {
 		/* every key would fail alike: the users fail, the run ends */

@@ -46,23 +46,36 @@ open_outputs(struct run *run)
 	return (0);
 }
 
-/* what no key took: fail it with the reason */
+/*
+ * What no key took: fail it with the reason, its own last key failure
+ * if a key tried it, else the run's last one.
+ */
 static void
 fail_leftovers(struct run *run)
 {
 	struct job	*jb;
 	const char	*code = "no_key";
-	char		 why[256];
+	char		 why[512], own[512];
+	bool		 nopin;
 
-	if (!enroll_key_nopin(run, why, sizeof(why)))
+	if ((nopin = enroll_key_nopin(run, why, sizeof(why))))
+		code = "no_pin";
+	else if (run->last_why[0] != '\0') {
+		snprintf(why, sizeof(why), "no usable security key left; the "
+		    "last one failed: %s", run->last_why);
+		code = run->last_code;
+	} else
 		snprintf(why, sizeof(why), "no usable security key left (see "
 		    "the messages above)");
-	else
-		code = "no_pin";
 	while ((jb = enroll_queue_pop(&run->ready)) != NULL) {
 		if (run->stop || enroll_interrupted(run))
 			enroll_job_free(jb);
-		else
+		else if (!nopin && jb->why[0] != '\0') {
+			snprintf(own, sizeof(own), "%s; no usable security "
+			    "key left", jb->why);
+			enroll_job_fail(run, jb, "key", jb->why_code, own,
+			    NULL);
+		} else
 			enroll_job_fail(run, jb, "key", code, why, NULL);
 	}
 	if (run->stop || enroll_interrupted(run) || run->o->dry_run)
