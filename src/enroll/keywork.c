@@ -100,6 +100,8 @@ key_fault(int cr)
 	}
 }
 
+#define KEY_LIED	2	/* "excluded" to an empty exclude list */
+
 /* the failures.csv code of a key failure */
 static const char *
 key_code(int cr)
@@ -130,6 +132,8 @@ key_code(int cr)
 		return ("key_cancelled");
 	case CTAP_ERR_TIMEOUT:
 		return ("no_touch");
+	case KEY_LIED:
+		return ("key_false_excluded");
 	case CTAP_ERR_KEY_FULL:
 		return ("key_full");
 	case CTAP_ERR_NOT_FIDO2:
@@ -288,6 +292,10 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		    enroll_key_label(k->path));
 	enroll_watch(run, k->dev);
 	cr = ctap_dev_make_cred(k->dev, cred, k->pin);
+	/* nothing was excluded: the key cannot hold an excluded passkey */
+	if (cr == CTAP_ERR_EXCLUDED &&
+	    webauthn_options_exclude_len(jb->opts) == 0)
+		cr = KEY_LIED;
 	if (cr == CTAP_ERR_EXCLUDED && run->o->replace)
 		cr = replace_old(run, c, k, jb, &cred);
 	enroll_unwatch(run, k->dev);
@@ -323,9 +331,14 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 			requeue(run, jb);
 			return (0);
 		}
-		if (key_fault(cr)) {
+		if (cr == KEY_LIED || key_fault(cr)) {
 			snprintf(k->why, sizeof(k->why), "%s",
 			    ctap_strerr(cr));
+			if (cr == KEY_LIED)
+				snprintf(k->why, sizeof(k->why), "the key "
+				    "claims to hold this user's passkey, but "
+				    "none was excluded (a faulty or forged "
+				    "key)");
 			if (cr == CTAP_ERR_PIN_INVALID &&
 			    ctap_dev_retries(k->dev) >= 0)
 				snprintf(k->why, sizeof(k->why), "%s (%d "

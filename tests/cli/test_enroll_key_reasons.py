@@ -62,6 +62,43 @@ class EnrollKeyReasons(unittest.TestCase):
             self.assertEqual(env.total_added(), 0)
             env.kill_key(key)
 
+    def test_lying_exclude(self):
+        """CTAP2_ERR_CREDENTIAL_EXCLUDED (0x19) to an empty exclude list
+        is a lie: the user fails with that reason (exit 1), not "skipped,
+        already registered" (exit 0).  To a non-empty list it still means
+        the key holds the user's passkey."""
+        env = e2e.Env(self, name="lying")
+        liar = env.add_key("liar", pin=PIN, fail="status:mc=0x19")
+        pe = env.env(E2E_PIN=PIN)
+        alice = "alice" + D
+        r = env.run("enroll", alice, "--parallel", "--device", liar.path,
+                    "--pin", "keep", "--pin-env", "E2E_PIN", env=pe)
+        self.assertEqual(r.rc, 1, r)
+        self.assertNotIn("already registered", r.err)
+        self.assertIn("none was excluded", r.err)
+        rows = env.failures()
+        self.assertEqual([(x["user"], x["stage"], x["error_code"])
+                          for x in rows],
+                         [(alice, "key", "key_false_excluded")], rows)
+        self.assertIn("the key claims to hold this user's passkey, but "
+                      "none was excluded", rows[0]["message"])
+        self.assertEqual(env.total_added(), 0)
+        self.assertNotEqual(env.journal()[alice]["state"], "skipped")
+
+        # an honest key enrolls her; then, with her passkey excluded,
+        # 0x19 from a key is believed: skipped, nothing added
+        honest = env.add_key("honest", pin=PIN)
+        r = env.run("enroll", alice, "--parallel", "--device", honest.path,
+                    "--pin", "keep", "--pin-env", "E2E_PIN", env=pe)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey([alice])
+        r = env.run("enroll", alice, "--another", "--replace", "--parallel",
+                    "--device", liar.path, "--pin", "keep", "--pin-env",
+                    "E2E_PIN", env=pe)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("already registered", r.err)
+        env.assert_one_passkey([alice])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
