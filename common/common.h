@@ -64,6 +64,15 @@ bool	utf8_valid(const char *, size_t);
 bool	json_depth_ok(const char *, size_t, int);
 void	errf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+/*
+ * Untrusted text (Graph, a key, a CSV, a link) for a terminal or a log:
+ * C0 controls, DEL and invalid UTF-8 bytes become \xNN, C1 controls and
+ * bidirectional overrides \uNNNN, so no escape sequence reaches the
+ * terminal and no line can pose as another.  Always NUL-terminated, cut
+ * at a whole character; returns out.  TEXT_SAFE_MAX(n): room for n bytes.
+ */
+#define TEXT_SAFE_MAX(n)	((n) * 4 + 1)
+char	*text_safe(const char *, char *, size_t);
 /* s[0..len) is 8-4-4-4-12 hex digits, either case, and nothing else */
 bool	guid_valid(const char *, size_t);
 

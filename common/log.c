@@ -52,17 +52,19 @@ static void vlog(int, const char *, va_list)
 static void
 vlog(int lvl, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	char buf[1024], safe[TEXT_SAFE_MAX(1024)];
 
 	if (lvl > level)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* names and messages from Graph or a key: no escapes on the tty */
+	text_safe(buf, safe, sizeof(safe));
 	pthread_mutex_lock(&lock);
 	if (handler != NULL)
-		handler(lvl, buf);
+		handler(lvl, safe);
 	else
 		fprintf(stderr, "%s%s\n", lvl == LOG_WARN ? "warning: " : "",
-		    buf);
+		    safe);
 	pthread_mutex_unlock(&lock);
 }
 

@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * Text checks shared by the parsers of untrusted input: UTF-8, JSON
- * nesting, and the one-line error messages parsers hand back.
+ * nesting, the one-line error messages parsers hand back, and untrusted
+ * text made safe for a terminal.
  */
 
 #include <stdarg.h>
@@ -164,4 +165,74 @@ csv_unescape(const char *s)
 		return (s + 1);
 
 	return (s);
+}
+
+/* code points a terminal acts on: C1 controls, bidi marks and overrides */
+static bool
+cp_unsafe(uint32_t cp)
+{
+	return ((cp >= 0x80 && cp <= 0x9f) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069));
+}
+
+static uint32_t
+utf8_cp(const unsigned char *s, size_t n)
+{
+	uint32_t	cp;
+	size_t		i;
+
+	if (n == 1)
+		return (s[0]);
+	cp = s[0] & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+	for (i = 1; i < n; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+
+	return (cp);
+}
+
+char *
+text_safe(const char *in, char *out, size_t outlen)
+{
+	const unsigned char	*p = (const unsigned char *)in;
+	size_t			 len, i = 0, o = 0, n;
+	char			 esc[8];
+	const char		*put;
+	size_t			 putlen;
+
+	if (out == NULL || outlen == 0)
+		return (out);
+	out[0] = '\0';
+	if (in == NULL)
+		return (out);
+	len = strlen(in);
+	while (i < len) {
+		if ((n = utf8_seq(p + i, len - i)) == 0) {
+			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+			put = esc;
+			putlen = 4;
+			n = 1;
+		} else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) {
+			snprintf(esc, sizeof(esc), "\\x%02x", p[i]);
+			put = esc;
+			putlen = 4;
+		} else if (n > 1 && cp_unsafe(utf8_cp(p + i, n))) {
+			snprintf(esc, sizeof(esc), "\\u%04x",
+			    (unsigned)utf8_cp(p + i, n));
+			put = esc;
+			putlen = 6;
+		} else {
+			put = (const char *)p + i;
+			putlen = n;
+		}
+		/* whole characters or escapes only */
+		if (o + putlen >= outlen)
+			break;
+		memcpy(out + o, put, putlen);
+		o += putlen;
+		i += n;
+	}
+	out[o] = '\0';
+
+	return (out);
 }

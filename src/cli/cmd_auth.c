@@ -114,26 +114,31 @@ print_identity(graph_client_t *c, const struct prov_ctx *ctx, bool login)
 		free(s);
 		json_decref(o);
 	} else if (login) {
+		/* the token's claims are the identity service's words */
 		printf("Signed in as %s (%s) to tenant %s; session until %s\n",
-		    graph_identity_account(id), graph_identity_app_only(id) ?
-		    "app-only" : "delegated", graph_identity_tenant_id(id),
-		    tses);
+		    cli_safe(graph_identity_account(id)),
+		    graph_identity_app_only(id) ? "app-only" : "delegated",
+		    cli_safe(graph_identity_tenant_id(id)), tses);
 	} else {
-		printf("account:      %s\n", graph_identity_account(id));
+		printf("account:      %s\n",
+		    cli_safe(graph_identity_account(id)));
 		if (*graph_identity_name(id) != '\0')
-			printf("name:         %s\n", graph_identity_name(id));
+			printf("name:         %s\n",
+			    cli_safe(graph_identity_name(id)));
 		printf("kind:         %s\n", graph_identity_app_only(id) ?
 		    "app-only (client credentials)" : "delegated (user)");
 		if (*graph_identity_object_id(id) != '\0')
 			printf("object id:    %s\n",
-			    graph_identity_object_id(id));
-		printf("tenant:       %s\n", graph_identity_tenant_id(id));
-		printf("client id:    %s\n", graph_identity_client_id(id));
+			    cli_safe(graph_identity_object_id(id)));
+		printf("tenant:       %s\n",
+		    cli_safe(graph_identity_tenant_id(id)));
+		printf("client id:    %s\n",
+		    cli_safe(graph_identity_client_id(id)));
 		printf("permissions:  %s\n", *graph_identity_permissions(id) ?
-		    graph_identity_permissions(id) : "(none)");
+		    cli_safe(graph_identity_permissions(id)) : "(none)");
 		if (!graph_identity_app_only(id))
 			printf("roles:        %s\n", *graph_identity_roles(id) ?
-			    graph_identity_roles(id) : "(none)");
+			    cli_safe(graph_identity_roles(id)) : "(none)");
 		printf("token until:  %s (renewed automatically)\n", texp);
 		printf("session until: %s\n", tses);
 	}

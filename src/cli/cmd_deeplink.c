@@ -171,18 +171,19 @@ confirm(const struct deeplink *dl, const char *tenant, int from_link)
 		    "unattended)\n");
 		return (0);
 	}
+	/* the link is untrusted: what it says is shown, never obeyed */
 	fprintf(tty, "\nA link asks to enroll a passkey for:\n"
-	    "  user:    %s (%s)\n", dl->user,
+	    "  user:    %s (%s)\n", cli_safe(dl->user),
 	    dl->user_kind == CSVIN_USER_OBJECTID ? "object id" : "UPN");
 	if (tenant != NULL)
-		fprintf(tty, "  tenant:  %s%s\n", tenant,
+		fprintf(tty, "  tenant:  %s%s\n", cli_safe(tenant),
 		    from_link ? " (from the link)" : "");
 	else
 		fprintf(tty, "  tenant:  (the default of the signed-in "
 		    "account)\n");
 	if (dl->display[0] != '\0')
 		fprintf(tty, "  display: %s (as the link claims; not "
-		    "verified)\n", dl->display);
+		    "verified)\n", cli_safe(dl->display));
 	fprintf(tty, "A security key will be registered for this user.\n"
 	    "Type 'yes' to continue: ");
 	fflush(tty);
@@ -216,7 +217,8 @@ do_handle(struct prov_ctx *ctx, const char *url)
 		} else if (strcasecmp(ctx->tenant, dl.tenant) != 0) {
 			fprintf(stderr, "provisioning: refusing the link: it "
 			    "is for tenant %s, but this provisioning is set "
-			    "up for %s\n", dl.tenant, ctx->tenant);
+			    "up for %s\n", cli_safe(dl.tenant),
+			    cli_safe(ctx->tenant));
 			return (EXIT_USAGE);
 		}
 	}

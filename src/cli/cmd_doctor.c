@@ -52,9 +52,9 @@ check(struct doc *d, int st, const char *name, const char *fmt, ...)
 	if (d->ctx->json)
 		json_array_append_new(d->checks, json_pack("{s:s,s:s,s:s}",
 		    "check", name, "status", tag[st], "detail", buf));
-	else
+	else	/* details quote Graph and the keys: made safe here */
 		printf("%-4s  %-22s %s\n", st == ST_FAIL ? "FAIL" : tag[st],
-		    name, buf);
+		    cli_safe(name), cli_safe(buf));
 }
 
 static void

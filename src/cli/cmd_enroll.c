@@ -288,7 +288,8 @@ from_csv(const char *path, const struct enroll_opts *o,
 		if (report_failure(fails, &rf) != REPORT_OK)
 			goto fail;
 		(*bad)++;
-		fprintf(stderr, "provisioning: %s: %s\n", path, msg);
+		/* the reason may quote the hostile cell */
+		fprintf(stderr, "provisioning: %s: %s\n", path, cli_safe(msg));
 	}
 	r = EXIT_OK;
 fail:

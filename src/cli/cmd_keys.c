@@ -106,32 +106,35 @@ print_key_text(json_t *o)
 	json_t		*v;
 	size_t		 k;
 
-	printf("%s", json_string_value(json_object_get(o, "path")));
+	/* what the key says of itself is shown, never obeyed */
+	printf("%s", cli_safe(json_string_value(json_object_get(o, "path"))));
 	if (*json_string_value(json_object_get(o, "product")) != '\0')
-		printf("  %s %s",
-		    json_string_value(json_object_get(o, "manufacturer")),
-		    json_string_value(json_object_get(o, "product")));
+		printf("  %s %s", cli_safe(json_string_value(
+		    json_object_get(o, "manufacturer"))),
+		    cli_safe(json_string_value(json_object_get(o,
+		    "product"))));
 	if (*json_string_value(json_object_get(o, "serial")) != '\0')
-		printf("  serial %s",
-		    json_string_value(json_object_get(o, "serial")));
+		printf("  serial %s", cli_safe(json_string_value(
+		    json_object_get(o, "serial"))));
 	printf("\n");
 	if (!json_is_true(json_object_get(o, "usable"))) {
-		printf("  not usable: %s\n",
-		    json_string_value(json_object_get(o, "reason")));
+		printf("  not usable: %s\n", cli_safe(json_string_value(
+		    json_object_get(o, "reason"))));
 		return;
 	}
 	printf("  aaguid %s  firmware %lld\n",
-	    json_string_value(json_object_get(o, "aaguid")),
+	    cli_safe(json_string_value(json_object_get(o, "aaguid"))),
 	    json_integer_value(json_object_get(o, "firmware")));
 	printf("  versions");
 	json_array_foreach(json_object_get(o, "versions"), k, v)
-		printf(" %s", json_string_value(v));
+		printf(" %s", cli_safe(json_string_value(v)));
 	printf("\n  extensions");
 	json_array_foreach(json_object_get(o, "extensions"), k, v)
-		printf(" %s", json_string_value(v));
+		printf(" %s", cli_safe(json_string_value(v)));
 	printf("\n  options ");
 	json_object_foreach(json_object_get(o, "options"), name, v) {
-		printf("%s%s=%s", sep, name, json_is_true(v) ? "yes" : "no");
+		printf("%s%s=%s", sep, cli_safe(name), json_is_true(v) ?
+		    "yes" : "no");
 		sep = ",";
 	}
 	printf("\n  algorithms");

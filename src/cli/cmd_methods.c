@@ -75,7 +75,7 @@ cmd_list(struct prov_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (graph_methods_len(l) == 0 && !ctx->json)
-		fprintf(stderr, "%s has no passkeys\n", upn);
+		fprintf(stderr, "%s has no passkeys\n", cli_safe(upn));
 	for (i = 0; i < graph_methods_len(l); i++) {
 		m = graph_methods_get(l, i);
 		if (ctx->json) {
@@ -94,13 +94,17 @@ cmd_list(struct prov_ctx *ctx, int argc, char **argv)
 			}
 			continue;
 		}
-		printf("%s\n", graph_method_id(m));
-		printf("    name:        %s\n", graph_method_display_name(m));
-		printf("    model:       %s\n", graph_method_model(m));
-		printf("    aaguid:      %s\n", graph_method_aaguid(m));
-		printf("    created:     %s\n", graph_method_created(m));
+		/* every field is Graph's: shown, never obeyed */
+		printf("%s\n", cli_safe(graph_method_id(m)));
+		printf("    name:        %s\n",
+		    cli_safe(graph_method_display_name(m)));
+		printf("    model:       %s\n", cli_safe(graph_method_model(m)));
+		printf("    aaguid:      %s\n",
+		    cli_safe(graph_method_aaguid(m)));
+		printf("    created:     %s\n",
+		    cli_safe(graph_method_created(m)));
 		printf("    attestation: %s\n",
-		    graph_method_attestation_level(m));
+		    cli_safe(graph_method_attestation_level(m)));
 	}
 	ex = EXIT_OK;
 out:
@@ -148,7 +152,8 @@ cmd_remove(struct prov_ctx *ctx, int argc, char **argv)
 		cli_print_json(json_pack("{s:s,s:s,s:s,s:b}", "user", upn,
 		    "userId", id, "methodId", mid, "removed", 1));
 	else
-		printf("Removed passkey %s from %s\n", mid, upn);
+		printf("Removed passkey %s from %s\n", cli_safe(mid),
+		    cli_safe(upn));
 	ex = EXIT_OK;
 out:
 	graph_user_free(&u);

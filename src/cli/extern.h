@@ -79,6 +79,11 @@ int	state_dir_ensure(const struct prov_ctx *);
 int	run_lock_take(const struct prov_ctx *, int *);	/* EXIT_* */
 struct json_t;
 int	cli_print_json(struct json_t *);	/* takes the reference */
+/*
+ * text_safe() for printing Graph's, a key's or a link's words: valid
+ * until eight more calls on this thread (one printf's arguments).
+ */
+const char *cli_safe(const char *);
 
 /*
  * opts.c: every verb's options.  A table of optdef, ended by a NULL

@@ -78,17 +78,19 @@ cli_graph_error(graph_client_t *c, const char *what, int r)
 	msg = graph_last_message(c);
 	hint = graph_last_hint(c);
 	rid = graph_last_request_id(c);
-	fprintf(stderr, "provisioning: %s: %s", what, graph_strerr(r));
+	/* Graph's words (and the names they quote) are untrusted */
+	fprintf(stderr, "provisioning: %s: %s", cli_safe(what),
+	    graph_strerr(r));
 	if (graph_last_status(c) != 0)
 		fprintf(stderr, " (HTTP %d%s%s)", graph_last_status(c),
-		    *code ? " " : "", code);
+		    *code ? " " : "", cli_safe(code));
 	if (*msg && strcmp(msg, graph_strerr(r)) != 0)
-		fprintf(stderr, ": %s", msg);
+		fprintf(stderr, ": %s", cli_safe(msg));
 	if (*rid)
-		fprintf(stderr, " [request-id %s]", rid);
+		fprintf(stderr, " [request-id %s]", cli_safe(rid));
 	fprintf(stderr, "\n");
 	if (*hint)
-		fprintf(stderr, "provisioning: hint: %s\n", hint);
+		fprintf(stderr, "provisioning: hint: %s\n", cli_safe(hint));
 	else if (r == GRAPH_ERR_TLS)
 		fprintf(stderr, "provisioning: hint: behind a TLS-inspecting "
 		    "proxy, pass its root certificate with --ca-bundle FILE\n");

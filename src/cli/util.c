@@ -114,6 +114,15 @@ run_lock_take(const struct prov_ctx *ctx, int *fd)
 	return (EXIT_USAGE);
 }
 
+const char *
+cli_safe(const char *s)
+{
+	static _Thread_local char	 ring[8][TEXT_SAFE_MAX(1024)];
+	static _Thread_local unsigned	 next;
+
+	return (text_safe(s, ring[next++ % 8], sizeof(ring[0])));
+}
+
 /* one compact JSON line on stdout; takes the reference to o */
 int
 cli_print_json(json_t *o)

@@ -150,12 +150,13 @@ progress_counts(progress_t *p, struct progress_counts *c)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* s with control characters and DEL shown as '?' */
+/* users, reasons and Graph's words: no escape reaches the terminal */
 static void
 put_clean(FILE *f, const char *s)
 {
-	for (; s != NULL && *s != '\0'; s++)
-		fputc(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s, f);
+	char safe[TEXT_SAFE_MAX(LINE_MAX_OUT)];
+
+	fputs(text_safe(s != NULL ? s : "", safe, sizeof(safe)), f);
 }
 
 static int
