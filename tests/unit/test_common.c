@@ -1,10 +1,11 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * common/num.c, common/buf.c and guid_valid(): the rules every layer
- * now shares, so each near-miss a caller used to let through is here;
- * common/file.c (output files in shared directories, ownership of our
- * state), common/lock.c (the run lock) and the CSV formula escape.
+ * common/num.c, common/buf.c, guid_valid() and text_safe(): the rules
+ * every layer now shares, so each near-miss a caller used to let
+ * through is here; common/file.c (output files in shared directories,
+ * ownership of our state), common/lock.c (the run lock) and the CSV
+ * formula escape.
  */
 
 #include <sys/file.h>
@@ -607,6 +608,66 @@ test_lock_run(void **state)
 	rm_tmp(dir);
 }
 
+static void
+test_text_safe(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} t[] = {
+		{ "", "" },
+		{ "Alice Smith", "Alice Smith" },
+		{ "J\xc3\xbcrgen M\xc3\xbcller \xe2\x82\xac", /* kept */
+		  "J\xc3\xbcrgen M\xc3\xbcller \xe2\x82\xac" },
+		{ "\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m" },
+		{ "\x1b]0;title\x07", "\\x1b]0;title\\x07" },
+		{ "a\r\nwarning: forged", "a\\x0d\\x0awarning: forged" },
+		{ "tab\there", "tab\\x09here" },
+		{ "del\x7f", "del\\x7f" },
+		/* C1: CSI (U+009B) and NEL (U+0085) in UTF-8 */
+		{ "\xc2\x9b" "31m", "\\u009b31m" },
+		{ "x\xc2\x85y", "x\\u0085y" },
+		/* bidi overrides and isolates, and the marks */
+		{ "evil\xe2\x80\xaegnp.exe", "evil\\u202egnp.exe" },
+		{ "\xe2\x81\xa6x\xe2\x81\xa9", "\\u2066x\\u2069" },
+		{ "\xe2\x80\x8f", "\\u200f" },
+		/* invalid UTF-8 bytes, one by one */
+		{ "\xff\xfe", "\\xff\\xfe" },
+		{ "\xc2", "\\xc2" },
+		{ "\xe2\x80", "\\xe2\\x80" },
+		{ "\xc0\xaf", "\\xc0\\xaf" },		/* overlong */
+	};
+	char	out[TEXT_SAFE_MAX(64)], small[8];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_ptr_equal(text_safe(t[i].in, out, sizeof(out)), out);
+		if (strcmp(out, t[i].out) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, out,
+			    t[i].out);
+		/* what comes out is safe as it is */
+		assert_ptr_equal(text_safe(out, small, 1), small);
+	}
+	/* NULL in: empty out; no room: nothing */
+	assert_string_equal(text_safe(NULL, out, sizeof(out)), "");
+	assert_null(text_safe("x", NULL, 4));
+	/* cut at a whole escape or character, always terminated */
+	assert_string_equal(text_safe("abc\x1b", small, sizeof(small)),
+	    "abc\\x1b");
+	assert_string_equal(text_safe("abcd\x1b", small, sizeof(small)),
+	    "abcd");
+	assert_string_equal(text_safe("abcdefghij", small, sizeof(small)),
+	    "abcdefg");
+	assert_string_equal(text_safe("ab\xe2\x82\xac\xe2\x82\xac", small,
+	    sizeof(small)), "ab\xe2\x82\xac");
+	/* the worst case fits TEXT_SAFE_MAX */
+	memset(small, 0x1b, sizeof(small) - 1);
+	small[sizeof(small) - 1] = '\0';
+	text_safe(small, out, TEXT_SAFE_MAX(sizeof(small) - 1));
+	assert_int_equal(strlen(out), 4 * (sizeof(small) - 1));
+}
+
 int
 main(void)
 {
@@ -625,6 +686,7 @@ main(void)
 		cmocka_unit_test(test_file_open_append),
 		cmocka_unit_test(test_file_check_owned),
 		cmocka_unit_test(test_lock_run),
+		cmocka_unit_test(test_text_safe),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
