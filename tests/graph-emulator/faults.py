@@ -4,7 +4,7 @@ A rule is a dict:
   path         regex searched in the request path incl. query (default ".*");
                inner $batch requests are matched as "/v1.0/<url>" / "/beta/<url>"
   method       "GET", "POST", ... or "*" (default)
-  kind         429 | 503 | 500 | slow | drop | malformed | truncated |
+  kind         429 | 503 | 500 | 400 | slow | drop | malformed | truncated |
                oversized | expire_token
   retry_after  seconds (int) or an HTTP-date string; null = no header
                (default 1, for 429/503)
@@ -15,7 +15,7 @@ A rule is a dict:
   seed         seed for the rule's random generator (default 0)
   batch        true: only inner $batch requests; false: only direct requests;
                absent: both
-  code/message the Graph error.code / error.message of a 429/503/500
+  code/message the Graph error.code / error.message of a 429/503/500/400
                (default: Graph's usual words)
   link         for "nextlink": the @odata.nextLink put into a JSON reply:
                "self" (the request's own URL), "unique" (its own URL with a
@@ -36,11 +36,11 @@ import random
 import re
 import threading
 
-KINDS = ("429", "503", "500", "slow", "drop", "malformed", "truncated",
+KINDS = ("429", "503", "500", "400", "slow", "drop", "malformed", "truncated",
          "oversized", "expire_token", "nextlink", "token_value")
 REWRITE_KINDS = ("nextlink", "token_value")
 # Kinds that make sense for an inner $batch response.
-BATCH_KINDS = ("429", "503", "500", "slow", "expire_token")
+BATCH_KINDS = ("429", "503", "500", "400", "slow", "expire_token")
 _INT_KEYS = ("count", "after", "delay_ms", "seed")
 
 

@@ -1002,7 +1002,9 @@ FAULT_ERRORS = {"429": (429, "TooManyRequests", "Too many requests. Please "
                 "503": (503, "serviceNotAvailable", "The service is "
                         "temporarily unavailable. Please retry later."),
                 "500": (500, "generalException", "An unexpected error "
-                        "occurred while processing the request.")}
+                        "occurred while processing the request."),
+                # refused outright: never retried by a client
+                "400": (400, "badRequest", "The request is invalid.")}
 
 
 def fault_response(rule, store, req):
