@@ -115,7 +115,7 @@ load_options(const char *path)
 	if (webauthn_options_parse(buf, len, &o, err, sizeof(err)) !=
 	    WEBAUTHN_OK)
 		fprintf(stderr, "provisioning: %s: %s\n",
-		    strcmp(path, "-") == 0 ? "stdin" : path, err);
+		    strcmp(path, "-") == 0 ? "stdin" : path, cli_safe(err));
 	free(buf);
 
 	return (o);
@@ -381,7 +381,7 @@ webauthn_create(struct prov_ctx *ctx, int argc, char **argv)
 	if (a.self_check && webauthn_verify_body(o, body, strlen(body), &fmt,
 	    err, sizeof(err)) != WEBAUTHN_OK) {
 		fprintf(stderr, "provisioning: the key's registration does not "
-		    "check out: %s\n", err);
+		    "check out: %s\n", cli_safe(err));
 		r = EXIT_KEY;
 		goto fail;
 	}

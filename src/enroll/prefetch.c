@@ -108,9 +108,11 @@ user_signin(struct run *run, graph_client_t *admin, struct job *jb)
 
 			/* shown to the operator only: never logged */
 			if (tty != NULL) {
+				char upn[TEXT_SAFE_MAX(256)];
+
 				fprintf(tty, "\nTemporary Access Pass for %s "
-				    "(one use, 60 minutes): %s\n\n", jb->upn,
-				    tap);
+				    "(one use, 60 minutes): %s\n\n",
+				    text_safe(jb->upn, upn, sizeof(upn)), tap);
 				fclose(tty);
 			} else
 				log_warn("no terminal to show the Temporary "

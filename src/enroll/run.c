@@ -228,9 +228,9 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 			fprintf(stderr, "provisioning: stopped: the other users "
 			    "would fail the same way (see above); they are left "
 			    "for a re-run\n");
-		else
+		else	/* often Graph's own words */
 			fprintf(stderr, "provisioning: stopped: %s\n",
-			    run.fatal_msg);
+			    text_safe(run.fatal_msg, path, sizeof(path)));
 		r = run.fatal;
 	} else if (enroll_interrupted(&run))
 		r = ENROLL_ERR_CANCELLED;
