@@ -527,7 +527,7 @@ test_progress_plain(void **state)
 	s = progress_out(f);
 	assert_string_equal(s,
 	    "[2/3] alice@contoso: enrolled (key unix:/tmp/k1)\n"
-	    "[1/3] bob@contoso: failed (register: ?]0;pwned?)\n"
+	    "[1/3] bob@contoso: failed (register: \\x1b]0;pwned\\x07)\n"
 	    "insert the next key\n"
 	    "[3/3] carol@contoso: already done\n");
 	free(s);
