@@ -114,6 +114,30 @@ class EnrollAnother(unittest.TestCase):
         self.assertIn("already holds a passkey (2)", r.err)
         self.assertEqual(len(env.passkeys(USERS[0])), 2)
 
+    def test_kiosk_csv(self):
+        """kiosk --csv decides as enroll does: bob (three passkeys) is
+        skipped before any key is asked for; with --another he gets one
+        more."""
+        env = e2e.Env(self, name="anotherkiosk")
+        env.add_key("k1")
+        env.write("users.csv", "upn\nbob" + D + "\nalice" + D + "\n")
+        r = env.run("kiosk", "--csv", "users.csv", "--pin", "random",
+                    "--pins-out", "pins.csv", timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("bob%s: skipped (already holds a passkey (3); use "
+                      "--another to add one)" % D, r.err)
+        self.assertIn("1 enrolled, 0 failed, 1 skipped, of 2 users", r.err)
+        env.assert_one_passkey(["alice"])
+        self.assertEqual(env.passkeys("bob"), [])
+        self.assertEqual(len(env.users()["bob" + D]["fido2Methods"]), 3)
+        env.write("bob.csv", "upn\nbob" + D + "\n")
+        env.add_key("k2")
+        r = env.run("kiosk", "--csv", "bob.csv", "--another", "--pin",
+                    "random", "--pins-out", "pins.csv", timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(["bob"])
+        self.assertEqual(len(env.users()["bob" + D]["fido2Methods"]), 4)
+
     def test_another_group_usage(self):
         env = e2e.Env(self, name="anothergrp", login=False)
         regs = None
