@@ -32,7 +32,7 @@ import e2e  # noqa: E402
 PIN = "27182818"
 D = "@contoso.example"
 ALICE = "alice" + D
-BOB = "bob" + D
+CAROL = "carol" + D
 NOBODY = 65534
 AS_NOBODY = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
              "--clear-groups"]
@@ -86,7 +86,7 @@ class Files(unittest.TestCase):
 
         # the PIN file likewise (a blank key would get a random PIN)
         blank = env.add_key("blank")
-        r = env.run("--device", blank.path, "enroll", BOB, "--pin",
+        r = env.run("--device", blank.path, "enroll", CAROL, "--pin",
                     "random", "--pins-out", links["pins.csv"][0],
                     "--failures", env.path("f.csv"), "--report",
                     env.path("r2.csv"))
@@ -146,14 +146,14 @@ class Files(unittest.TestCase):
         # report could not be written, and exits 2
         d = env.path("adir")
         os.mkdir(d)
-        r = env.run("--device", key.path, "enroll", BOB, "--pin", "keep",
+        r = env.run("--device", key.path, "enroll", CAROL, "--pin", "keep",
                     "--pin-env", "E2E_PIN", "--report", d, env=pe)
         self.assertEqual(r.rc, 2, r)
         self.assertIn("cannot write the report: %s: Is a directory" % d,
                       r.err)
         self.assertNotIn("\nreport: " + d, r.err)
         self.assertEqual(os.listdir(d), [])
-        env.assert_one_passkey([BOB])
+        env.assert_one_passkey([CAROL])
 
     def test_foreign_state(self):
         env = e2e.Env(self, name="files-state")
@@ -223,7 +223,7 @@ class Files(unittest.TestCase):
             except FileNotFoundError:
                 return False
         e2e.wait_for(holder, 30, what="the first run's lock")
-        r = env.run("--device", key.path, "enroll", BOB, "--pin", "keep",
+        r = env.run("--device", key.path, "enroll", CAROL, "--pin", "keep",
                     "--pin-env", "E2E_PIN", env=pe)
         self.assertEqual(r.rc, 2, r)
         self.assertIn("another run (pid %d) is using %s" % (
@@ -232,12 +232,12 @@ class Files(unittest.TestCase):
         res = env.finish(first, timeout=240)
         self.assertEqual(res.rc, 0, res)
         env.assert_one_passkey(upns)
-        self.assertEqual(env.passkeys(BOB), [])
+        self.assertEqual(env.passkeys(CAROL), [])
         self.assertEqual(env.failures(), [])
         self.assertEqual(sorted(x["user"] for x in env.report()),
                          sorted(upns))
         # released: the next run goes ahead
-        r = env.run("--device", key.path, "enroll", BOB, "--pin", "keep",
+        r = env.run("--device", key.path, "enroll", CAROL, "--pin", "keep",
                     "--pin-env", "E2E_PIN", env=pe)
         self.assertEqual(r.rc, 0, r)
 
@@ -299,7 +299,7 @@ class Files(unittest.TestCase):
                 "--pin-env", "E2E_PIN")
         r = env.run(*args, ALICE, env=pe)
         self.assertEqual(r.rc, 0, r)
-        r = env.run(*args, BOB, env=pe)
+        r = env.run(*args, CAROL, env=pe)
         self.assertEqual(r.rc, 0, r)
         # a second state directory (another station), same report
         st2 = os.path.join(env.tmp, "state2")
@@ -310,13 +310,13 @@ class Files(unittest.TestCase):
         r = env.run(*args, "helpdesk" + D, env=env.env(
             E2E_PIN=PIN, PROVISIONING_STATE_DIR=st2))
         self.assertEqual(r.rc, 0, r)
-        r = env.run(*args, ALICE, BOB, env=pe)
+        r = env.run(*args, ALICE, CAROL, env=pe)
         self.assertEqual(r.rc, 0, r)
         text = read(env.path("report.csv")).decode()
         self.assertEqual(text.count(other), 1, text)
         rows = env.report()
         self.assertEqual([x["user"] for x in rows],
-                         ["other@fabrikam.example", ALICE, BOB,
+                         ["other@fabrikam.example", ALICE, CAROL,
                           "helpdesk" + D])
         self.assertEqual(rows[0]["credential_id"], "-otherCred")
 

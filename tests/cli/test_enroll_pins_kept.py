@@ -65,7 +65,7 @@ class PinsKept(unittest.TestCase):
             return env.run("enroll", "--csv", path, "--parallel", "--pin",
                            "random", "--pins-out", pinfile)
 
-        r = enroll(self.csv(env, "a.csv", ["alice", "bob"]))
+        r = enroll(self.csv(env, "a.csv", ["alice", "helpdesk"]))
         self.assertEqual(r.rc, 0, r)
         first = pins_of(pins)
         self.assertEqual(len(first), 2)
@@ -76,7 +76,7 @@ class PinsKept(unittest.TestCase):
         self.assertIn("2 enrolled, 0 failed", r.err)
         # the keys kept their PINs: no new row
         self.assertEqual(pins_of(pins), first)
-        env.assert_one_passkey(["alice", "bob", "carol", "dave"])
+        env.assert_one_passkey(["alice", "helpdesk", "carol", "dave"])
 
         # a PIN file others can read is refused, its PINs unused
         os.chmod(pins, 0o644)

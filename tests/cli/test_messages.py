@@ -96,7 +96,7 @@ class Messages(unittest.TestCase):
         env = e2e.Env(self, name="msg-rerun")
         env.add_key(pin=PIN, presence="delay:150")
         env.add_key(pin=PIN)
-        users = ["alice", "bob", "carol", "dave"]
+        users = ["alice", "helpdesk", "carol", "dave"]
         path = self.csv(env, "u.csv", users)
         pe = env.env(E2E_PIN=PIN)
 
