@@ -34,6 +34,7 @@ struct prov_ctx {
 	const char	*state_dir;	/* resolved, never NULL after init */
 	const char	*device;
 	const char	*virtual_keys;
+	const char	*mds_root;	/* PEM: replaces the pinned MDS roots */
 	int		 verbose;
 	bool		 json;
 	bool		 headful;
@@ -57,6 +58,7 @@ cmd_fn	cmd_enroll;
 cmd_fn	cmd_auto;
 cmd_fn	cmd_kiosk;
 cmd_fn	cmd_deeplink;
+cmd_fn	cmd_mds;
 
 /* pinread.c: PIN from the environment variable named, or a prompt */
 char	*pin_read(const char *envname, const char *prompt, bool confirm);

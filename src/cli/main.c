@@ -57,6 +57,7 @@ static const struct verb {
 	{ "doctor", cmd_doctor, "preflight: permissions, policy, keys" },
 	{ "webauthn", cmd_webauthn, "webauthn create|verify (no Graph)" },
 	{ "deeplink", cmd_deeplink, "deeplink register|unregister|handle URL" },
+	{ "mds", cmd_mds, "mds update FILE | mds show AAGUID (FIDO metadata)" },
 	{ "help", cmd_help, "help [COMMAND]: this list, or a command's options" },
 };
 
@@ -73,7 +74,7 @@ static const struct gopt {
 	{ "--graph-version", "v1.0|beta" }, { "--ca-bundle", "FILE" },
 	{ "--disable-ssl-verify", NULL }, { "--local-ssl-verify", NULL },
 	{ "--state-dir", "DIR" }, { "--device", "SPEC" },
-	{ "--virtual-keys", "DIR" },
+	{ "--virtual-keys", "DIR" }, { "--mds-root", "PEM" },
 	{ "--verbose", NULL }, { "-v", NULL }, { "-vv", NULL },
 	{ "--json", NULL }, { "--mode", "headful|headless" },
 	{ "--version", NULL }, { "--help", NULL }, { "-h", NULL },
@@ -93,6 +94,7 @@ usage(FILE *f)
 	    "  --authority-url URL  --graph-url URL  --graph-version v1.0|beta\n"
 	    "  --ca-bundle FILE  --disable-ssl-verify  --local-ssl-verify\n"
 	    "  --state-dir DIR  --device /dev/hidrawN|unix:PATH  --virtual-keys DIR\n"
+	    "  --mds-root PEM (replaces the pinned FIDO metadata roots)\n"
 	    "  --verbose|-v|-vv  --json  --mode headful|headless  --version"
 	    "  --help\n"
 	    "\nseed spellings: --login  --csv FILE  --automatic-provision"
@@ -269,6 +271,8 @@ set_gopt(struct prov_ctx *ctx, const char *name, const char *val)
 		ctx->device = val;
 	else if (strcmp(name, "--virtual-keys") == 0)
 		ctx->virtual_keys = val;
+	else if (strcmp(name, "--mds-root") == 0)
+		ctx->mds_root = val;
 	else if (strcmp(name, "--verbose") == 0 || strcmp(name, "-v") == 0)
 		ctx->verbose++;
 	else if (strcmp(name, "-vv") == 0)

@@ -21,13 +21,14 @@ RULES = {
     "provctap": ["provcommon"],
     "provgraph": ["provcommon"],
     "vauthlib": ["provcommon"],
+    "provmds": ["provcommon"],
     "provformats": ["provcommon"],
     "provqueue": ["provcommon"],
-    "provwebauthn": ["provctap", "provcommon"],
-    "provenroll": ["provwebauthn", "provformats", "provctap", "provgraph",
-                   "provcommon"],
-    "provcli": ["provenroll", "provwebauthn", "provformats", "provctap",
-                "provgraph", "provcommon"],
+    "provwebauthn": ["provmds", "provctap", "provcommon"],
+    "provenroll": ["provwebauthn", "provformats", "provmds", "provqueue",
+                   "provctap", "provgraph", "provcommon"],
+    "provcli": ["provenroll", "provwebauthn", "provformats", "provmds",
+                "provqueue", "provctap", "provgraph", "provcommon"],
 }
 
 # foreign libraries that belong to one layer, by symbol prefix
@@ -46,6 +47,7 @@ PREFIXES = {
     "ctap_": ("provctap", ""),
     "graph_": ("provgraph", ""),
     "vauth_": ("vauthlib", ""),
+    "mds_": ("provmds", ""),
     "webauthn_": ("provwebauthn", ""),
     "csvin_": ("provformats", "csvin"),
     "report_": ("provformats", "report"),
