@@ -275,7 +275,7 @@ mds_jws_verify(const mds_roots_t *roots, const char *jws, size_t len,
 	if ((dot1 = memchr(jws, '.', len)) == NULL ||
 	    (dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - jws))) ==
 	    NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - jws)) !=
-	    NULL || dot1 == jws || dot2 == dot1 + 1 || dot2 + 1 == jws + len) {
+	    NULL || dot1 == jws || dot2 == dot1 + 1) {
 		errf(err, errlen, "not a compact JWS (HEADER.PAYLOAD."
 		    "SIGNATURE)");
 		r = MDS_ERR_FORMAT;
@@ -336,6 +336,12 @@ mds_jws_verify(const mds_roots_t *roots, const char *jws, size_t len,
 	if (key_fits(X509_get0_pubkey(sk_X509_value(x5c, 0)), alg, err,
 	    errlen) < 0) {
 		r = MDS_ERR_ALG;
+		goto fail;
+	}
+	/* after the alg: "alg none" with no signature says what it is */
+	if (dot2 + 1 == jws + len) {
+		errf(err, errlen, "the JWS has no signature");
+		r = MDS_ERR_SIGNATURE;
 		goto fail;
 	}
 	free(part);

@@ -147,10 +147,10 @@ do_update(struct prov_ctx *ctx, const char *file)
 	err[0] = '\0';
 	if ((mr = mds_update(roots, blob, len, path, &m, &updated, err,
 	    sizeof(err))) != MDS_OK) {
-		fprintf(stderr, "provisioning: mds update: %s: refused: %s%s"
-		    "%s\n", file, err[0] != '\0' ? err : mds_strerr(mr),
-		    mr == MDS_ERR_ROLLBACK ? "" : "; the stored metadata "
-		    "(if any) is kept", "");
+		fprintf(stderr, "provisioning: mds update: %s: refused: %s%s\n",
+		    file, err[0] != '\0' ? err : mds_strerr(mr),
+		    mr == MDS_ERR_ROLLBACK ? "" : "; the stored metadata is "
+		    "unchanged");
 		r = EXIT_USAGE;
 		goto fail;
 	}
