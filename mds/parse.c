@@ -441,7 +441,7 @@ mds_dump(const mds_t *m)
 			json_decref(entries);
 			return (NULL);
 		}
-	if ((j = json_pack("{s:s, s:I, s:s, s:s?, s:o}", "format",
+	if ((j = json_pack("{s:s, s:I, s:s, s:s*, s:o}", "format",
 	    STORE_FORMAT, "no", (json_int_t)m->no, "nextUpdate",
 	    m->next_update, "legalHeader", m->legal_header, "entries",
 	    entries)) == NULL)

@@ -277,6 +277,7 @@ test_payload(void **state)
 	    "\"entries\":{}}",
 	    NULL };
 	mds_t	*m = NULL;
+	char	*dump;
 	time_t	 t;
 	size_t	 i;
 
@@ -301,6 +302,12 @@ test_payload(void **state)
 	assert_true(mds_stale(m, 1709164800 + 86400));
 	assert_int_equal(mds_entry_count(m), 0);
 	assert_null(mds_entry_find(m, VAUTH));
+	/* no legalHeader: the stored form still reads back (found by fuzzing) */
+	assert_non_null(dump = mds_dump(m));
+	mds_free(&m);
+	assert_int_equal(mds_load_buf(dump, strlen(dump), &m), MDS_OK);
+	assert_int_equal(mds_no(m), 1);
+	free(dump);
 	mds_free(&m);
 }
 
