@@ -312,6 +312,13 @@ mds_jws_verify(const mds_roots_t *roots, const char *jws, size_t len,
 		r = MDS_ERR_ALG;
 		goto fail;
 	}
+	/* RFC 7515 4.1.11: extensions we do not know must not be ignored */
+	if (json_object_get(hdr, "crit") != NULL) {
+		errf(err, errlen, "JWS header: crit extensions are not "
+		    "supported");
+		r = MDS_ERR_FORMAT;
+		goto fail;
+	}
 	if (json_object_get(hdr, "x5c") == NULL) {
 		errf(err, errlen, "JWS header: no x5c (x5u is not followed)");
 		r = MDS_ERR_FORMAT;

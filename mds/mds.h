@@ -20,8 +20,8 @@
 #define MDS_ERR_IO		-3	/* cannot read or write a file */
 #define MDS_ERR_FORMAT		-4	/* not a JWS, bad JSON, bad field */
 #define MDS_ERR_TOO_BIG		-5	/* past MDS_BLOB_MAX or the depth */
-#define MDS_ERR_ALG		-6	/* alg none/HS*, unknown, or not the key's */
-#define MDS_ERR_CHAIN		-7	/* x5c does not chain to a trusted root */
+#define MDS_ERR_ALG		-6	/* alg none/HS*, unknown, wrong key */
+#define MDS_ERR_CHAIN		-7	/* x5c does not reach a trusted root */
 #define MDS_ERR_SIGNATURE	-8	/* the signature does not verify */
 #define MDS_ERR_ROLLBACK	-9	/* `no` lower than the stored one */
 #define MDS_ERR_NOT_FOUND	-10	/* no stored metadata / no such entry */

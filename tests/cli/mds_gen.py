@@ -240,6 +240,9 @@ def main(argv):
                         "signature)"),
         "nox5c": (jws({"alg": "RS256"}, body(20), k_leaf, "RS256"),
                   "no x5c"),
+        "crit": (jws({"alg": "RS256", "x5c": cross, "crit": ["b64"],
+                      "b64": True}, body(20), k_leaf, "RS256"),
+                 "a crit header extension"),
         "payload": (jws(rs, b'{"no": 20, "entries": []}', k_leaf, "RS256"),
                     "signed, but no nextUpdate"),
     }

@@ -164,6 +164,7 @@ class Mds(unittest.TestCase):
                           ("alghs256", "alg HS256 refused"),
                           ("algmismatch", "key is not RSA"),
                           ("nox5c", "no x5c"),
+                          ("crit", "crit extensions"),
                           ("payload", "nextUpdate"),
                           ("truncated", "not a compact JWS"),
                           ("garbage", "not a compact JWS")):
