@@ -8,7 +8,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
  libfido2-dev libcbor-dev libcurl4-openssl-dev libssl-dev libhidapi-dev
  libjansson-dev libsqlite3-dev libcmocka-dev python3 python3-fido2
  python3-cryptography nghttp2-proxy mandoc ca-certificates procps
- libpq-dev postgresql"
+ libpq-dev postgresql libcairo2-dev poppler-utils"
 
 missing=""
 for p in $PKGS; do

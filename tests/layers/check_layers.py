@@ -39,6 +39,7 @@ FOREIGN = {
     "curl_": ["provgraph"],
     "sqlite3_": ["provenroll"],
     "PQ": ["provqueue"],
+    "cairo_": ["provformats"],
 }
 
 
@@ -52,6 +53,7 @@ PREFIXES = {
     "csvin_": ("provformats", "csvin"),
     "report_": ("provformats", "report"),
     "deeplink_": ("provformats", "deeplink"),
+    "mailer_": ("provformats", "mailer"),
     "journal_": ("provenroll", "journal"),
     "progress_": ("provenroll", "progress"),
     "enroll_": ("provenroll", ""),
