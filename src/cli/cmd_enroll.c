@@ -45,6 +45,7 @@ verb_usage(FILE *f, int mode)
 	    "--parallel]\n"
 	    "    [--report FILE] [--failures FILE] [--pins-out FILE]\n"
 	    "    [--no-verify] [--timeout S] [--challenge-timeout MIN]\n"
+	    "    [--mailers DIR [--print]]\n"
 	    "%s"
 	    "PINs: 'random' (a new PIN per blank key, written only to "
 	    "--pins-out),\n'ask' (prompted), 'keep' (from the environment "
@@ -55,7 +56,10 @@ verb_usage(FILE *f, int mode)
 	    "users over every attached key.\n"
 	    "A user who already holds a passkey is skipped; --another gives "
 	    "them one more\n(not with --group: a group run is of members "
-	    "without a passkey).\n", mode == MODE_ENROLL ? "" :
+	    "without a passkey).\n"
+	    "Letters: --mailers DIR writes a PDF letter with the PIN for "
+	    "each enrolled\nuser (DIR: private, made 0700); --print sends "
+	    "each to the default printer (lp).\n", mode == MODE_ENROLL ? "" :
 	    "    [--interval S (default 60)] [--rounds N (stop after N)]\n"
 	    "    the group may also come from PROVISIONING_GROUP\n");
 }
@@ -89,6 +93,8 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 		{ "challenge-timeout", "MIN", 'C', 0 },
 		{ "interval", "S", 'i', 0 },
 		{ "rounds", "N", 'N', 0 },
+		{ "mailers", "DIR", 'm', 0 },
+		{ "print", NULL, 'l', 0 },
 		{ NULL, NULL, 0, 0 },
 	};
 	struct opts	 op;
@@ -198,6 +204,12 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 			if (opts_int(&op, 1, INT_MAX, NULL, &src->rounds) < 0)
 				return (-1);
 			break;
+		case 'm':
+			o->mailers_dir = op.arg;
+			break;
+		case 'l':
+			o->print_letters = true;
+			break;
 		default:
 			return (-1);
 		}
@@ -236,6 +248,11 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 		    o->as_user ? "--as-user" : "kiosk", o->as_user ?
 		    "each user signs in and enrolls on their own key" :
 		    "the kiosk takes each key as it is plugged in");
+		return (-1);
+	}
+	if (o->print_letters && o->mailers_dir == NULL) {
+		opts_error(&op, "--print goes with --mailers DIR (it prints "
+		    "the PIN letters)");
 		return (-1);
 	}
 	if (src->csv != NULL && src->group != NULL) {
@@ -443,6 +460,16 @@ print_summary(const struct enroll_summary *s, const struct enroll_opts *o)
 	if (o->report_path != NULL && s->enrolled + s->earlier > 0 &&
 	    !s->output_failed)
 		fprintf(stderr, "report: %s\n", o->report_path);
+	if (o->mailers_dir != NULL && s->letters > 0)
+		fprintf(stderr, "PIN letters: %zu in %s\n", s->letters,
+		    o->mailers_dir);
+	if (s->letters_missing > 0)
+		fprintf(stderr, "%zu enrolled user%s got NO PIN LETTER (see "
+		    "above): give them their PIN another way\n",
+		    s->letters_missing, s->letters_missing == 1 ? "" : "s");
+	if (s->unprinted > 0)
+		fprintf(stderr, "%zu PIN letter%s not printed (see above)\n",
+		    s->unprinted, s->unprinted == 1 ? "" : "s");
 }
 
 static void
@@ -584,6 +611,10 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 			r = exit_code_of(enroll_run(&o, &hooks, admin, &l,
 			    source, &sum));
 			print_summary(&sum, &o);
+			/* enrolled, but the operator has no letter to hand
+			 * over: not a clean run */
+			if (sum.letters_missing > 0 && r == EXIT_OK)
+				r = EXIT_PARTIAL;
 		} else
 			r = EXIT_OK;
 		/* rows that named no usable user failed too */

@@ -77,6 +77,8 @@ struct enroll_opts {
 	int		 max_attempts;
 	bool		 wait_for_keys;		/* kiosk/auto: keep waiting */
 	bool pause; /* headful: wait between users */
+	const char	*mailers_dir;		/* --mailers DIR, or NULL */
+	bool		 print_letters;		/* --print: lp each letter */
 };
 
 /* one user to enroll, from argv, a CSV row or a group */
@@ -108,6 +110,10 @@ struct enroll_summary {
 				   would fare no better */
 	bool	output_failed;	/* the report, failures or PIN file
 				   lost a row: said on stderr */
+	size_t	letters;	/* PIN letters written (--mailers) */
+	size_t	letters_missing;	/* enrolled, but no letter: said
+					   on stderr, user by user */
+	size_t	unprinted;	/* letters lp did not take (--print) */
 };
 
 /*

@@ -34,6 +34,10 @@ struct job {
 	char			*display;	/* of the passkey */
 	char			 device[256];
 	char			 model[128];
+	/* for the PIN letter (--mailers), kept from the key */
+	char			*pin;		/* secret: wiped with the job */
+	char			 serial[128];
+	char			 slot[128];
 	int			 attempts;
 	char			 why[320];	/* its last key failure */
 	char			 why_code[32];
@@ -93,6 +97,9 @@ struct run {
 	size_t				 failed;
 	size_t				 skipped;
 	size_t				 finished;
+	size_t				 letters;	/* --mailers */
+	size_t				 letters_missing;
+	size_t				 unprinted;
 	pthread_mutex_t			 tty;		/* prompts, pins */
 	progress_t			*prog;
 	long long			 t0;
@@ -172,6 +179,11 @@ void	*enroll_key_worker(void *);
 
 /* post.c */
 void	*enroll_poster(void *);
+
+/* letters.c: PIN letters (--mailers, --print) */
+void	enroll_letter_keep(const struct run *, struct job *,
+	    const struct key *);
+void	enroll_letter(struct run *, struct job *, const char *model);
 
 /* resume.c */
 int	enroll_reconcile_one(const journal_entry_t *, void *);

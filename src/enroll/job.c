@@ -124,6 +124,8 @@ void
 enroll_job_clear(struct job *jb)
 {
 	ctap_cred_free(&jb->cred);
+	freezero_str(jb->pin);
+	jb->pin = NULL;
 	free(jb->cdata);
 	free(jb->cred_b64);
 	free(jb->body);

@@ -389,6 +389,7 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		return (0);
 	}
 	k->successes++;
+	enroll_letter_keep(run, jb, k);
 	to_post(run, jb);
 
 	return (0);

@@ -42,6 +42,9 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 		    "journal could not record it; a re-run reconciles", NULL);
 		return;
 	}
+	/* the user is enrolled: now their PIN letter */
+	enroll_letter(run, jb, jb->model[0] != '\0' ? jb->model :
+	    graph_method_model(m));
 	enroll_short_id(graph_method_id(m), mid, sizeof(mid));
 	snprintf(what, sizeof(what), "enrolled on %s",
 	    enroll_key_label(jb->device));

@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "enroll_int.h"
+#include "mailer.h"
 
 /* two Graph round trips per user ahead of each key; bench/RESULTS.md */
 #define PREFETCHERS_MAX		16
@@ -23,7 +24,7 @@
 static int
 open_outputs(struct run *run)
 {
-	char err[256];
+	char err[1024];
 
 	/*
 	 * The failures file is made at the first failure (job.c); one
@@ -40,6 +41,13 @@ open_outputs(struct run *run)
 	    report_open(run->o->pins_out, REPORT_PINS, &run->pins, err,
 	    sizeof(err)) != REPORT_OK) {
 		fprintf(stderr, "provisioning: %s\n", err);
+		return (-1);
+	}
+	/* refused before any key is touched: the letters must have a home */
+	if (run->o->mailers_dir != NULL && !run->o->dry_run &&
+	    mailer_dir_check(run->o->mailers_dir, err, sizeof(err)) !=
+	    MAILER_OK) {
+		fprintf(stderr, "provisioning: --mailers: %s\n", err);
 		return (-1);
 	}
 
@@ -223,6 +231,9 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	sum->earlier = run.already;
 	sum->total = users->n;
 	sum->no_pin = enroll_key_nopin(&run, path, sizeof(path));
+	sum->letters = run.letters;
+	sum->letters_missing = run.letters_missing;
+	sum->unprinted = run.unprinted;
 	if (run.fatal) {
 		if (run.fatal_shown)
 			fprintf(stderr, "provisioning: stopped: the other users "
