@@ -33,7 +33,7 @@ extern char **environ;
 #define LABEL_W		100.0
 
 #define FIELD_MAX	1024	/* a field as drawn, after cleaning */
-#define NAME_MAX_	96	/* the UPN part of a letter's file name */
+#define STEM_MAX	96	/* the UPN part of a letter's file name */
 #define SUFFIX_MAX	999	/* "-2" .. "-999" */
 
 const char *
@@ -404,11 +404,11 @@ render(int fd, const struct mailer_letter *l, const char *date, char *err,
 static void
 stem(const char *upn, const char *date, char *out, size_t outlen)
 {
-	char		u[NAME_MAX_ + 1];
+	char		u[STEM_MAX + 1];
 	unsigned char	c;
 	size_t		i;
 
-	for (i = 0; upn[i] != '\0' && i < NAME_MAX_; i++) {
+	for (i = 0; upn[i] != '\0' && i < STEM_MAX; i++) {
 		c = (unsigned char)upn[i];
 		u[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '@' || c == '-' ||
@@ -490,8 +490,8 @@ mailer_write(const char *dir, const struct mailer_letter *l, char *path,
 {
 	struct tm	 tm;
 	time_t		 when;
-	char		 date[16], base[NAME_MAX_ + 32], tmp[64];
-	char		 name[NAME_MAX_ + 48];
+	char		 date[16], base[STEM_MAX + 32], tmp[64];
+	char		 name[STEM_MAX + 48];
 	size_t		 dlen;
 	int		 dfd = -1, fd = -1, r;
 	bool		 linked = false;
