@@ -18,6 +18,7 @@
 
 #include "common.h"
 #include "extern.h"
+#include "mailer.h"
 
 #ifndef PROV_VERSION
 #define PROV_VERSION "0.0.0"
@@ -477,6 +478,8 @@ main(int argc, char **argv)
 		r = EXIT_INTR;
 out:
 	free(vargv);
+	/* every worker is done: no letter is being drawn */
+	mailer_cleanup();
 
 	return (r);
 }

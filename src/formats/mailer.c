@@ -13,6 +13,7 @@
 #include <cairo-pdf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fontconfig/fontconfig.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -24,6 +25,9 @@
 #include "mailer.h"
 
 extern char **environ;
+
+/* has cairo drawn text (and so loaded fontconfig) in this process? */
+static int drawn;
 
 /* A4 in PostScript points, margins of 20 mm */
 #define PAGE_W		595.28
@@ -377,6 +381,7 @@ render(int fd, const struct mailer_letter *l, const char *date, char *err,
 	    "Security key PIN letter");
 	cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATOR,
 	    "provisioning");
+	__atomic_store_n(&drawn, 1, __ATOMIC_RELAXED);
 	cr = cairo_create(sf);
 	draw(cr, l, date);
 	cairo_show_page(cr);
@@ -639,4 +644,14 @@ fail:
 	free(arg);
 
 	return (r);
+}
+
+void
+mailer_cleanup(void)
+{
+	if (!__atomic_load_n(&drawn, __ATOMIC_RELAXED))
+		return;
+	cairo_debug_reset_static_data();
+	FcFini();
+	__atomic_store_n(&drawn, 0, __ATOMIC_RELAXED);
 }

@@ -62,4 +62,11 @@ int		 mailer_write(const char *dir, const struct mailer_letter *,
  */
 int		 mailer_print(const char *path, char *err, size_t errlen);
 
+/*
+ * Release cairo's and fontconfig's process-wide font caches, once at
+ * exit when no letter is being written (memory checkers report them
+ * otherwise); nothing if no letter was drawn.
+ */
+void		 mailer_cleanup(void);
+
 #endif /* PROV_MAILER_H */

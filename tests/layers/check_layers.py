@@ -40,6 +40,7 @@ FOREIGN = {
     "sqlite3_": ["provenroll"],
     "PQ": ["provqueue"],
     "cairo_": ["provformats"],
+    "Fc": ["provformats"],          # fontconfig, under cairo's text
 }
 
 

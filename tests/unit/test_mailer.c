@@ -386,5 +386,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_print, setup, teardown),
 	};
 
-	return (cmocka_run_group_tests(tests, NULL, NULL));
+	int r;
+
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	mailer_cleanup();
+
+	return (r);
 }
