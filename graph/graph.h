@@ -74,7 +74,7 @@ struct graph_config {
 	bool		 disable_ssl_verify; /* seed compatibility; the CLI warns */
 	bool		 local_ssl_verify;   /* seed compatibility: OS store */
 	const char	*state_dir;	/* token cache dir; NULL: memory only */
-	const char	*user_agent;	/* e.g. "provisioning/0.1.0" */
+	const char	*user_agent;	/* e.g. "provisioning/0.2.0" */
 	const char	*account;	/* pick this cached account (UPN) */
 	const char	*scopes;	/* delegated scopes, space separated,
 					 * short names (graph prefix added) */

@@ -16,7 +16,10 @@
 #include "server.h"
 #include "vauth.h"
 
-#define VAUTH_VERSION "0.1.0"
+#ifndef PROV_VERSION
+#error "PROV_VERSION comes from project(VERSION) in CMakeLists.txt"
+#endif
+#define VAUTH_VERSION PROV_VERSION
 
 enum {
 	OPT_SOCKET = 256,

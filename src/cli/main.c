@@ -21,7 +21,7 @@
 #include "mailer.h"
 
 #ifndef PROV_VERSION
-#define PROV_VERSION "0.0.0"
+#error "PROV_VERSION comes from project(VERSION) in CMakeLists.txt"
 #endif
 
 /*
