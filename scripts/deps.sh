@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# Install the Debian 12 packages the build, tests and demo need.
+# Install the Debian 12 packages the build, tests and demo need
+# (dpkg-dev, lintian, bash-completion: cpack -G DEB and its tests).
 # Skips apt when everything is already there; uses sudo when not root.
 set -eu
 
@@ -8,7 +9,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
  libfido2-dev libcbor-dev libcurl4-openssl-dev libssl-dev libhidapi-dev
  libjansson-dev libsqlite3-dev libcmocka-dev python3 python3-fido2
  python3-cryptography nghttp2-proxy mandoc ca-certificates procps
- libpq-dev postgresql libcairo2-dev poppler-utils"
+ libpq-dev postgresql libcairo2-dev poppler-utils
+ dpkg-dev lintian bash-completion"
 
 missing=""
 for p in $PKGS; do
