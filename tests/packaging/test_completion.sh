@@ -135,6 +135,13 @@ for v in $verbs; do
 done
 if command -v zsh >/dev/null 2>&1; then
 	zsh -n "$ZSHC" || bad "zsh -n $ZSHC"
+	# and completing in an interactive zsh, as a user would
+	zc=$SRCDIR/tests/packaging/zsh_complete.zsh
+	zdir=$(dirname "$ZSHC")
+	zsh -f "$zc" "$zdir" "provisioning en" "provisioning enroll " ||
+	    bad "zsh: 'provisioning en' does not complete to enroll"
+	zsh -f "$zc" "$zdir" "provisioning enroll --cs" "enroll --csv" ||
+	    bad "zsh: 'provisioning enroll --cs' does not complete to --csv"
 else
 	echo "note: zsh not installed; zsh -n skipped"
 fi
