@@ -9,16 +9,16 @@
 # global options, and the seed's verb-less spellings
 _prov_gopts="--tenant --client-id --cloud --authority-url --graph-url
  --graph-version --ca-bundle --disable-ssl-verify --local-ssl-verify
- --state-dir --device --virtual-keys --verbose -v -vv --json --mode
- --version --help -h"
+ --state-dir --device --virtual-keys --mds-root --verbose -v -vv --json
+ --mode --version --help -h"
 _prov_seed="--login --csv --automatic-provision --register-deeplink"
 _prov_verbs="login logout whoami devices pin reset enroll auto kiosk list
- remove doctor webauthn deeplink help"
+ remove doctor webauthn deeplink mds help"
 
 _prov_enroll_common="--pin --pin-env --pin-length --force-pin-change
- --min-pin-length --display-name --replace --dry-run --as-user --issue-tap
- --same-key --parallel --report --failures --pins-out --no-verify
- --timeout --challenge-timeout"
+ --min-pin-length --display-name --replace --another --dry-run --as-user
+ --issue-tap --same-key --parallel --report --failures --pins-out
+ --no-verify --timeout --challenge-timeout --mailers --print"
 
 # the options of VERB [SUB], --help included
 _prov_verb_opts()
@@ -53,6 +53,7 @@ _prov_subs()
 	pin)		echo "status set change" ;;
 	webauthn)	echo "create verify" ;;
 	deeplink)	echo "register unregister handle" ;;
+	mds)		echo "update show" ;;
 	help)		echo "$_prov_verbs" ;;
 	esac
 }
@@ -67,7 +68,7 @@ _prov_takes_arg()
 	--min-pin-length|--display-name|--report|--failures|--pins-out|\
 	--timeout|--challenge-timeout|--interval|--rounds|--login-hint|\
 	--session-hours|--scopes|--client-secret-file|--certificate|\
-	--private-key|--options|--body)
+	--private-key|--options|--body|--mds-root|--mailers)
 		return 0 ;;
 	esac
 	return 1
@@ -125,9 +126,9 @@ _provisioning()
 	--csv)
 		_prov_files '@(csv|CSV|txt)'; return ;;
 	--ca-bundle|--report|--failures|--pins-out|--client-secret-file|\
-	--certificate|--private-key|--options|--body)
+	--certificate|--private-key|--options|--body|--mds-root)
 		_prov_files; return ;;
-	--state-dir|--virtual-keys)
+	--state-dir|--virtual-keys|--mailers)
 		_prov_files -d; return ;;
 	--pin-env|--old-pin-env)
 		mapfile -t COMPREPLY < <(compgen -v -- "$cur"); return ;;
