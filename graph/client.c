@@ -25,6 +25,7 @@
 				"Policy.Read.AuthenticationMethod"
 /* the user-context mode registers for the signed-in user only */
 #define TIMEOUT_ENV		"PROVISIONING_HTTP_TIMEOUT"
+#define RETRIES_ENV		"PROVISIONING_HTTP_RETRIES"
 #define USER_SCOPES		"UserAuthMethod-Passkey.ReadWrite User.Read"
 
 static const struct cloud {
@@ -253,13 +254,13 @@ graph_client_free(graph_client_t **cp)
 
 /* a positive number from the environment (tests shorten timeouts) */
 static int
-env_int(const char *name, int dflt)
+env_int(const char *name, int min, int max, int dflt)
 {
 	const char	*s;
 	int		 v;
 
 	if ((s = getenv(name)) == NULL ||
-	    parse_int_range(s, 1, 3600, &v) < 0)
+	    parse_int_range(s, min, max, &v) < 0)
 		return (dflt);
 
 	return (v);
@@ -358,9 +359,10 @@ graph_client_new(graph_client_t **out, const struct graph_config *cfg)
 	c->verify = !cfg->disable_ssl_verify;
 	c->ephemeral = cfg->ephemeral || cfg->state_dir == NULL;
 	c->session_hours = positive(cfg->session_hours, 12);
-	c->timeout_s = positive(cfg->timeout_s, env_int(TIMEOUT_ENV, 60));
+	c->timeout_s = positive(cfg->timeout_s, env_int(TIMEOUT_ENV, 1,
+	    3600, 60));
 	c->max_retries = cfg->max_retries > 0 ? cfg->max_retries :
-	    cfg->max_retries < 0 ? 0 : 10;
+	    cfg->max_retries < 0 ? 0 : env_int(RETRIES_ENV, 0, 50, 10);
 	c->max_retry_after = positive(cfg->max_retry_after, 120);
 	c->login_timeout_s = positive(cfg->login_timeout_s, 600);
 	if ((c->cloud = strdup(cl->name)) == NULL ||

@@ -74,8 +74,9 @@ struct graph_client {
 	void		*prompt_arg;
 	int		 retries;	/* spent by the last call */
 	long long	 refused_wait;	/* a Retry-After not obeyed, s */
-	char		 tls_why[256];	/* which TLS check failed */
-	char		 tls_hint[256];
+	char		 xport_why[256];	/* what the transport failed at:
+					   which TLS check, which host */
+	char		 xport_hint[256];
 	struct lasterr	 e;
 };
 

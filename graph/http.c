@@ -302,20 +302,83 @@ add_header(struct curl_slist **l, const char *s)
  * verified yet failed means the host name did not match.
  */
 static void
-tls_explain(graph_client_t *c, CURLcode cc, const char *url,
-    const char *ebuf)
+url_host(const char *url, char *host, size_t len)
 {
-	long	 v = -1;
-	char	 host[128];
-	size_t	 n;
-	const char *h;
+	const char	*h;
+	size_t		 n;
 
 	host[0] = '\0';
 	if ((h = strstr(url, "://")) != NULL) {
 		h += 3;
 		n = strcspn(h, "/?#");
-		snprintf(host, sizeof(host), "%.*s", (int)n, h);
+		snprintf(host, len, "%.*s", (int)n, h);
 	}
+}
+
+static const char *
+proxy_env(void)
+{
+	static const char *const names[] = {
+		"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+	};
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if ((v = getenv(names[i])) != NULL && *v != '\0')
+			return (names[i]);
+
+	return (NULL);
+}
+
+/*
+ * No route, no DNS, a refused or silent connection: name the host and
+ * what failed, so "network error" after a minute of retries says what
+ * to fix.
+ */
+static void
+net_explain(graph_client_t *c, CURLcode cc, const char *url)
+{
+	const char	*px = proxy_env(), *what;
+	char		 host[128];
+
+	url_host(url, host, sizeof(host));
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		what = "the proxy's host name does not resolve";
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		what = "its name does not resolve (DNS)";
+		break;
+	case CURLE_COULDNT_CONNECT:
+		what = "no connection (refused, or no route to it)";
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		what = "no answer in time";
+		break;
+	default:
+		what = curl_easy_strerror(cc);
+		break;
+	}
+	snprintf(c->xport_why, sizeof(c->xport_why), "cannot reach %s: %s",
+	    host, what);
+	if (px != NULL)
+		snprintf(c->xport_hint, sizeof(c->xport_hint), "check the "
+		    "network and the proxy in %s (and no_proxy)", px);
+	else
+		snprintf(c->xport_hint, sizeof(c->xport_hint), "check the "
+		    "network and DNS; behind a proxy, set https_proxy "
+		    "(see ENVIRONMENT in provisioning(1))");
+}
+
+static void
+tls_explain(graph_client_t *c, CURLcode cc, const char *url,
+    const char *ebuf)
+{
+	long	 v = -1;
+	char	 host[128];
+
+	url_host(url, host, sizeof(host));
 	if (curl_easy_getinfo(c->curl, CURLINFO_SSL_VERIFYRESULT, &v) !=
 	    CURLE_OK)
 		v = -1;
@@ -325,16 +388,16 @@ tls_explain(graph_client_t *c, CURLcode cc, const char *url,
 		v = X509_V_ERR_HOSTNAME_MISMATCH;
 	switch (v) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the certificate "
+		snprintf(c->xport_why, sizeof(c->xport_why), "TLS: the certificate "
 		    "of %s has expired", host);
-		snprintf(c->tls_hint, sizeof(c->tls_hint), "the server (or a "
+		snprintf(c->xport_hint, sizeof(c->xport_hint), "the server (or a "
 		    "TLS-inspecting proxy) must renew its certificate; check "
 		    "this machine's clock too");
 		return;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the certificate "
+		snprintf(c->xport_why, sizeof(c->xport_why), "TLS: the certificate "
 		    "of %s is not valid yet", host);
-		snprintf(c->tls_hint, sizeof(c->tls_hint), "check this "
+		snprintf(c->xport_hint, sizeof(c->xport_hint), "check this "
 		    "machine's clock");
 		return;
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
@@ -343,20 +406,20 @@ tls_explain(graph_client_t *c, CURLcode cc, const char *url,
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
 	case X509_V_ERR_CERT_UNTRUSTED:
-		snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the certificate "
+		snprintf(c->xport_why, sizeof(c->xport_why), "TLS: the certificate "
 		    "of %s is signed by an untrusted issuer (%s)", host,
 		    X509_verify_cert_error_string(v));
-		snprintf(c->tls_hint, sizeof(c->tls_hint), "if a proxy "
+		snprintf(c->xport_hint, sizeof(c->xport_hint), "if a proxy "
 		    "inspects TLS, pass its root with --ca-bundle FILE");
 		return;
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 	case X509_V_OK:
 		if (cc == CURLE_PEER_FAILED_VERIFICATION) {
-			snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the "
+			snprintf(c->xport_why, sizeof(c->xport_why), "TLS: the "
 			    "certificate of %s is for another host name "
 			    "(host-name mismatch)", host);
-			snprintf(c->tls_hint, sizeof(c->tls_hint), "check "
+			snprintf(c->xport_hint, sizeof(c->xport_hint), "check "
 			    "--graph-url/--authority-url; a proxy that "
 			    "inspects TLS must issue for this host");
 			return;
@@ -364,24 +427,25 @@ tls_explain(graph_client_t *c, CURLcode cc, const char *url,
 		break;
 	default:
 		if (v > 0) {
-			snprintf(c->tls_why, sizeof(c->tls_why), "TLS: the "
+			snprintf(c->xport_why, sizeof(c->xport_why), "TLS: the "
 			    "certificate of %s was refused (%s)", host,
 			    X509_verify_cert_error_string(v));
 			return;
 		}
 		break;
 	}
-	snprintf(c->tls_why, sizeof(c->tls_why), "TLS: %s", *ebuf != '\0' ?
+	snprintf(c->xport_why, sizeof(c->xport_why), "TLS: %s", *ebuf != '\0' ?
 	    ebuf : curl_easy_strerror(cc));
 }
 
 void
 http_err_transport(graph_client_t *c, int r, const char *rid)
 {
-	if (r == GRAPH_ERR_TLS && c->tls_why[0] != '\0') {
-		err_set(c, 0, "", c->tls_why, rid);
-		if (c->tls_hint[0] != '\0')
-			err_hint(c, "%s", c->tls_hint);
+	if ((r == GRAPH_ERR_TLS || r == GRAPH_ERR_NETWORK ||
+	    r == GRAPH_ERR_TIMEOUT) && c->xport_why[0] != '\0') {
+		err_set(c, 0, "", c->xport_why, rid);
+		if (c->xport_hint[0] != '\0')
+			err_hint(c, "%s", c->xport_hint);
 	} else
 		err_set(c, 0, "", graph_strerr(r), rid);
 }
@@ -408,7 +472,7 @@ http_once(graph_client_t *c, const struct http_req *q,
 	http_resp_reset(resp);
 	curl_easy_reset(h);
 	ebuf[0] = '\0';
-	c->tls_why[0] = c->tls_hint[0] = '\0';
+	c->xport_why[0] = c->xport_hint[0] = '\0';
 	uuid4(crid);
 	snprintf(line, sizeof(line), "client-request-id: %s", crid);
 	if (add_header(&hl, "Accept: application/json") < 0 ||
@@ -526,6 +590,8 @@ http_once(graph_client_t *c, const struct http_req *q,
 		r = curl_err(cc, &b);
 		if (r == GRAPH_ERR_TLS)
 			tls_explain(c, cc, q->url, ebuf);
+		else if (r == GRAPH_ERR_NETWORK || r == GRAPH_ERR_TIMEOUT)
+			net_explain(c, cc, q->url);
 		goto fail;
 	}
 	if ((resp->body = (char *)buf_release(&b, &resp->len)) == NULL) {
@@ -628,10 +694,12 @@ http_call(graph_client_t *c, const struct http_req *q,
 			if (!idem)
 				return (r);
 			wait = backoff_ms(attempt);
-			log_info("%s from %s (%s %s), retrying in %.1f s",
-			    r == GRAPH_ERR_TIMEOUT ? "timeout" :
-			    "network error", svc, q->method, q->url,
+			/* a minute of silence reads as a hang: say it */
+			log_warn("%s; retry %d of %d in %.1f s",
+			    c->xport_why[0] != '\0' ? c->xport_why :
+			    graph_strerr(r), attempt + 1, c->max_retries,
 			    (double)wait / 1000);
+			log_info("(%s %s %s)", svc, q->method, q->url);
 		} else if (r != GRAPH_OK) {
 			return (r);
 		} else if (resp->status == 429 || resp->status == 503) {

@@ -119,16 +119,20 @@ transport_hint(graph_client_t *c, int r)
 {
 	switch (r) {
 	case GRAPH_ERR_TLS:
-		if (c->tls_hint[0] == '\0' && c->tls_why[0] == '\0')
+		if (c->xport_hint[0] == '\0' && c->xport_why[0] == '\0')
 			err_hint(c, "the server's certificate is not trusted: "
 			    "if a proxy inspects TLS, pass its root with "
 			    "--ca-bundle FILE");
 		break;
 	case GRAPH_ERR_TIMEOUT:
+		if (c->xport_hint[0] != '\0')
+			break;	/* http.c named the host and the fix */
 		err_hint(c, "Graph did not answer in time; check the network "
 		    "or proxy (https_proxy) and try again");
 		break;
 	case GRAPH_ERR_NETWORK:
+		if (c->xport_hint[0] != '\0')
+			break;
 		err_hint(c, "cannot reach %s; check the network or proxy "
 		    "(https_proxy)", c->graph);
 		break;

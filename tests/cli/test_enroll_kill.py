@@ -15,6 +15,7 @@ journal consistent (no user half-done), and a re-run completes it.
 
 import os
 import random
+import sqlite3
 import signal
 import sys
 import time
@@ -142,11 +143,13 @@ class EnrollKill(unittest.TestCase):
         pe = env.env(E2E_PIN=PIN)
         p = env.spawn(*self.enroll(env), env=pe, tag="sigint")
         # the first user is waiting for a touch that takes 4 s
-        e2e.wait_for(lambda: any(
-            r.get("state") == "options_fetched" for r in
-            env.journal().values()) if os.path.exists(os.path.join(
-                env.state_dir, "journal.sqlite")) else False, 20,
-            what="a user waiting for the key")
+        def waiting():
+            try:
+                return any(r.get("state") == "options_fetched"
+                           for r in env.journal().values())
+            except (FileNotFoundError, sqlite3.OperationalError):
+                return False    # the journal is being created
+        e2e.wait_for(waiting, 20, what="a user waiting for the key")
         time.sleep(1.0)
         t0 = time.time()
         p.send_signal(signal.SIGINT)

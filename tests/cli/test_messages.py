@@ -12,11 +12,15 @@
   run", and says so once per line;
 - progress lines are numbered by input position and short (key name, a
   short method id); -v shows the full ids;
-- doctor does not say it cannot read the policy and then print it.
+- doctor does not say it cannot read the policy and then print it;
+- a sign-in host that cannot be reached: each retry is announced with
+  the host and what failed, and the error names the host and the proxy
+  setting, instead of a quiet minute and "network error".
 """
 
 import os
 import re
+import socket
 import sys
 import unittest
 
@@ -91,6 +95,37 @@ class Messages(unittest.TestCase):
         self.assertNotIn("of 0 users", r.err)
         self.assertEqual(env.key_commands(key), [])
         self.assertFalse(os.path.exists(env.path("failures.csv")))
+
+    def test_unreachable_sign_in(self):
+        env = e2e.Env(self, name="msg-noroute", login=False)
+        with socket.socket() as s:      # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        host = "127.0.0.1:%d" % port
+        base = env.env(PROVISIONING_HTTP_RETRIES="2")
+        for name in ("https_proxy", "HTTPS_PROXY", "all_proxy",
+                     "ALL_PROXY"):
+            base.pop(name, None)
+        for proxy in (None, "http://127.0.0.1:%d" % port):
+            pe = dict(base)
+            if proxy is not None:
+                pe["https_proxy"] = proxy
+                pe["no_proxy"] = ""
+            r = env.run("--authority-url", "https://" + host, "login",
+                        "--device-code", env=pe)
+            self.assertEqual(r.rc, 5, r)
+            retries = [ln for ln in r.err.splitlines()
+                       if ln.startswith("warning: cannot reach ")]
+            self.assertEqual(len(retries), 2, r)
+            self.assertIn("retry 1 of 2 in ", retries[0])
+            self.assertIn("retry 2 of 2 in ", retries[1])
+            self.assertEqual(r.err.count("provisioning: login: "), 1, r)
+            if proxy is None:
+                self.assertIn("cannot reach %s: no connection" % host,
+                              r.err)
+                self.assertIn("behind a proxy, set https_proxy", r.err)
+            else:
+                self.assertIn("the proxy in https_proxy", r.err)
 
     def test_rerun_and_lines(self):
         env = e2e.Env(self, name="msg-rerun")
