@@ -9,8 +9,15 @@ users/minute, the ideal (keys x 300/min: one 200 ms touch per user per
 key), the ratio, and the provisioning process's own CPU per user and
 peak RSS (wait4 rusage of that process only).  Never fails on time.
 
-    /usr/bin/python3 bench/enroll.py            1,000 users; 1, 4, 8 keys
+    /usr/bin/python3 bench/enroll.py            1,000 users; 1, 4, 8, 16 keys
     QUICK=1 /usr/bin/python3 bench/enroll.py    100 users
+    /usr/bin/python3 bench/enroll.py --json     also one JSON object per row
+    /usr/bin/python3 bench/enroll.py --memory   peak RSS, 100 vs 100,000 rows
+The emulator's HTTP/2 front (nghttpx) logs one line per request with its
+client port and whether the TLS session was resumed: graph_requests_per_user
+counts every request that reached it (the token request included) over the
+users enrolled; tls_handshakes counts the connections (distinct client
+ports) whose session was not resumed, tls_resumed those that were.
 Environment: USERS=N, KEYS="1 4 8", LATENCY=50 (ms per Graph request),
 PRESENCE=200 (ms per touch), BUILD=build-bench, VERBOSE=1 (-v, log kept),
 KEEP=1 (keep the temporary directories), STATE=1 (vauth --state files),
@@ -106,6 +113,24 @@ def count_rows(path):
         return 0
 
 
+def tls_counts(path):
+    """(requests, connections, full handshakes) from nghttpx's log."""
+    reqs, conns, full = 0, {}, 0
+    try:
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if len(w) < 2:
+                    continue
+                reqs += 1
+                if w[0] not in conns:
+                    conns[w[0]] = w[1]
+                    full += w[1] != "r"
+    except OSError:
+        return None
+    return reqs, len(conns), full
+
+
 def show(argv, env_keys=(), tail=""):
     pre = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in env_keys)
     print("  $ " + (pre + " " if pre else "") +
@@ -165,6 +190,8 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
         lenv = dict(env, PROVISIONING_CLIENT_SECRET=CLIENT_SECRET)
         subprocess.run(login, env=lenv, check=True,
                        stdout=subprocess.DEVNULL)
+        login_tc = tls_counts(os.path.join(emu_dir, "access.log")) or \
+            (0, 0, 0)
         verbose = os.environ.get("VERBOSE") == "1"
         enroll = g + (["-v"] if verbose else []) + [
             "enroll", "--csv", csv, "--parallel", "--pin", "random",
@@ -195,6 +222,12 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             "emu_cpu": (proc_cpu_s(emu_pid) or 0) - (emu0 or 0),
             "vauth_cpu": sum(proc_cpu_s(q.pid) or 0 for q in vpids) - vauth0,
             "log": log, "work": work})
+        # the login before the timed run is not counted
+        tc = tls_counts(os.path.join(emu_dir, "access.log"))
+        if tc is not None:
+            res.update({"requests": tc[0] - login_tc[0],
+                        "connections": tc[1] - login_tc[1],
+                        "tls_full": tc[2] - login_tc[2]})
         if res["rc"] != 0:
             print("  enroll exited %d; last lines of %s:" % (res["rc"], log))
             with open(log) as f:
@@ -235,10 +268,112 @@ def cpu_model():
     return "?"
 
 
+def json_row(r):
+    n = max(1, r["enrolled"])
+    return {
+        "keys": r["keys"], "users": r["users"], "enrolled": r["enrolled"],
+        "failed": r["failed"], "rc": r["rc"], "wall_s": round(r["wall"], 2),
+        "users_per_min": round(r["upm"], 1),
+        "ideal_per_min": round(r["ideal"], 1),
+        "ratio": round(r["ratio"], 4),
+        "cpu_ms_per_user": round(1000 * r["cpu"] / n, 2),
+        "user_ms_per_user": round(1000 * r["user"] / n, 2),
+        "sys_ms_per_user": round(1000 * r["sys"] / n, 2),
+        "maxrss_mb": round(r["maxrss_kb"] / 1024.0, 1),
+        "graph_requests_per_user":
+            round(r["requests"] / n, 2) if "requests" in r else None,
+        "tls_connections": r.get("connections"),
+        "tls_handshakes": r.get("tls_full"),
+        "tls_resumed": (r["connections"] - r["tls_full"])
+            if "connections" in r else None,
+        "emulator_cpu_s": round(r["emu_cpu"], 2),
+        "vauth_cpu_s": round(r["vauth_cpu"], 2),
+        "load_before": r.get("load")}
+
+
+def memory(latency_default):
+    """Peak RSS against the number of input rows.
+
+    `enroll --csv FILE --dry-run` (no key, no registration) over a CSV
+    of 100 and of 100,000 rows against an emulator tenant of 100 users:
+    rows past the 100th are "not found" failures.  The dry run resolves
+    every row, so the 100,000-row run is stopped by SIGINT after
+    MEM_SECONDS (10) seconds: the peak it reached by then covers reading
+    the input and whatever per-row state the pipeline holds from the
+    start; a pipeline holding all rows in memory shows it there.
+    """
+    b, prov, vauth = build_dir()
+    secs = env_int("MEM_SECONDS", 10)
+    rows = [int(n) for n in os.environ.get("ROWS", "100 100000").split()]
+    out = []
+    for n in rows:
+        work = tempfile.mkdtemp(prefix="bench-mem-%d." % n)
+        emu_dir = os.path.join(work, "emu")
+        try:
+            config, _ = write_tenant(work, 100)
+            csv = os.path.join(work, "rows.csv")
+            with open(csv, "w") as f:
+                f.write("userPrincipalName\n")
+                for i in range(1, n + 1):
+                    f.write("bench%04d@%s\n" % (i, DOMAIN))
+            port = subprocess.run(["sh", os.path.join(EMU, "start.sh"),
+                                   emu_dir, config, "--latency",
+                                   str(latency_default)], check=True,
+                                  capture_output=True, text=True
+                                  ).stdout.strip()
+            base = "https://127.0.0.1:%s" % port
+            env = dict(os.environ, PROVISIONING_AUTHORITY_URL=base,
+                       PROVISIONING_GRAPH_URL=base,
+                       PROVISIONING_TENANT=DOMAIN,
+                       PROVISIONING_STATE_DIR=os.path.join(work, "state"),
+                       PROVISIONING_VIRTUAL_KEYS=os.path.join(work, "none"))
+            g = [prov, "--ca-bundle", os.path.join(emu_dir, "ca.pem"),
+                 "--client-id", CLIENT_ID]
+            subprocess.run(g + ["login", "--client-credentials"],
+                           env=dict(env,
+                                    PROVISIONING_CLIENT_SECRET=CLIENT_SECRET),
+                           check=True, stdout=subprocess.DEVNULL)
+            argv = g + ["enroll", "--csv", csv, "--dry-run",
+                        "--report", os.path.join(work, "report.csv"),
+                        "--failures", os.path.join(work, "failures.csv")]
+            show(argv)
+            with open(os.path.join(work, "enroll.log"), "w") as lf:
+                p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=lf, stderr=subprocess.STDOUT)
+                t0 = time.monotonic()
+                while p.poll() is None and time.monotonic() - t0 < secs:
+                    time.sleep(0.05)
+                stopped = p.poll() is None
+                if stopped:
+                    p.send_signal(2)
+                _, status, ru = os.wait4(p.pid, 0)
+            r = {"rows": n, "maxrss_mb": round(ru.ru_maxrss / 1024.0, 1),
+                 "stopped_after_s": secs if stopped else None,
+                 "rows_done": count_rows(os.path.join(work, "failures.csv"))
+                 + count_rows(os.path.join(work, "report.csv"))}
+            print(json.dumps(r, sort_keys=True), flush=True)
+            out.append(r)
+        finally:
+            subprocess.run(["sh", os.path.join(EMU, "stop.sh"), emu_dir],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            if os.environ.get("KEEP") != "1":
+                shutil.rmtree(work, ignore_errors=True)
+    if len(out) == 2:
+        print("# peak RSS %.1f MB for %d rows, %.1f MB for %d rows: "
+              "+%.1f MB" % (out[0]["maxrss_mb"], out[0]["rows"],
+                            out[1]["maxrss_mb"], out[1]["rows"],
+                            out[1]["maxrss_mb"] - out[0]["maxrss_mb"]))
+    return 0
+
+
 def main():
     quick = os.environ.get("QUICK") == "1"
     nusers = env_int("USERS", 100 if quick else 1000)
-    keys = [int(k) for k in os.environ.get("KEYS", "1 4 8").split()]
+    keys = [int(k) for k in os.environ.get("KEYS", "1 4 8 16").split()]
+    as_json = "--json" in sys.argv[1:]
+    if "--memory" in sys.argv[1:]:
+        return memory(latency_default=env_int("LATENCY", 0))
     latency = env_int("LATENCY", 50)
     presence = env_int("PRESENCE", 200)
     b, prov, vauth = build_dir()
@@ -255,6 +390,7 @@ def main():
         print("== %d key(s), %d users (load average before: %s)" % (
             k, nusers, load))
         r = run_one(prov, vauth, k, nusers, latency, presence)
+        r["load"] = load
         ideal = k * 60000.0 / presence
         upm = r["enrolled"] * 60.0 / r["wall"] if r["wall"] > 0 else 0
         r.update({"upm": upm, "ideal": ideal, "ratio": upm / ideal})
@@ -266,7 +402,14 @@ def main():
                   ideal, 100 * r["ratio"],
                   1000 * r["cpu"] / max(1, nusers), r["user"], r["sys"],
                   r["maxrss_kb"] / 1024.0, r["emu_cpu"], r["vauth_cpu"]))
+        if "requests" in r:
+            print("  Graph requests %d (%.2f/user), TLS connections %d, "
+                  "full handshakes %d" % (r["requests"], r["requests"] /
+                                          max(1, r["enrolled"]),
+                                          r["connections"], r["tls_full"]))
         rows.append(r)
+        if as_json:
+            print(json.dumps(json_row(r), sort_keys=True), flush=True)
     print()
     print("| keys | users | wall s | users/min | ideal/min | ratio | "
           "prov CPU ms/user | prov maxrss MB | emulator CPU s | "

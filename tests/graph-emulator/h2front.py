@@ -5,7 +5,9 @@ differently over it (its -vv trace prints request headers as
 "h2h3 [name: value]" info lines), so the suite runs over HTTP/2 by
 default: nghttpx terminates TLS with the emulator's certificate, offers
 ALPN h2 and http/1.1, and forwards HTTP/1.1 to the emulator listening
-in plain text on a loopback port of its own.  GRAPH_EMULATOR_H2=0 makes
+in plain text on a loopback port of its own; DIR/access.log has a line
+per request (client port, "r" if the TLS session was resumed, ALPN,
+method, path, status), which bench/enroll.py counts.  GRAPH_EMULATOR_H2=0 makes
 the emulator serve TLS + HTTP/1.1 directly, as before.
 
 Transport faults pass through the front changed: a "drop" before the
@@ -92,7 +94,13 @@ def start(d, backend_port, port, cert, key, timeout=10):
                 "--frontend-read-timeout=10m",
                 "--frontend-write-timeout=10m",
                 "--frontend-http2-read-timeout=10m",
-                "--errorlog-file=" + log, key, cert]
+                "--errorlog-file=" + log,
+                # one line per request: client port (one per connection)
+                # and "r" for a resumed TLS session ("." a full handshake)
+                "--accesslog-file=" + os.path.join(d, "access.log"),
+                "--accesslog-format=$remote_port $tls_session_reused "
+                "$alpn $method $path_without_query $status",
+                key, cert]
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL,
