@@ -2,14 +2,19 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * HTTPS over libcurl: one easy handle per client (so connections are
- * reused), bounded bodies, a client-request-id per request, Graph's
+ * reused), TLS sessions and the CA store shared by the whole process (a
+ * POST, which never reuses a connection, resumes a session instead of a
+ * full handshake, and no connection parses the CA files again), bounded
+ * bodies, a client-request-id per request, Graph's
  * request-id kept, and the retry policy: 429 and 503 wait for
  * Retry-After; other 5xx and network errors back off exponentially with
  * jitter, for idempotent requests only.
  */
 
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
 #include <ctype.h>
@@ -36,10 +41,74 @@ struct hdrs {
 static pthread_once_t	 once = PTHREAD_ONCE_INIT;
 static int		 global_ok;
 
+/*
+ * One trust configuration (a --ca-bundle, or none: curl's defaults):
+ * its CA store, loaded once (again a day later, as curl's own cache),
+ * and its TLS sessions, shared by every handle that trusts the same.
+ * A session is resumed without the certificate being checked again,
+ * so one verified under one trust is never offered under another.
+ * Never freed: a process has one or two.
+ */
+struct trust {
+	char		*bundle;
+	X509_STORE	*store;
+	time_t		 loaded;
+	CURLSH		*share;		/* NULL: sessions per handle */
+	struct trust	*next;
+};
+
+#define CA_STORE_MAX_AGE	86400
+
+static pthread_mutex_t	 trust_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct trust	*trusts;
+static pthread_mutex_t	 share_mtx[CURL_LOCK_DATA_LAST];
+
+static void
+share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *arg)
+{
+	(void)h;
+	(void)a;
+	(void)arg;
+	pthread_mutex_lock(&share_mtx[d]);
+}
+
+static void
+share_unlock(CURL *h, curl_lock_data d, void *arg)
+{
+	(void)h;
+	(void)arg;
+	pthread_mutex_unlock(&share_mtx[d]);
+}
+
+static CURLSH *
+share_new(void)
+{
+	CURLSH	*sh;
+
+	if ((sh = curl_share_init()) == NULL)
+		return (NULL);
+	if (curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock) !=
+	    CURLSHE_OK ||
+	    curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock) !=
+	    CURLSHE_OK ||
+	    curl_share_setopt(sh, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		log_debug("%s: curl_share_setopt", __func__);
+		curl_share_cleanup(sh);
+		return (NULL);
+	}
+
+	return (sh);
+}
+
 static void
 global_init(void)
 {
+	int	i;
+
 	global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_mtx[i], NULL);
 }
 
 int
@@ -272,6 +341,104 @@ ca_path_default(CURL *h)
 	return ("/etc/ssl/certs");
 }
 
+static bool
+same_bundle(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+
+	return (strcmp(a, b) == 0);
+}
+
+/* the trust curl would set up at each connection, built once */
+static X509_STORE *
+store_load(CURL *h, const char *bundle)
+{
+	X509_STORE	*s = NULL;
+	const char	*file = NULL, *dir = NULL;
+	char		*dfile = NULL, *ddir = NULL;
+
+	if (bundle != NULL) {
+		/* CAINFO would replace the system bundle: keep its dir */
+		file = bundle;
+		dir = ca_path_default(h);
+	} else {
+		/* curl's defaults, as it would load them */
+		if (curl_easy_getinfo(h, CURLINFO_CAINFO, &dfile) !=
+		    CURLE_OK || curl_easy_getinfo(h, CURLINFO_CAPATH,
+		    &ddir) != CURLE_OK)
+			return (NULL);
+		file = dfile;
+		dir = ddir;
+	}
+	if ((s = X509_STORE_new()) == NULL ||
+	    (file != NULL && X509_STORE_load_file(s, file) != 1) ||
+	    (dir != NULL && X509_STORE_load_path(s, dir) != 1) ||
+	    X509_STORE_set_flags(s, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
+		log_debug("%s: cannot load the CA store", __func__);
+		ERR_clear_error();
+		X509_STORE_free(s);
+		return (NULL);
+	}
+
+	return (s);
+}
+
+/*
+ * The store (a reference for the caller) and the session share of a
+ * trust; -1 if the store cannot be built (then curl loads the files
+ * itself, at each connection, with sessions of the handle's own).
+ */
+static int
+trust_get(CURL *h, const char *bundle, X509_STORE **store, CURLSH **share)
+{
+	struct trust	*t;
+	X509_STORE	*s;
+	int		 r = -1;
+
+	*store = NULL;
+	*share = NULL;
+	pthread_mutex_lock(&trust_mtx);
+	for (t = trusts; t != NULL; t = t->next)
+		if (same_bundle(t->bundle, bundle))
+			break;
+	if (t == NULL) {
+		if ((t = calloc(1, sizeof(*t))) == NULL ||
+		    (bundle != NULL && (t->bundle = strdup(bundle)) == NULL)) {
+			free(t);
+			goto out;
+		}
+		t->share = share_new();
+		t->next = trusts;
+		trusts = t;
+	}
+	if (t->store == NULL || time(NULL) - t->loaded >= CA_STORE_MAX_AGE) {
+		if ((s = store_load(h, bundle)) == NULL)
+			goto out;
+		X509_STORE_free(t->store);
+		t->store = s;
+		t->loaded = time(NULL);
+	}
+	if (X509_STORE_up_ref(t->store) != 1)
+		goto out;
+	*store = t->store;
+	*share = t->share;
+	r = 0;
+out:
+	pthread_mutex_unlock(&trust_mtx);
+
+	return (r);
+}
+
+static CURLcode
+ssl_ctx_cb(CURL *h, void *ctx, void *arg)
+{
+	(void)h;
+	SSL_CTX_set1_cert_store(ctx, arg);
+
+	return (CURLE_OK);
+}
+
 static void
 slist_wipe_free(struct curl_slist *l)
 {
@@ -456,6 +623,8 @@ http_once(graph_client_t *c, const struct http_req *q,
     struct http_resp *resp)
 {
 	CURL			*h = c->curl;
+	X509_STORE		*cas = NULL;
+	CURLSH			*share = NULL;
 	struct curl_slist	*hl = NULL;
 	struct buf		 b;
 	struct hdrs		 hd;
@@ -560,6 +729,13 @@ http_once(graph_client_t *c, const struct http_req *q,
 	if (!c->verify) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (trust_get(h, c->ca_bundle, &cas, &share) == 0) {
+		if (share != NULL)
+			curl_easy_setopt(h, CURLOPT_SHARE, share);
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, cas);
 	} else if (c->ca_bundle != NULL) {
 		/* CAINFO would replace the system bundle: keep its dir */
 		curl_easy_setopt(h, CURLOPT_CAPATH, ca_path_default(h));
@@ -607,8 +783,11 @@ fail:
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, NULL);
+	curl_easy_setopt(h, CURLOPT_SHARE, NULL);
 	slist_wipe_free(hl);
 	freezero_str(auth);
+	X509_STORE_free(cas);
 	if (r != GRAPH_OK)
 		memcpy(resp->request_id, hd.request_id,
 		    sizeof(resp->request_id));
