@@ -3,7 +3,8 @@
  *
  * The enrollment journal on SQLite (see journal.h).  One connection
  * behind one mutex: each public call is one BEGIN IMMEDIATE ... COMMIT,
- * so a transition is durable (synchronous=FULL) before the call
+ * so a transition is durable (synchronous=FULL; see must_sync() in
+ * journal_user.c for the few committed with NORMAL) before the call
  * returns, and a writer never has to upgrade a read lock (which is what
  * deadlocks two processes in WAL mode).
  */
@@ -279,6 +280,14 @@ int
 journal_db_commit(journal_t *j)
 {
 	return (exec(j, "COMMIT"));
+}
+
+/* synchronous=FULL (each commit fsyncs the WAL) or NORMAL (it does not) */
+int
+journal_db_sync(journal_t *j, bool full)
+{
+	return (exec(j, full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL"));
 }
 
 void

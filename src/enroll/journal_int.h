@@ -9,6 +9,7 @@
 #define PROV_JOURNAL_INT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 
 #define NOW	"strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -36,6 +37,7 @@ int	journal_db_step(journal_t *, sqlite3_stmt *);
 int	journal_db_begin(journal_t *);
 int	journal_db_commit(journal_t *);
 void	journal_db_rollback(journal_t *);
+int	journal_db_sync(journal_t *, bool);
 void	journal_ascii_lower(const char *, char *, size_t);
 
 #endif /* PROV_JOURNAL_INT_H */

@@ -547,6 +547,37 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 	return (r);
 }
 
+/*
+ * Must the commit of this transition reach the disk before the call
+ * returns?  The journal runs in WAL mode with synchronous=FULL: every
+ * commit fsyncs the WAL.  A transition followed by an action others see
+ * (a TAP issued after resolved, a credential made on the key after
+ * options_fetched, the POST after key_touched) stays so.  The others
+ * (pending, then a GET; done, failed, skipped, then a report or
+ * failures row) commit with synchronous=NORMAL: written to the WAL, not
+ * fsynced.  Against SIGKILL or a crash of the process every commit
+ * holds either way (the WAL is in the kernel's cache once written);
+ * against a power loss a NORMAL commit holds once a later FULL commit
+ * (of any user: the WAL is one sequential file) or a checkpoint has
+ * synced the WAL, and may otherwise be lost.  Losing one is safe: the
+ * user is seen at the step before (key_touched for a lost done, whose
+ * registration the resume finds among the user's methods; nothing
+ * before a lost pending), never past an action that was not recorded.
+ */
+static bool
+must_sync(enum journal_state to)
+{
+	switch (to) {
+	case JOURNAL_ST_PENDING:
+	case JOURNAL_ST_DONE:
+	case JOURNAL_ST_FAILED:
+	case JOURNAL_ST_SKIPPED:
+		return (false);
+	default:
+		return (true);
+	}
+}
+
 int
 journal_user_set_state(journal_t *j, const char *key,
     enum journal_state to, const struct journal_fields *f)
@@ -573,7 +604,8 @@ journal_user_set_state(journal_t *j, const char *key,
 		oid = f->object_id;
 	}
 	pthread_mutex_lock(&j->lock);
-	if ((r = journal_db_begin(j)) != JOURNAL_OK)
+	if ((r = journal_db_sync(j, must_sync(to))) != JOURNAL_OK ||
+	    (r = journal_db_begin(j)) != JOURNAL_OK)
 		goto fail;
 	if ((r = find_user(j, key, &id)) != JOURNAL_OK)
 		goto fail;
@@ -623,6 +655,10 @@ journal_user_set_state(journal_t *j, const char *key,
 fail:
 	if (r != JOURNAL_OK)
 		journal_db_rollback(j);
+	/* every other commit is FULL: back to it */
+	if (!must_sync(to) && journal_db_sync(j, true) != JOURNAL_OK &&
+	    r == JOURNAL_OK)
+		r = JOURNAL_ERR_INTERNAL;
 	pthread_mutex_unlock(&j->lock);
 	free(cur);
 
