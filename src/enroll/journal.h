@@ -3,8 +3,10 @@
  *
  * The enrollment journal: journal.sqlite in the state directory.  It
  * records every step of every user's enrollment as its own committed
- * transaction (WAL, synchronous=FULL), so that after a crash, Ctrl+C or
- * a pulled key a re-run neither loses a user nor registers a second
+ * transaction (WAL, synchronous=FULL: fsynced before the next action
+ * others see; pending, done, failed and skipped are NORMAL, see
+ * must_sync() in journal_user.c), so that after a crash, Ctrl+C or a
+ * pulled key a re-run neither loses a user nor registers a second
  * passkey for one.  Nothing secret is ever stored: no PIN, token or
  * private key; credential ids, AAGUIDs and method ids are public.
  *
