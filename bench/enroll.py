@@ -341,12 +341,17 @@ def memory(latency_default):
                 p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                      stdout=lf, stderr=subprocess.STDOUT)
                 t0 = time.monotonic()
-                while p.poll() is None and time.monotonic() - t0 < secs:
+                stopped = False
+                # wait4, not poll(): poll() would reap it, rusage lost
+                while True:
+                    pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                    if pid == p.pid:
+                        break
+                    if not stopped and time.monotonic() - t0 >= secs:
+                        p.send_signal(2)
+                        stopped = True
                     time.sleep(0.05)
-                stopped = p.poll() is None
-                if stopped:
-                    p.send_signal(2)
-                _, status, ru = os.wait4(p.pid, 0)
+                p.returncode = os.waitstatus_to_exitcode(status)
             r = {"rows": n, "maxrss_mb": round(ru.ru_maxrss / 1024.0, 1),
                  "stopped_after_s": secs if stopped else None,
                  "rows_done": count_rows(os.path.join(work, "failures.csv"))
