@@ -254,6 +254,18 @@ q_read_schema(queue_t *q)
 	return (QUEUE_OK);
 }
 
+/* the session's settings, again after every reconnect */
+static void
+q_session(queue_t *q)
+{
+	PGresult *res;
+
+	PQsetNoticeProcessor(q->conn, noticer, NULL);
+	/* a step is told done only once it is on the server's disk */
+	if ((res = PQexec(q->conn, "SET synchronous_commit TO on")) != NULL)
+		PQclear(res);
+}
+
 static int
 q_connect(queue_t *q, const char *conninfo)
 {
@@ -261,7 +273,6 @@ q_connect(queue_t *q, const char *conninfo)
 	    "fallback_application_name", "dbname", NULL };
 	const char *const val[] = { "10", "provisioning", conninfo, NULL };
 	char		 msg[QUEUE_MSG_LEN];
-	PGresult	*res;
 
 	q->conn = PQconnectdbParams(kw, val, 1);
 	if (q->conn == NULL || PQstatus(q->conn) != CONNECTION_OK) {
@@ -272,10 +283,7 @@ q_connect(queue_t *q, const char *conninfo)
 		    "and ~/.pgpass", q->host, msg);
 		return (QUEUE_ERR_CONNECT);
 	}
-	PQsetNoticeProcessor(q->conn, noticer, NULL);
-	/* a step is told done only once it is on the server's disk */
-	if ((res = PQexec(q->conn, "SET synchronous_commit TO on")) != NULL)
-		PQclear(res);
+	q_session(q);
 	return (QUEUE_OK);
 }
 
@@ -404,7 +412,7 @@ q_begin(queue_t *q, bool need_schema)
 			pthread_mutex_unlock(&q->lock);
 			return (QUEUE_ERR_CONNECT);
 		}
-		PQsetNoticeProcessor(q->conn, noticer, NULL);
+		q_session(q);
 	}
 	if (need_schema && q->schema < QUEUE_SCHEMA) {
 		errf(q->err, sizeof(q->err), "the queue database at %s is "
