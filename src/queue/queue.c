@@ -790,6 +790,36 @@ q_hold(queue_t *q, const struct queue_item *it, const char *what)
 	return (r);
 }
 
+int
+queue_renew(queue_t *q, struct queue_item *it)
+{
+	char		 id[24], secs[16];
+	const char	*vals[2];
+	int		 r;
+
+	if (q == NULL || it == NULL || it->id <= 0)
+		return (QUEUE_ERR_ARG);
+	if ((r = q_begin(q, true)) != QUEUE_OK)
+		return (r);
+	snprintf(id, sizeof(id), "%lld", it->id);
+	snprintf(secs, sizeof(secs), "%d", it->lease_seconds > 0 ?
+	    it->lease_seconds : QUEUE_LEASE_DEFAULT);
+	vals[0] = id;
+	vals[1] = secs;
+	if ((r = q_exec(q, "renewing the lease", "BEGIN", 0, NULL, NULL)) !=
+	    QUEUE_OK || (r = station_seen(q)) < 0 ||
+	    (r = q_hold(q, it, "renewing the lease")) != QUEUE_OK ||
+	    (r = q_exec(q, "renewing the lease", "UPDATE provisioning_users"
+	    " SET lease_until = now() + make_interval(secs => $2::int)"
+	    " WHERE id = $1::bigint", 2, vals, NULL)) != QUEUE_OK ||
+	    (r = q_exec(q, "renewing the lease", "COMMIT", 0, NULL, NULL)) !=
+	    QUEUE_OK)
+		goto fail;
+	r = QUEUE_OK;
+fail:
+	return (q_end(q, r));
+}
+
 static bool
 fits(const char *s, size_t len)
 {

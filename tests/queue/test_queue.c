@@ -513,6 +513,11 @@ test_lease_expiry(void **state)
 	    QUEUE_ERR_LOST);
 	assert_non_null(strstr(queue_errmsg(a), "abandon"));
 	assert_int_equal(queue_release(a, &ia), QUEUE_ERR_LOST);
+	assert_int_equal(queue_renew(a, &ia), QUEUE_ERR_LOST);
+	assert_int_equal(queue_renew(b, &ib), QUEUE_OK);
+	assert_int_equal(sqlnum(d, "SELECT count(*) FROM provisioning_users"
+	    " WHERE id = 1 AND lease_until > now() + interval '50 seconds'"),
+	    1);
 	assert_int_equal(queue_heartbeat(a, 60, &n), QUEUE_OK);
 	assert_int_equal(n, 0);
 	/* beta did not find it in Graph: starts over, credential cleared */
