@@ -9,16 +9,17 @@
 # global options, and the seed's verb-less spellings
 _prov_gopts="--tenant --client-id --cloud --authority-url --graph-url
  --graph-version --ca-bundle --disable-ssl-verify --local-ssl-verify
- --state-dir --device --virtual-keys --mds-root --verbose -v -vv --json
+ --state-dir --device --virtual-keys --queue --station --mds-root --verbose -v -vv --json
  --mode --version --help -h"
 _prov_seed="--login --csv --automatic-provision --register-deeplink"
 _prov_verbs="login logout whoami devices pin reset enroll auto kiosk list
- remove doctor webauthn deeplink mds help"
+ remove doctor webauthn deeplink queue mds help"
 
 _prov_enroll_common="--pin --pin-env --pin-length --force-pin-change
  --min-pin-length --display-name --replace --another --dry-run --as-user
  --issue-tap --same-key --parallel --report --failures --pins-out
- --no-verify --timeout --challenge-timeout --mailers --print"
+ --no-verify --timeout --challenge-timeout --mailers --print
+ --lease-seconds"
 
 # the options of VERB [SUB], --help included
 _prov_verb_opts()
@@ -37,6 +38,13 @@ _prov_verb_opts()
 		set)	echo "--pin-env" ;;
 		change)	echo "--old-pin-env --pin-env" ;;
 		esac ;;
+	queue)
+		case "$2" in
+		add)	echo "--csv --group --failures" ;;
+		status)	echo "--json" ;;
+		drain)	echo "--resume" ;;
+		report)	echo "--report --failures --json" ;;
+		esac ;;
 	webauthn)
 		case "$2" in
 		create)	echo "--options --pin-env --display-name
@@ -54,6 +62,7 @@ _prov_subs()
 	webauthn)	echo "create verify" ;;
 	deeplink)	echo "register unregister handle" ;;
 	mds)		echo "update show" ;;
+	queue)		echo "init add status retry drain report" ;;
 	help)		echo "$_prov_verbs" ;;
 	esac
 }
@@ -68,7 +77,8 @@ _prov_takes_arg()
 	--min-pin-length|--display-name|--report|--failures|--pins-out|\
 	--timeout|--challenge-timeout|--interval|--rounds|--login-hint|\
 	--session-hours|--scopes|--client-secret-file|--certificate|\
-	--private-key|--options|--body|--mds-root|--mailers)
+	--private-key|--options|--body|--mds-root|--mailers|--queue|--station|\
+	--lease-seconds)
 		return 0 ;;
 	esac
 	return 1

@@ -28,6 +28,7 @@ struct sources {
 	const char	*group;
 	int		 interval_s;
 	int		 rounds;	/* auto: stop after N rounds; 0 never */
+	int		 lease_s;	/* --queue: the claims' lease */
 };
 
 static void
@@ -46,6 +47,8 @@ verb_usage(FILE *f, int mode)
 	    "    [--report FILE] [--failures FILE] [--pins-out FILE]\n"
 	    "    [--no-verify] [--timeout S] [--challenge-timeout MIN]\n"
 	    "    [--mailers DIR [--print]]\n"
+	    "    [--lease-seconds S (with --queue URL: users from the fleet "
+	    "queue)]\n"
 	    "%s"
 	    "PINs: 'random' (a new PIN per blank key, written only to "
 	    "--pins-out),\n'ask' (prompted), 'keep' (from the environment "
@@ -95,6 +98,7 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 		{ "rounds", "N", 'N', 0 },
 		{ "mailers", "DIR", 'm', 0 },
 		{ "print", NULL, 'l', 0 },
+		{ "lease-seconds", "S", 'Q', 0 },
 		{ NULL, NULL, 0, 0 },
 	};
 	struct opts	 op;
@@ -209,6 +213,11 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 			break;
 		case 'l':
 			o->print_letters = true;
+			break;
+		case 'Q':
+			if (opts_int(&op, 5, 86400, "seconds",
+			    &src->lease_s) < 0)
+				return (-1);
 			break;
 		default:
 			return (-1);
@@ -513,6 +522,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	    *o.rp_id == '\0')
 		o.rp_id = NULL;
 	src.interval_s = 60;
+	src.lease_s = QUEUE_LEASE_SECONDS;
 	if ((r = parse_opts(mode, argc, argv, &o, &src, &first)) != 0)
 		return (r > 0 ? EXIT_OK : EXIT_USAGE);
 	if (!graph_cloud_registers(ctx->cloud)) {
@@ -525,8 +535,8 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	}
 	/* the seed's --automatic-provision names no group: take it from
 	 * the environment */
-	if (mode != MODE_ENROLL && src.group == NULL && src.csv == NULL &&
-	    (src.group = getenv("PROVISIONING_GROUP")) != NULL &&
+	if (ctx->queue == NULL && mode != MODE_ENROLL && src.group == NULL &&
+	    src.csv == NULL && (src.group = getenv("PROVISIONING_GROUP")) != NULL &&
 	    *src.group == '\0')
 		src.group = NULL;
 	if (o.report_path == NULL)
@@ -537,13 +547,21 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	}
 	if (o.as_user)
 		o.keys_mode = KEYS_ONE_PER_USER;
-	if ((mode == MODE_AUTO || mode == MODE_KIOSK) && src.group == NULL &&
-	    src.csv == NULL) {
+	if (ctx->queue != NULL && (first < argc || src.csv != NULL ||
+	    src.group != NULL || o.dry_run || o.as_user)) {
+		cmd_usage_error(argv[0], "with --queue (or PROVISIONING_QUEUE) "
+		    "the users come from the fleet queue: add them with "
+		    "'provisioning queue add'%s", o.dry_run || o.as_user ?
+		    "; --dry-run and --as-user do not go with it" : "");
+		return (EXIT_USAGE);
+	}
+	if (ctx->queue == NULL && (mode == MODE_AUTO || mode == MODE_KIOSK) &&
+	    src.group == NULL && src.csv == NULL) {
 		cmd_usage_error(argv[0], "needs --group ID|NAME (the users "
 		    "to keep provisioned), or PROVISIONING_GROUP");
 		return (EXIT_USAGE);
 	}
-	if (mode == MODE_AUTO && src.group == NULL) {
+	if (ctx->queue == NULL && mode == MODE_AUTO && src.group == NULL) {
 		cmd_usage_error(argv[0], "needs --group ID|NAME, not --csv");
 		return (EXIT_USAGE);
 	}
@@ -559,7 +577,8 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 		    "or --csv, or --group; not several");
 		return (EXIT_USAGE);
 	}
-	if (first >= argc && src.csv == NULL && src.group == NULL) {
+	if (ctx->queue == NULL && first >= argc && src.csv == NULL &&
+	    src.group == NULL) {
 		cmd_usage_error(argv[0], "missing USER..., --csv FILE or "
 		    "--group ID|NAME");
 		return (EXIT_USAGE);
@@ -577,6 +596,11 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	snprintf(journal, sizeof(journal), "%s/%s", ctx->state_dir,
 	    JOURNAL_FILE);
 	o.journal_path = journal;
+	if (ctx->queue != NULL) {
+		r = cli_station_run(ctx, mode == MODE_ENROLL, &o, &hooks,
+		    src.lease_s, src.interval_s);
+		goto out;
+	}
 	/* a dry run writes no journal: it need not wait for another run */
 	if (!o.dry_run && (r = run_lock_take(ctx, &lockfd)) != EXIT_OK)
 		return (r);
@@ -663,4 +687,30 @@ int
 cmd_kiosk(struct prov_ctx *ctx, int argc, char **argv)
 {
 	return (run_enroll(ctx, MODE_KIOSK, argc, argv));
+}
+
+/* for queue add: the same users enroll would take */
+int
+cli_users_csv(const char *path, const struct enroll_opts *o,
+    struct enroll_list *l, size_t *bad)
+{
+	return (from_csv(path, o, l, bad));
+}
+
+int
+cli_users_group(graph_client_t *c, const char *group, struct enroll_list *l)
+{
+	return (from_group(c, group, l));
+}
+
+int
+cli_admin_open(struct prov_ctx *ctx, graph_client_t **c)
+{
+	return (open_admin(ctx, c));
+}
+
+int
+cli_enroll_exit(int r)
+{
+	return (exit_code_of(r));
 }

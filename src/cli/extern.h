@@ -35,6 +35,8 @@ struct prov_ctx {
 	const char	*device;
 	const char	*virtual_keys;
 	const char	*mds_root;	/* PEM: replaces the pinned MDS roots */
+	const char	*queue;		/* the fleet queue's conninfo */
+	const char	*station;	/* this station's name, or NULL */
 	int		 verbose;
 	bool		 json;
 	bool		 headful;
@@ -59,6 +61,7 @@ cmd_fn	cmd_auto;
 cmd_fn	cmd_kiosk;
 cmd_fn	cmd_deeplink;
 cmd_fn	cmd_mds;
+cmd_fn	cmd_queue;
 
 /* pinread.c: PIN from the environment variable named, or a prompt */
 char	*pin_read(const char *envname, const char *prompt, bool confirm);
@@ -73,6 +76,28 @@ struct graph_client;
 int	cli_graph_open(const struct prov_ctx *, struct graph_client **);
 int	cli_graph_exit(int);			/* GRAPH_ERR_* -> EXIT_* */
 void	cli_graph_error(struct graph_client *, const char *, int);
+
+/* cmd_enroll.c: users from a CSV file or a group; the signed-in admin */
+struct enroll_opts;
+struct enroll_list;
+int	cli_users_csv(const char *, const struct enroll_opts *,
+	    struct enroll_list *, size_t *);
+int	cli_users_group(struct graph_client *, const char *,
+	    struct enroll_list *);
+int	cli_admin_open(struct prov_ctx *, struct graph_client **);
+int	cli_enroll_exit(int);			/* ENROLL_* -> EXIT_* */
+
+/* station.c: enroll|auto|kiosk --queue, a station of the fleet */
+#define QUEUE_LEASE_SECONDS	60
+struct enroll_hooks;
+int	cli_station_run(struct prov_ctx *, int, struct enroll_opts *,
+	    const struct enroll_hooks *, int, int);
+
+/* cmd_queue.c: the fleet queue of --queue / PROVISIONING_QUEUE */
+struct queue;
+const char *cli_station(const struct prov_ctx *);
+int	cli_queue_open(const struct prov_ctx *, struct queue **);
+int	cli_queue_exit(int);			/* QUEUE_ERR_* -> EXIT_* */
 
 /* util.c */
 int	cli_ctap_exit(int);		/* CTAP_ERR_* -> EXIT_* */

@@ -59,6 +59,7 @@ static const struct verb {
 	{ "webauthn", cmd_webauthn, "webauthn create|verify (no Graph)" },
 	{ "deeplink", cmd_deeplink, "deeplink register|unregister|handle URL" },
 	{ "mds", cmd_mds, "mds update FILE | mds show AAGUID (FIDO metadata)" },
+	{ "queue", cmd_queue, "queue init|add|status|retry|drain|report (a fleet, --queue URL)" },
 	{ "help", cmd_help, "help [COMMAND]: this list, or a command's options" },
 };
 
@@ -76,6 +77,7 @@ static const struct gopt {
 	{ "--disable-ssl-verify", NULL }, { "--local-ssl-verify", NULL },
 	{ "--state-dir", "DIR" }, { "--device", "SPEC" },
 	{ "--virtual-keys", "DIR" }, { "--mds-root", "PEM" },
+	{ "--queue", "URL" }, { "--station", "NAME" },
 	{ "--verbose", NULL }, { "-v", NULL }, { "-vv", NULL },
 	{ "--json", NULL }, { "--mode", "headful|headless" },
 	{ "--version", NULL }, { "--help", NULL }, { "-h", NULL },
@@ -96,12 +98,13 @@ usage(FILE *f)
 	    "  --ca-bundle FILE  --disable-ssl-verify  --local-ssl-verify\n"
 	    "  --state-dir DIR  --device /dev/hidrawN|unix:PATH  --virtual-keys DIR\n"
 	    "  --mds-root PEM (replaces the pinned FIDO metadata roots)\n"
+	    "  --queue URL  --station NAME\n"
 	    "  --verbose|-v|-vv  --json  --mode headful|headless  --version"
 	    "  --help\n"
 	    "\nseed spellings: --login  --csv FILE  --automatic-provision"
 	    "  --register-deeplink\n"
 	    "\nenvironment: PROVISIONING_TENANT, PROVISIONING_STATE_DIR, "
-	    "PROVISIONING_VIRTUAL_KEYS,\n  PROVISIONING_CLIENT_SECRET, "
+	    "PROVISIONING_VIRTUAL_KEYS,\n  PROVISIONING_QUEUE, PROVISIONING_CLIENT_SECRET, "
 	    "PROVISIONING_GROUP, ... (see provisioning(1))\n"
 	    "\nRun 'provisioning COMMAND --help' for a command's options; "
 	    "see provisioning(1).\n");
@@ -274,6 +277,10 @@ set_gopt(struct prov_ctx *ctx, const char *name, const char *val)
 		ctx->virtual_keys = val;
 	else if (strcmp(name, "--mds-root") == 0)
 		ctx->mds_root = val;
+	else if (strcmp(name, "--queue") == 0)
+		ctx->queue = val;
+	else if (strcmp(name, "--station") == 0)
+		ctx->station = val;
 	else if (strcmp(name, "--verbose") == 0 || strcmp(name, "-v") == 0)
 		ctx->verbose++;
 	else if (strcmp(name, "-vv") == 0)
@@ -315,6 +322,9 @@ ctx_defaults(struct prov_ctx *ctx)
 	if (ctx->virtual_keys == NULL &&
 	    (e = getenv("PROVISIONING_VIRTUAL_KEYS")) != NULL)
 		ctx->virtual_keys = e;
+	if (ctx->queue == NULL && (e = getenv("PROVISIONING_QUEUE")) != NULL &&
+	    *e != '\0')
+		ctx->queue = e;
 	if (ctx->state_dir == NULL) {
 		/* XDG base directory spec: state belongs in XDG_STATE_HOME */
 		if ((e = getenv("XDG_STATE_HOME")) != NULL && *e == '/')

@@ -46,6 +46,25 @@ int	enroll_pinbook_put(enroll_pinbook_t *, const char *key,
 /* a copy of the PIN for `key` (free with freezero_str), or NULL */
 char	*enroll_pinbook_get(enroll_pinbook_t *, const char *key);
 
+/*
+ * A second journal beside journal_path (the fleet queue): told every
+ * step of user `idx` of the list (state: a JOURNAL_ST_*, fields as in
+ * journal.h) after the journal has it and before the pipeline's next
+ * externally visible action (the key, the POST).  It returns 0 to go
+ * on, ENROLL_STEP_LOST if the user is no longer this run's (it is
+ * abandoned: not touched, not posted), or another negative value to
+ * stop the run as a journal failure would (ENROLL_ERR_NET).
+ */
+struct journal_fields;
+
+#define ENROLL_STEP_LOST	(-2)
+
+struct enroll_steps {
+	int	(*step)(void *arg, size_t idx, int state,
+		    const struct journal_fields *);
+	void	*arg;
+};
+
 struct enroll_opts {
 	const char	*journal_path;		/* NULL: no journal (dry run) */
 	const char	*device;		/* --device, or NULL */
@@ -79,6 +98,7 @@ struct enroll_opts {
 	bool pause; /* headful: wait between users */
 	const char	*mailers_dir;		/* --mailers DIR, or NULL */
 	bool		 print_letters;		/* --print: lp each letter */
+	const struct enroll_steps *steps;	/* or NULL */
 };
 
 /* one user to enroll, from argv, a CSV row or a group */

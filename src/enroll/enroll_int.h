@@ -148,6 +148,9 @@ void	enroll_graph_fail(struct run *, struct job *, graph_client_t *,
 	    const char *, int);
 int	enroll_journal_set(struct run *, struct job *, enum journal_state,
 	    const struct journal_fields *);
+/* steps.c: the step to o->steps, if any; 0, or -1 to abandon the user */
+int	enroll_steps_tell(struct run *, struct job *, enum journal_state,
+	    const struct journal_fields *);
 void	enroll_fatal(struct run *, int, const char *);
 bool	enroll_stopping(struct run *);
 bool	enroll_interrupted(const struct run *);

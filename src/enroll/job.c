@@ -214,6 +214,7 @@ enroll_job_fail(struct run *run, struct job *jb, const char *stage,
 	    &jf) != JOURNAL_OK)
 		log_warn("journal: cannot record the failure of %s",
 		    job_user(jb, run));
+	(void)enroll_steps_tell(run, jb, JOURNAL_ST_FAILED, &jf);
 	memset(&rf, 0, sizeof(rf));
 	rf.user = job_user(jb, run);
 	rf.stage = stage;
@@ -241,6 +242,8 @@ enroll_job_skip(struct run *run, struct job *jb, const char *reason,
 	if (run->j != NULL && !already && jb->key[0] != '\0')
 		(void)journal_user_set_state(run->j, jb->key,
 		    JOURNAL_ST_SKIPPED, &jf);
+	if (!already)
+		(void)enroll_steps_tell(run, jb, JOURNAL_ST_SKIPPED, &jf);
 	enroll_job_finish(run, jb, already ? &run->already : &run->skipped,
 	    PROGRESS_SKIPPED, "skipped", reason);
 }
@@ -342,10 +345,8 @@ enroll_journal_set(struct run *run, struct job *jb, enum journal_state st,
 {
 	int r;
 
-	if (run->j == NULL)
-		return (0);
-	if ((r = journal_user_set_state(run->j, jb->key, st, jf)) !=
-	    JOURNAL_OK) {
+	if (run->j != NULL && (r = journal_user_set_state(run->j, jb->key,
+	    st, jf)) != JOURNAL_OK) {
 		/* without the journal a crash could register twice: stop */
 		enroll_fatal(run, ENROLL_ERR_LOCAL, "cannot write the journal");
 		log_warn("journal: %s (%s)", journal_strerr(r),
@@ -353,5 +354,5 @@ enroll_journal_set(struct run *run, struct job *jb, enum journal_state st,
 		return (-1);
 	}
 
-	return (0);
+	return (enroll_steps_tell(run, jb, st, jf));
 }

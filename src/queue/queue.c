@@ -254,6 +254,18 @@ q_read_schema(queue_t *q)
 	return (QUEUE_OK);
 }
 
+/* the session's settings, again after every reconnect */
+static void
+q_session(queue_t *q)
+{
+	PGresult *res;
+
+	PQsetNoticeProcessor(q->conn, noticer, NULL);
+	/* a step is told done only once it is on the server's disk */
+	if ((res = PQexec(q->conn, "SET synchronous_commit TO on")) != NULL)
+		PQclear(res);
+}
+
 static int
 q_connect(queue_t *q, const char *conninfo)
 {
@@ -261,7 +273,6 @@ q_connect(queue_t *q, const char *conninfo)
 	    "fallback_application_name", "dbname", NULL };
 	const char *const val[] = { "10", "provisioning", conninfo, NULL };
 	char		 msg[QUEUE_MSG_LEN];
-	PGresult	*res;
 
 	q->conn = PQconnectdbParams(kw, val, 1);
 	if (q->conn == NULL || PQstatus(q->conn) != CONNECTION_OK) {
@@ -272,10 +283,7 @@ q_connect(queue_t *q, const char *conninfo)
 		    "and ~/.pgpass", q->host, msg);
 		return (QUEUE_ERR_CONNECT);
 	}
-	PQsetNoticeProcessor(q->conn, noticer, NULL);
-	/* a step is told done only once it is on the server's disk */
-	if ((res = PQexec(q->conn, "SET synchronous_commit TO on")) != NULL)
-		PQclear(res);
+	q_session(q);
 	return (QUEUE_OK);
 }
 
@@ -404,7 +412,7 @@ q_begin(queue_t *q, bool need_schema)
 			pthread_mutex_unlock(&q->lock);
 			return (QUEUE_ERR_CONNECT);
 		}
-		PQsetNoticeProcessor(q->conn, noticer, NULL);
+		q_session(q);
 	}
 	if (need_schema && q->schema < QUEUE_SCHEMA) {
 		errf(q->err, sizeof(q->err), "the queue database at %s is "
@@ -780,6 +788,36 @@ q_hold(queue_t *q, const struct queue_item *it, const char *what)
 	}
 	PQclear(res);
 	return (r);
+}
+
+int
+queue_renew(queue_t *q, struct queue_item *it)
+{
+	char		 id[24], secs[16];
+	const char	*vals[2];
+	int		 r;
+
+	if (q == NULL || it == NULL || it->id <= 0)
+		return (QUEUE_ERR_ARG);
+	if ((r = q_begin(q, true)) != QUEUE_OK)
+		return (r);
+	snprintf(id, sizeof(id), "%lld", it->id);
+	snprintf(secs, sizeof(secs), "%d", it->lease_seconds > 0 ?
+	    it->lease_seconds : QUEUE_LEASE_DEFAULT);
+	vals[0] = id;
+	vals[1] = secs;
+	if ((r = q_exec(q, "renewing the lease", "BEGIN", 0, NULL, NULL)) !=
+	    QUEUE_OK || (r = station_seen(q)) < 0 ||
+	    (r = q_hold(q, it, "renewing the lease")) != QUEUE_OK ||
+	    (r = q_exec(q, "renewing the lease", "UPDATE provisioning_users"
+	    " SET lease_until = now() + make_interval(secs => $2::int)"
+	    " WHERE id = $1::bigint", 2, vals, NULL)) != QUEUE_OK ||
+	    (r = q_exec(q, "renewing the lease", "COMMIT", 0, NULL, NULL)) !=
+	    QUEUE_OK)
+		goto fail;
+	r = QUEUE_OK;
+fail:
+	return (q_end(q, r));
 }
 
 static bool

@@ -203,8 +203,15 @@ int		 queue_add(queue_t *, const char *const *users, size_t n,
  */
 int		 queue_claim(queue_t *, int lease_seconds,
 		    struct queue_item *item);
-/* renew the leases this station holds; *n: how many (may be NULL) */
+/*
+ * Renew the leases this station holds; *n: how many (may be NULL).
+ * Every lease under the station's name, also those of an earlier
+ * process of the same name that died: a station that may restart
+ * renews its own claims with queue_renew() instead.
+ */
 int		 queue_heartbeat(queue_t *, int lease_seconds, size_t *n);
+/* renew one claim's lease (QUEUE_ERR_LOST if not ours any more) */
+int		 queue_renew(queue_t *, struct queue_item *);
 
 /*
  * Record a step of a claimed user, committed before it returns, if
