@@ -398,6 +398,18 @@ ctap_cred_aaguid(const ctap_cred_t *c)
 }
 
 const unsigned char *
+ctap_cred_x5c_ptr(const ctap_cred_t *c)
+{
+	return (c->fc != NULL ? fido_cred_x5c_ptr(c->fc) : NULL);
+}
+
+size_t
+ctap_cred_x5c_len(const ctap_cred_t *c)
+{
+	return (c->fc != NULL ? fido_cred_x5c_len(c->fc) : 0);
+}
+
+const unsigned char *
 ctap_cred_attobj_ptr(const ctap_cred_t *c)
 {
 	return (c->attobj);

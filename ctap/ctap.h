@@ -176,6 +176,9 @@ size_t		 ctap_cred_clientdata_len(const ctap_cred_t *);
 /* "basic" (packed with x5c), "self" (packed, no x5c), or "none" */
 const char	*ctap_cred_attestation(const ctap_cred_t *);
 uint8_t		 ctap_cred_flags(const ctap_cred_t *);
+/* the attestation certificate (DER, x5c[0]); NULL without one */
+const unsigned char *ctap_cred_x5c_ptr(const ctap_cred_t *);
+size_t		 ctap_cred_x5c_len(const ctap_cred_t *);
 
 /*
  * The WebAuthn attestationObject {fmt, attStmt, authData}: one encoder

@@ -11,13 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
 #include "ctap.h"
+#include "enroll.h"
 #include "extern.h"
 #include "graph.h"
+#include "mds.h"
 
-#define ZERO_AAGUID	"00000000-0000-0000-0000-000000000000"
 
 enum { ST_OK, ST_INFO, ST_WARN, ST_FAIL };
 
@@ -33,6 +35,8 @@ struct doc {
 	uint32_t		 profiles;	/* the user's, or all */
 	bool			 policy_listed;	/* the token lists a
 						   policy permission */
+	mds_t			*mds;		/* stored FIDO metadata */
+	bool			 mds_stale;
 };
 
 static void __attribute__((format(printf, 4, 5)))
@@ -227,6 +231,36 @@ doctor_user_profiles(struct doc *d, const graph_policy_t *p)
 	    "profile applies to the user", names);
 }
 
+/* the stored FIDO metadata: number, age, and whether it is stale */
+static void
+doctor_mds(struct doc *d)
+{
+	char	path[4096];
+	int	r;
+
+	snprintf(path, sizeof(path), "%s/%s", d->ctx->state_dir,
+	    MDS_STORE_FILE);
+	if ((r = mds_load(path, &d->mds)) == MDS_ERR_NOT_FOUND) {
+		check(d, ST_INFO, "mds", "no FIDO metadata stored: keys are "
+		    "not checked against it ('provisioning mds update')");
+		return;
+	}
+	if (r != MDS_OK) {
+		check(d, ST_WARN, "mds", "the stored FIDO metadata is "
+		    "unusable: %s", mds_strerr(r));
+		return;
+	}
+	if ((d->mds_stale = mds_stale(d->mds, time(NULL))))
+		check(d, ST_WARN, "mds", "FIDO metadata no %lld, %zu entries, "
+		    "stale: its nextUpdate %s has passed ('provisioning mds "
+		    "update')", mds_no(d->mds), mds_entry_count(d->mds),
+		    mds_next_update(d->mds));
+	else
+		check(d, ST_OK, "mds", "FIDO metadata no %lld, %zu entries, "
+		    "next update %s", mds_no(d->mds), mds_entry_count(d->mds),
+		    mds_next_update(d->mds));
+}
+
 static void
 doctor_user(struct doc *d, graph_client_t *c, const char *ref,
     const graph_policy_t *p)
@@ -299,7 +333,7 @@ doctor_key(struct doc *d, const char *path, const graph_policy_t *p)
 {
 	ctap_dev_t	*dev = NULL;
 	ctap_info_t		*ci = NULL;
-	struct graph_key_verdict v;
+	struct enroll_verdict	 v;
 	const char		*aaguid;
 	char			 name[64];
 	int		 r;
@@ -329,7 +363,8 @@ doctor_key(struct doc *d, const char *path, const graph_policy_t *p)
 		check(d, ST_WARN, name, "no credProtect extension");
 	if (p == NULL)
 		goto out;
-	if (graph_policy_key_check(p, d->profiles, aaguid, &v))
+	if (enroll_key_verdict(p, d->profiles, d->mds, d->mds_stale, aaguid,
+	    &v))
 		check(d, ST_OK, name, "accepted%s%s by %s%s%s%s", d->user ?
 		    " for " : "", d->user ? d->user : "",
 		    graph_policy_profiles_len(p) ? "passkey profile '" : "",
@@ -339,15 +374,12 @@ doctor_key(struct doc *d, const char *path, const graph_policy_t *p)
 	else
 		check(d, ST_FAIL, name, "refused%s%s: %s", d->user ?
 		    " for " : "", d->user ? d->user : "", v.why);
-	if (v.allowed && v.attestation) {
-		if (strcmp(aaguid, ZERO_AAGUID) == 0)
-			check(d, ST_FAIL, name, "attestation is enforced, and a "
-			    "key without an AAGUID cannot pass it");
-		else
-			check(d, ST_INFO, name, "attestation is enforced: the "
-			    "key must be FIDO certified and in the MDS "
-			    "(checked at registration)");
-	}
+	if (v.note[0] != '\0')
+		check(d, ST_WARN, name, "%s", v.note);
+	else if (v.allowed && v.attestation)
+		check(d, ST_INFO, name, "attestation is enforced: the key's "
+		    "FIDO metadata entry is usable; its attestation chain is "
+		    "checked after the touch");
 out:
 	if (dev != NULL)
 		ctap_dev_close(dev);
@@ -435,6 +467,7 @@ cmd_doctor(struct prov_ctx *ctx, int argc, char **argv)
 		    "policy");
 		doctor_policy(&d, p);
 	}
+	doctor_mds(&d);
 	if (n == 1)
 		doctor_user(&d, c, argv[op.ind], p);
 	doctor_keys(&d, p);
@@ -456,6 +489,7 @@ done:
 		    "ok", d.fails, d.warns, d.warns == 1 ? "" : "s");
 out:
 	json_decref(d.checks);
+	mds_free(&d.mds);
 	graph_policy_free(&p);
 	graph_identity_free(&id);
 	free(d.user);

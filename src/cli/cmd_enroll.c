@@ -17,6 +17,7 @@
 #include "extern.h"
 #include "graph.h"
 #include "journal.h"
+#include "mds.h"
 #include "report.h"
 
 #define MODE_ENROLL	0
@@ -502,6 +503,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	int			 first, r, i, round = 0, lockfd = -1;
 	size_t			 bad = 0;	/* CSV rows refused */
 	char			 source[1024], journal[4096], err[512];
+	char			 mdsp[4096];
 
 	memset(&o, 0, sizeof(o));
 	memset(&src, 0, sizeof(src));
@@ -596,6 +598,8 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	snprintf(journal, sizeof(journal), "%s/%s", ctx->state_dir,
 	    JOURNAL_FILE);
 	o.journal_path = journal;
+	snprintf(mdsp, sizeof(mdsp), "%s/%s", ctx->state_dir, MDS_STORE_FILE);
+	o.mds_path = mdsp;
 	if (ctx->queue != NULL) {
 		r = cli_station_run(ctx, mode == MODE_ENROLL, &o, &hooks,
 		    src.lease_s, src.interval_s);

@@ -99,6 +99,8 @@ struct enroll_opts {
 	const char	*mailers_dir;		/* --mailers DIR, or NULL */
 	bool		 print_letters;		/* --print: lp each letter */
 	const struct enroll_steps *steps;	/* or NULL */
+	const char	*mds_path;		/* stored FIDO metadata (the
+						   state dir's mds.json) */
 };
 
 /* one user to enroll, from argv, a CSV row or a group */
@@ -152,6 +154,27 @@ struct enroll_hooks {
 	void	 (*watch)(struct ctap_dev *);
 	void	 (*unwatch)(struct ctap_dev *);
 };
+
+/*
+ * Would Entra accept a key (its AAGUID, from getInfo) for a user whose
+ * passkey profiles are `set` (graph_policy_user_profiles; UINT32_MAX:
+ * any)?  The policy's profiles decide, and where the admitting profile
+ * enforces attestation the stored FIDO metadata (may be NULL): a model
+ * not in it, or reported REVOKED or compromised, is refused.  No I/O.
+ */
+struct mds;
+struct enroll_verdict {
+	bool	allowed;
+	bool	attestation;	/* the admitting profile enforces it */
+	char	profile[128];	/* the admitting, or the refusing one */
+	char	code[32];	/* failures.csv code when refused */
+	char	why[448];	/* when refused */
+	char	note[512];	/* a warning that does not refuse (stale or
+				   missing metadata) */
+};
+bool	enroll_key_verdict(const graph_policy_t *, uint32_t set,
+	    const struct mds *, bool mds_stale, const char *aaguid,
+	    struct enroll_verdict *);
 
 /* enroll_run() results */
 #define ENROLL_OK		  0	/* every user done or skipped */

@@ -39,9 +39,11 @@ struct job {
 	char			 serial[128];
 	char			 slot[128];
 	int			 attempts;
-	char			 why[320];	/* its last key failure */
+	char			 why[512];	/* its last key failure */
 	char			 why_code[32];
 	graph_client_t		*uc;		/* --as-user: user's client */
+	uint32_t		 profiles;	/* the user's passkey
+						   profiles (admit.c) */
 	struct job		*next;
 };
 
@@ -61,7 +63,9 @@ struct key {
 	size_t		 min_pin;
 	bool		 authnr_cfg;
 	int		 successes;
-	char		 why[256];	/* why it was set aside */
+	char		 aaguid[40];	/* from getInfo */
+	char		 refused[32];	/* the verdict's code (KEY_REFUSED) */
+	char		 why[448];	/* why it was set aside */
 };
 
 struct run {
@@ -76,6 +80,11 @@ struct run {
 	bool				 failures_err;	/* said once */
 	report_t			*pins;
 	graph_client_t			*admin;
+	graph_policy_t			*policy;	/* read once, or
+							   NULL: no check */
+	struct mds			*mds;		/* stored FIDO
+							   metadata, or NULL */
+	bool				 mds_stale;
 
 	pthread_mutex_t			 lock;
 	pthread_cond_t			 cond;
@@ -107,7 +116,7 @@ struct run {
 	size_t				 nused;
 	char				 nopin[256];	/* no PIN for any
 							   key: why */
-	char				 last_why[320];	/* the last key
+	char				 last_why[512];	/* the last key
 							   failure, */
 	char				 last_code[32];	/* for users no
 							   key took */
@@ -169,7 +178,7 @@ void	enroll_key_failed(struct run *, struct job *, const struct key *,
 
 /* keys.c */
 int	enroll_key_acquire(struct run *, struct key *, const char *path,
-	    const char *user);
+	    const struct job *);
 void	enroll_key_release(struct run *, struct key *);
 int	enroll_key_wait_fresh(struct run *, char **path, const char *user);
 int	enroll_keys_usable(struct run *, char ***paths, size_t *n);
@@ -187,6 +196,17 @@ void	*enroll_poster(void *);
 void	enroll_letter_keep(const struct run *, struct job *,
 	    const struct key *);
 void	enroll_letter(struct run *, struct job *, const char *model);
+
+/* admit.c: would Entra accept the key (before and after the touch) */
+#define KEY_REFUSED	3	/* a key_code(): the policy refuses the key */
+void	enroll_admit_setup(struct run *);
+void	enroll_admit_free(struct run *);
+int	enroll_admit_user(struct run *, graph_client_t *, struct job *);
+bool	enroll_admit_key(struct run *, const struct job *, struct key *,
+	    const char *aaguid, struct enroll_verdict *);
+int	enroll_admit_attestation(struct run *, const struct job *,
+	    const ctap_cred_t *, char *, size_t);
+size_t	enroll_admit_dry(struct run *, const struct job *);
 
 /* resume.c */
 int	enroll_reconcile_one(const journal_entry_t *, void *);

@@ -193,8 +193,10 @@ key_describe(struct run *run, struct key *k)
  */
 int
 enroll_key_acquire(struct run *run, struct key *k, const char *path,
-    const char *user)
+    const struct job *jb)
 {
+	struct enroll_verdict	 v;
+	const char	*user = jb->upn;
 	ctap_info_t	*ci = NULL;
 	bool		 has_pin;
 	int		 r;
@@ -214,6 +216,13 @@ enroll_key_acquire(struct run *run, struct key *k, const char *path,
 	if ((r = ctap_dev_open(k->dev, path)) != CTAP_OK ||
 	    (r = ctap_dev_get_info(k->dev, ci)) != CTAP_OK) {
 		set_aside(k, r, "", NULL);
+		goto fail;
+	}
+	/* before the touch and before any PIN: would Entra take it? */
+	snprintf(k->aaguid, sizeof(k->aaguid), "%s", ctap_info_aaguid(ci));
+	if (!enroll_admit_key(run, jb, k, k->aaguid, &v)) {
+		snprintf(k->refused, sizeof(k->refused), "%s", v.code);
+		r = KEY_REFUSED;
 		goto fail;
 	}
 	k->min_pin = (size_t)ctap_info_min_pin_length(ci);

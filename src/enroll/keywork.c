@@ -134,6 +134,8 @@ key_code(int cr)
 		return ("no_touch");
 	case KEY_LIED:
 		return ("key_false_excluded");
+	case KEY_REFUSED:
+		return ("key_refused");
 	case CTAP_ERR_KEY_FULL:
 		return ("key_full");
 	case CTAP_ERR_NOT_FIDO2:
@@ -153,18 +155,20 @@ void
 enroll_key_failed(struct run *run, struct job *jb, const struct key *k,
     int cr)
 {
-	char why[sizeof(jb->why)];
+	const char	*code = key_code(cr);
+	char		 why[sizeof(jb->why)];
 
 	snprintf(why, sizeof(why), "%s (key %s)", k->why[0] != '\0' ?
 	    k->why : ctap_strerr(cr), k->path != NULL ? k->path : "?");
+	if (cr == KEY_REFUSED && k->refused[0] != '\0')
+		code = k->refused;
 	if (jb != NULL) {
 		snprintf(jb->why, sizeof(jb->why), "%s", why);
-		snprintf(jb->why_code, sizeof(jb->why_code), "%s",
-		    key_code(cr));
+		snprintf(jb->why_code, sizeof(jb->why_code), "%s", code);
 	}
 	pthread_mutex_lock(&run->lock);
 	snprintf(run->last_why, sizeof(run->last_why), "%s", why);
-	snprintf(run->last_code, sizeof(run->last_code), "%s", key_code(cr));
+	snprintf(run->last_code, sizeof(run->last_code), "%s", code);
 	pthread_mutex_unlock(&run->lock);
 }
 
@@ -269,6 +273,7 @@ out:
 static int
 key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 {
+	struct enroll_verdict	 v;
 	struct journal_fields	 jf;
 	ctap_cred_t		*cred = NULL;
 	char			 msg[512];
@@ -280,6 +285,19 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 	    enroll_holds_passkey(run, jb))) {
 		keywork_done(run);
 		return (0);
+	}
+	/* a key kept from the last user is judged again for this one */
+	if (!enroll_admit_key(run, jb, k, k->aaguid, &v)) {
+		snprintf(k->refused, sizeof(k->refused), "%s", v.code);
+		enroll_key_failed(run, jb, k, KEY_REFUSED);
+		if (jb->attempts + 1 >= run->o->max_attempts) {
+			keywork_done(run);
+			enroll_job_fail(run, jb, "key", jb->why_code, jb->why,
+			    NULL);
+			return (1);
+		}
+		requeue(run, jb);
+		return (1);
 	}
 	if (job_prepare(jb, &cred) < 0) {
 		keywork_done(run);
@@ -358,6 +376,14 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		keywork_done(run);
 		enroll_job_fail(run, jb, "key",
 		    cr == CTAP_ERR_TIMEOUT ? "no_touch" : "key", msg, NULL);
+		return (0);
+	}
+	/* after the touch: an enforced attestation must chain to the MDS */
+	if (enroll_admit_attestation(run, jb, cred, msg, sizeof(msg)) < 0) {
+		ctap_cred_free(&cred);
+		keywork_done(run);
+		enroll_job_fail(run, jb, "attestation", "attestation_refused",
+		    msg, NULL);
 		return (0);
 	}
 	jb->cred = cred;
@@ -448,7 +474,7 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 		return (-1);
 	}
 	if (path != NULL &&
-	    (cr = enroll_key_acquire(run, k, path, jb->upn)) == CTAP_OK) {
+	    (cr = enroll_key_acquire(run, k, path, jb)) == CTAP_OK) {
 		if (run->o->narrate)
 			enroll_say(run, "using key %s (%s)",
 			    enroll_key_label(k->path), k->product);

@@ -8,9 +8,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common.h"
 #include "enroll_int.h"
+
+/*
+ * What Entra recorded against what the key made: the AAGUID, the
+ * passkey type, and (where a profile enforces attestation) an attested
+ * level.  A mismatch
+ * is a warning (the passkey is registered), in the log and on the line.
+ */
+static void
+check_recorded(struct run *run, const struct job *jb, const graph_method_t *m,
+    char *out, size_t len)
+{
+	struct enroll_verdict	 v;
+	const char		*ag = graph_method_aaguid(m);
+	const char		*lvl = graph_method_attestation_level(m);
+	const char		*pt = graph_method_passkey_type(m);
+	const char		*want = ctap_cred_aaguid(jb->cred);
+	size_t			 n = 0;
+
+	out[0] = '\0';
+	if (*ag != '\0' && strcasecmp(ag, want) != 0)
+		n += (size_t)snprintf(out + n, n < len ? len - n : 0,
+		    "%sAAGUID %s, not the key's %s", n ? ", " : "", ag, want);
+	if (*pt != '\0' && strcmp(pt, "deviceBound") != 0 && n < len)
+		n += (size_t)snprintf(out + n, len - n, "%spasskey type %s, "
+		    "not deviceBound", n ? ", " : "", pt);
+	if (run->policy != NULL && strcmp(lvl, "notAttested") == 0 &&
+	    enroll_key_verdict(run->policy, jb->profiles, run->mds,
+	    run->mds_stale, want, &v) && v.attestation && n < len)
+		n += (size_t)snprintf(out + n, len - n, "%sattestation level "
+		    "notAttested, though passkey profile '%s' enforces "
+		    "attestation", n ? ", " : "", v.profile);
+	if (n >= len)
+		out[len - 1] = '\0';
+	if (out[0] != '\0')
+		log_warn("%s: Entra recorded %s", jb->upn, out);
+}
 
 static void
 post_one(struct run *run, graph_client_t *c, struct job *jb)
@@ -18,7 +55,8 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	struct journal_fields	 jf;
 	graph_method_t		*m = NULL;
 	graph_client_t		*gc = jb->uc != NULL ? jb->uc : c;
-	char			 detail[512], what[128], mid[128];
+	char			 detail[1024], what[128], mid[128];
+	char			 mismatch[512];
 	int			 r;
 
 	/* graph_fido2_register() owns the retry policy: no rounds here */
@@ -28,6 +66,7 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 		enroll_graph_fail(run, jb, gc, "register", r);
 		return;
 	}
+	check_recorded(run, jb, m, mismatch, sizeof(mismatch));
 	memset(&jf, 0, sizeof(jf));
 	jf.method_id = graph_method_id(m);
 	jf.attestation = graph_method_attestation_level(m);
@@ -48,8 +87,9 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	enroll_short_id(graph_method_id(m), mid, sizeof(mid));
 	snprintf(what, sizeof(what), "enrolled on %s",
 	    enroll_key_label(jb->device));
-	snprintf(detail, sizeof(detail), "%s, method %s",
-	    graph_method_attestation_level(m), mid);
+	snprintf(detail, sizeof(detail), "%s, method %s%s%s",
+	    graph_method_attestation_level(m), mid, mismatch[0] != '\0' ?
+	    "; Entra recorded " : "", mismatch);
 	graph_method_free(&m);
 	enroll_job_finish(run, jb, &run->enrolled, PROGRESS_DONE, what,
 	    detail);

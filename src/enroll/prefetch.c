@@ -252,12 +252,16 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	}
 	if (run->o->as_user && user_signin(run, c, jb) < 0)
 		return;
+	/* the user's passkey profiles, to judge keys before the touch */
+	if (enroll_admit_user(run, c, jb) < 0)
+		return;
 	log_info("%s: %s (%s) found; fetching a registration challenge",
 	    u->ref, jb->upn, jb->id);
 	if (enroll_fetch_options(run, c, jb) < 0 ||
 	    enroll_holds_passkey(run, jb))
 		return;
 	if (run->o->dry_run) {
+		(void)enroll_admit_dry(run, jb);
 		enroll_job_finish(run, jb, &run->skipped, PROGRESS_SKIPPED,
 		    "ready (dry run: no touch, no registration)",
 		    webauthn_options_rp_id(jb->opts));

@@ -63,7 +63,7 @@ fail_leftovers(struct run *run)
 {
 	struct job	*jb;
 	const char	*code = "no_key";
-	char		 why[512], own[512];
+	char		 why[640], own[640];
 	bool		 nopin;
 
 	if ((nopin = enroll_key_nopin(run, why, sizeof(why))))
@@ -160,6 +160,8 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 			log_info("resume: %zu interrupted users reconciled "
 			    "with Graph", rc.fixed);
 	}
+	/* what Entra will accept, read once, before any key is touched */
+	enroll_admit_setup(&run);
 	/* the keys, one worker each (one worker for one-key-per-user) */
 	if (!o->dry_run) {
 		if (o->keys_mode == KEYS_ONE_PER_USER || o->as_user) {
@@ -261,6 +263,7 @@ out:
 			free(keys[i]);
 		free(keys);
 	}
+	enroll_admit_free(&run);
 	journal_free(&run.j);
 	report_free(&run.failures);
 	report_free(&run.pins);

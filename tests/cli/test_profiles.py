@@ -122,7 +122,10 @@ class Profiles(unittest.TestCase):
         r = self.env.run("--device", self.k1.path, "enroll", "carol" + D,
                          "--pin", "keep", "--pin-env", "E2E_PIN", env=pe)
         self.assertNotEqual(r.rc, 0, r)
-        self.assertIn("passkey profiles", r.err)
+        # refused before the touch, naming the profile
+        self.assertIn("is in the block list of passkey profile 'Default "
+                      "passkey profile'", r.err)
+        self.assertEqual(self.env.key_commands(self.k1).count("0x01"), 0)
         self.assertEqual(self.env.passkeys("carol" + D), [])
         r = self.env.run("--device", self.k2.path, "enroll", "carol" + D,
                          "--pin", "keep", "--pin-env", "E2E_PIN", env=pe)
