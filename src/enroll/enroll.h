@@ -79,6 +79,9 @@ struct enroll_opts {
 	bool pause; /* headful: wait between users */
 	const char	*mailers_dir;		/* --mailers DIR, or NULL */
 	bool		 print_letters;		/* --print: lp each letter */
+	bool		 station;		/* kiosk: slots and events */
+	bool		 station_json;		/* events as JSON Lines */
+	const char	*status_file;		/* --status-file FILE, or NULL */
 };
 
 /* one user to enroll, from argv, a CSV row or a group */
