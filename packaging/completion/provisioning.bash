@@ -32,7 +32,8 @@ _prov_verb_opts()
 	reset)	echo "--yes" ;;
 	enroll)	echo "--csv --group $_prov_enroll_common" ;;
 	auto)	echo "--group $_prov_enroll_common --interval --rounds" ;;
-	kiosk)	echo "--group --csv $_prov_enroll_common --interval --rounds" ;;
+	kiosk)	echo "--group --csv $_prov_enroll_common --interval --rounds
+		    --status-file" ;;
 	pin)
 		case "$2" in
 		set)	echo "--pin-env" ;;
@@ -78,7 +79,7 @@ _prov_takes_arg()
 	--timeout|--challenge-timeout|--interval|--rounds|--login-hint|\
 	--session-hours|--scopes|--client-secret-file|--certificate|\
 	--private-key|--options|--body|--mds-root|--mailers|--queue|--station|\
-	--lease-seconds)
+	--lease-seconds|--status-file)
 		return 0 ;;
 	esac
 	return 1
@@ -136,7 +137,7 @@ _provisioning()
 	--csv)
 		_prov_files '@(csv|CSV|txt)'; return ;;
 	--ca-bundle|--report|--failures|--pins-out|--client-secret-file|\
-	--certificate|--private-key|--options|--body|--mds-root)
+	--certificate|--private-key|--options|--body|--mds-root|--status-file)
 		_prov_files; return ;;
 	--state-dir|--virtual-keys|--mailers)
 		_prov_files -d; return ;;

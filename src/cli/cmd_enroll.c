@@ -63,9 +63,15 @@ verb_usage(FILE *f, int mode)
 	    "without a passkey).\n"
 	    "Letters: --mailers DIR writes a PDF letter with the PIN for "
 	    "each enrolled\nuser (DIR: private, made 0700); --print sends "
-	    "each to the default printer (lp).\n", mode == MODE_ENROLL ? "" :
+	    "each to the default printer (lp).\n%s", mode == MODE_ENROLL ? "" :
 	    "    [--interval S (default 60)] [--rounds N (stop after N)]\n"
-	    "    the group may also come from PROVISIONING_GROUP\n");
+	    "    the group may also come from PROVISIONING_GROUP\n",
+	    mode != MODE_KIOSK ? "" :
+	    "    [--status-file FILE]\n"
+	    "Station: every key is a slot (inserted, checking, refused, "
+	    "assigned, pin,\ntouch, registering, verifying, done, failed, "
+	    "removed); one line per event\n(a JSON object with --json) on "
+	    "stdout; --status-file keeps a JSON snapshot.\n");
 }
 
 /* 1 after --help, -1 after a usage error (said), 0 to go on */
@@ -100,6 +106,7 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 		{ "mailers", "DIR", 'm', 0 },
 		{ "print", NULL, 'l', 0 },
 		{ "lease-seconds", "S", 'Q', 0 },
+		{ "status-file", "FILE", 'S', 0 },
 		{ NULL, NULL, 0, 0 },
 	};
 	struct opts	 op;
@@ -219,6 +226,13 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 			if (opts_int(&op, 5, 86400, "seconds",
 			    &src->lease_s) < 0)
 				return (-1);
+			break;
+		case 'S':
+			if (mode != MODE_KIOSK) {
+				opts_error(&op, "--status-file is for kiosk");
+				return (-1);
+			}
+			o->status_file = op.arg;
 			break;
 		default:
 			return (-1);
@@ -546,6 +560,8 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	if (mode == MODE_KIOSK) {
 		o.keys_mode = KEYS_ONE_PER_USER;
 		o.wait_for_keys = true;
+		o.station = true;
+		o.station_json = ctx->json;
 	}
 	if (o.as_user)
 		o.keys_mode = KEYS_ONE_PER_USER;

@@ -101,6 +101,9 @@ struct enroll_opts {
 	const struct enroll_steps *steps;	/* or NULL */
 	const char	*mds_path;		/* stored FIDO metadata (the
 						   state dir's mds.json) */
+	bool		 station;		/* kiosk: slots and events */
+	bool		 station_json;		/* events as JSON Lines */
+	const char	*status_file;		/* --status-file FILE, or NULL */
 };
 
 /* one user to enroll, from argv, a CSV row or a group */

@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "progress.h"
 #include "report.h"
+#include "station.h"
 #include "webauthn.h"
 
 /* one user moving through the pipeline */
@@ -111,6 +112,7 @@ struct run {
 	size_t				 unprinted;
 	pthread_mutex_t			 tty;		/* prompts, pins */
 	progress_t			*prog;
+	station_t			*station;	/* kiosk, or NULL */
 	long long			 t0;
 	char				 used[64][256];	/* one-per-user */
 	size_t				 nused;

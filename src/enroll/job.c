@@ -161,6 +161,12 @@ enroll_job_finish(struct run *run, struct job *jb, size_t *counter,
 {
 	progress_event(run->prog, outcome, jb->idx + 1, job_user(jb, run), what,
 	    detail);
+	if (jb->slot[0] != '\0' && (outcome == PROGRESS_DONE ||
+	    outcome == PROGRESS_FAILED || outcome == PROGRESS_SKIPPED))
+		station_event(run->station, jb->slot, outcome ==
+		    PROGRESS_DONE ? SLOT_DONE : SLOT_FAILED, NULL, "%s",
+		    outcome == PROGRESS_DONE ? "remove the key and hand it "
+		    "to the user" : detail != NULL ? detail : what);
 	pthread_mutex_lock(&run->lock);
 	(*counter)++;
 	run->finished++;

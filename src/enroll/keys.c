@@ -360,6 +360,14 @@ enroll_key_wait_fresh(struct run *run, char **path, const char *user)
 				if (strcmp(v[i], run->used[k]) == 0)
 					seen = true;
 			if (!seen) {
+				if (run->station != NULL) {
+					char slot[128];
+
+					station_slot_name(run->used[k], slot,
+					    sizeof(slot));
+					station_event(run->station, slot,
+					    SLOT_REMOVED, "", NULL);
+				}
 				memmove(run->used[k], run->used[run->nused - 1],
 				    sizeof(run->used[k]));
 				run->nused--;

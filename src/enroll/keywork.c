@@ -305,9 +305,13 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		    "cannot prepare the makeCredential request", NULL);
 		return (0);
 	}
+	if (run->station != NULL)
+		station_slot_name(k->path, jb->slot, sizeof(jb->slot));
 	if (run->o->narrate || isatty(STDERR_FILENO))
 		enroll_say(run, "%s: touch the key %s", jb->upn,
 		    enroll_key_label(k->path));
+	station_event(run->station, jb->slot, SLOT_TOUCH, jb->upn,
+	    "touch the key");
 	enroll_watch(run, k->dev);
 	cr = ctap_dev_make_cred(k->dev, cred, k->pin);
 	/* nothing was excluded: the key cannot hold an excluded passkey */
@@ -327,10 +331,21 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		    ctap_cred_attestation(cred), run->o->verify ?
 		    "checking that it signs (getAssertion)" :
 		    "not checked (--no-verify)");
-	if (cr == CTAP_OK && run->o->verify)
+	if (cr == CTAP_OK && run->o->verify) {
+		station_event(run->station, jb->slot, SLOT_VERIFYING, NULL,
+		    "checking that the new passkey signs");
 		cr = ctap_dev_check_cred(k->dev, cred, k->pin);
+	}
 	if (cr != CTAP_OK) {
 		ctap_cred_free(&cred);
+		/* the user goes back to the queue, or fails below */
+		if (cr != CTAP_ERR_EXCLUDED && run->station != NULL &&
+		    jb->slot[0] != '\0') {
+			station_event(run->station, jb->slot, SLOT_FAILED,
+			    NULL, "%s; the user goes back to the queue",
+			    ctap_strerr(cr));
+			jb->slot[0] = '\0';
+		}
 		if (cr == CTAP_ERR_EXCLUDED) {
 			keywork_done(run);
 			enroll_job_skip(run, jb,
@@ -416,6 +431,8 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 	}
 	k->successes++;
 	enroll_letter_keep(run, jb, k);
+	station_event(run->station, jb->slot, SLOT_REGISTERING, NULL,
+	    "registering the passkey with Entra ID");
 	to_post(run, jb);
 
 	return (0);
@@ -464,7 +481,7 @@ static int
 worker_key(struct worker *w, struct key *k, struct job *jb)
 {
 	struct run	*run = w->run;
-	char		*path = NULL, why[256];
+	char		*path = NULL, why[256], slot[128] = "";
 	int		 r = 0, cr = CTAP_ERR_INTERNAL;
 
 	if (w->path != NULL)
@@ -473,13 +490,24 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 		requeue(run, jb);
 		return (-1);
 	}
+	if (path != NULL && run->station != NULL) {
+		station_slot_name(path, slot, sizeof(slot));
+		station_event(run->station, slot, SLOT_INSERTED, "", NULL);
+		station_event(run->station, slot, SLOT_CHECKING, NULL,
+		    "getInfo, PIN, credentials, policy");
+	}
 	if (path != NULL &&
 	    (cr = enroll_key_acquire(run, k, path, jb)) == CTAP_OK) {
+		station_event(run->station, slot, SLOT_ASSIGNED, jb->upn,
+		    NULL);
 		if (run->o->narrate)
 			enroll_say(run, "using key %s (%s)",
 			    enroll_key_label(k->path), k->product);
 		goto out;
 	}
+	if (run->station != NULL && path != NULL)
+		station_event(run->station, slot, SLOT_REFUSED, "", "%s",
+		    k->why);
 	enroll_say(run, "key %s set aside: %s", enroll_key_label(path),
 	    k->why);
 	enroll_key_failed(run, jb, k, cr);

@@ -136,6 +136,16 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	if (open_outputs(&run) < 0 || progress_new(stderr, users->n,
 	    PROGRESS_AUTO, &run.prog) != PROGRESS_OK)
 		goto out;
+	if (o->station) {
+		struct station_opts so;
+
+		memset(&so, 0, sizeof(so));
+		so.json = o->station_json;
+		so.status_file = o->status_file;
+		so.total = users->n;
+		if (station_new(&so, &run.station) != STATION_OK)
+			goto out;
+	}
 	if (!o->dry_run && o->journal_path != NULL) {
 		if ((jr = journal_open(o->journal_path, &run.j)) !=
 		    JOURNAL_OK) {
@@ -268,6 +278,7 @@ out:
 	report_free(&run.failures);
 	report_free(&run.pins);
 	progress_free(&run.prog);
+	station_free(&run.station);
 	pthread_mutex_destroy(&run.lock);
 	pthread_mutex_destroy(&run.tty);
 	pthread_mutex_destroy(&run.failures_lock);

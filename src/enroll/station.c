@@ -1,0 +1,351 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The kiosk station's slots: one per key, named by where the key sits
+ * (the USB port path of a hidraw key, the socket name of a virtual
+ * one), each with its state, user, time of entry and last message.
+ * Every change is one event on stdout and a new status file snapshot.
+ * Nothing that reaches here holds a PIN: callers pass users and
+ * reasons only.
+ */
+
+#include <ctype.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "common.h"
+#include "station.h"
+
+struct slot {
+	char			 name[128];
+	enum slot_state		 state;
+	char			 user[256];
+	char			 msg[320];
+	long long		 since;		/* ms, entered this state */
+	long long		 t_assigned;	/* ms, 0 when no user */
+};
+
+struct station {
+	pthread_mutex_t		 lock;
+	bool			 json;
+	char			*status_file;
+	size_t			 total;
+	size_t			 done;
+	size_t			 failed;
+	long long		 t0;
+	struct slot		 slot[STATION_SLOTS_MAX];
+	size_t			 nslot;
+};
+
+static const char *names[] = {
+	"inserted", "checking", "refused", "assigned", "pin", "touch",
+	"registering", "verifying", "done", "failed", "removed",
+};
+
+const char *
+slot_state_name(enum slot_state s)
+{
+	if ((size_t)s >= sizeof(names) / sizeof(names[0]))
+		return ("?");
+
+	return (names[s]);
+}
+
+const char *
+station_strerr(int r)
+{
+	switch (r) {
+	case STATION_OK:
+		return ("success");
+	case STATION_ERR_IO:
+		return ("cannot write the status file");
+	default:
+		return ("internal error");
+	}
+}
+
+/* "1-1.3": a USB port path (bus-port[.port...]), not "1-1.3:1.0" */
+static bool
+usb_port(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++;
+	if (i == 0 || i == n || s[i++] != '-')
+		return (false);
+	if (i == n)
+		return (false);
+	for (; i < n; i++)
+		if (!isdigit((unsigned char)s[i]) && s[i] != '.')
+			return (false);
+
+	return (true);
+}
+
+/*
+ * A slot's name: the USB port path of /dev/hidrawN from sysfs (the
+ * same across replugs in one port), else the last part of the path
+ * (the socket file of a virtual key).
+ */
+void
+station_slot_name(const char *path, char *buf, size_t len)
+{
+	char		 sys[PATH_MAX], real[PATH_MAX];
+	const char	*p, *slash, *best = NULL;
+	size_t		 bestlen = 0;
+
+	if (path == NULL) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (strncmp(path, "unix:", 5) == 0)
+		path += 5;
+	if (strncmp(path, "/dev/hidraw", 11) == 0 &&
+	    snprintf(sys, sizeof(sys), "/sys/class/hidraw/%s/device",
+	    path + 5) < (int)sizeof(sys) && realpath(sys, real) != NULL) {
+		for (p = real; *p != '\0'; p = slash + 1) {
+			if (*p == '/') {
+				slash = p;
+				continue;
+			}
+			if ((slash = strchr(p, '/')) == NULL)
+				slash = p + strlen(p);
+			if (usb_port(p, (size_t)(slash - p))) {
+				best = p;
+				bestlen = (size_t)(slash - p);
+			}
+			if (*slash == '\0')
+				break;
+		}
+		if (best != NULL) {
+			snprintf(buf, len, "%.*s", (int)bestlen, best);
+			return;
+		}
+	}
+	if ((slash = strrchr(path, '/')) != NULL && slash[1] != '\0')
+		path = slash + 1;
+	snprintf(buf, len, "%s", path);
+}
+
+/* wall clock, ms: events carry the time of day */
+static long long
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+int
+station_new(const struct station_opts *o, station_t **out)
+{
+	station_t *st;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return (STATION_ERR_INTERNAL);
+	if (o->status_file != NULL &&
+	    (st->status_file = strdup(o->status_file)) == NULL) {
+		free(st);
+		return (STATION_ERR_INTERNAL);
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	st->json = o->json;
+	st->total = o->total;
+	st->t0 = wall_ms();
+	*out = st;
+
+	return (STATION_OK);
+}
+
+void
+station_free(station_t **stp)
+{
+	station_t *st;
+
+	if (stp == NULL || (st = *stp) == NULL)
+		return;
+	pthread_mutex_destroy(&st->lock);
+	free(st->status_file);
+	free(st);
+	*stp = NULL;
+}
+
+/* RFC 3339, UTC, milliseconds */
+static void
+rfc3339(long long ms, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(ms / 1000);
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static struct slot *
+slot_get(station_t *st, const char *name)
+{
+	struct slot	*s;
+	size_t		 i;
+
+	for (i = 0; i < st->nslot; i++)
+		if (strcmp(st->slot[i].name, name) == 0)
+			return (&st->slot[i]);
+	if (st->nslot == STATION_SLOTS_MAX)
+		return (NULL);
+	s = &st->slot[st->nslot++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+
+	return (s);
+}
+
+/* done, failed, left, users per minute, seconds to go (-1 unknown) */
+static json_t *
+totals_json(const station_t *st, long long now)
+{
+	double	 min = (double)(now - st->t0) / 60000.0, rate = 0.0;
+	size_t	 left;
+	json_t	*o;
+
+	left = st->total > st->done + st->failed ? st->total - st->done -
+	    st->failed : 0;
+	if (min > 0.0)
+		rate = (double)st->done / min;
+	o = json_pack("{s:I, s:I, s:I, s:f}", "done", (json_int_t)st->done,
+	    "failed", (json_int_t)st->failed, "left", (json_int_t)left,
+	    "rate_per_min", rate);
+	if (o != NULL && st->total > 0)
+		json_object_set_new(o, "eta_s", rate > 0.0 ?
+		    json_integer((json_int_t)((double)left / rate * 60.0)) :
+		    json_null());
+
+	return (o);
+}
+
+/* the snapshot, rewritten whole (temporary file, then rename) */
+static int
+write_status(const station_t *st, long long now)
+{
+	json_t	*root = NULL, *slots, *o;
+	char	 t[40], *txt = NULL;
+	size_t	 i;
+	int	 r = STATION_ERR_INTERNAL;
+
+	if (st->status_file == NULL)
+		return (STATION_OK);
+	rfc3339(now, t, sizeof(t));
+	if ((root = json_object()) == NULL || (slots = json_array()) == NULL)
+		goto fail;
+	json_object_set_new(root, "time", json_string(t));
+	json_object_set_new(root, "slots", slots);
+	json_object_set_new(root, "totals", totals_json(st, now));
+	for (i = 0; i < st->nslot; i++) {
+		rfc3339(st->slot[i].since, t, sizeof(t));
+		if ((o = json_pack("{s:s, s:s, s:s, s:I}", "slot",
+		    st->slot[i].name, "state",
+		    slot_state_name(st->slot[i].state), "since", t,
+		    "elapsed_s", (json_int_t)((now - (st->slot[i].t_assigned ?
+		    st->slot[i].t_assigned : st->slot[i].since)) / 1000))) ==
+		    NULL)
+			goto fail;
+		json_object_set_new(o, "user", st->slot[i].user[0] != '\0' ?
+		    json_string(st->slot[i].user) : json_null());
+		json_object_set_new(o, "message", json_string(st->slot[i].msg));
+		json_array_append_new(slots, o);
+	}
+	if ((txt = json_dumps(root, JSON_COMPACT)) == NULL)
+		goto fail;
+	r = write_file_atomic(st->status_file, txt, strlen(txt), 0644) < 0 ?
+	    STATION_ERR_IO : STATION_OK;
+fail:
+	free(txt);
+	json_decref(root);
+
+	return (r);
+}
+
+static void
+emit(const station_t *st, const struct slot *s, long long now)
+{
+	json_t	*o;
+	char	 t[40], *txt, u[300], m[400];
+
+	rfc3339(now, t, sizeof(t));
+	if (st->json) {
+		if ((o = json_pack("{s:s, s:s, s:s}", "time", t, "slot",
+		    s->name, "state", slot_state_name(s->state))) == NULL)
+			return;
+		if (s->user[0] != '\0')
+			json_object_set_new(o, "user", json_string(s->user));
+		json_object_set_new(o, "message", json_string(s->msg));
+		if ((txt = json_dumps(o, JSON_COMPACT)) != NULL) {
+			printf("%s\n", txt);
+			free(txt);
+		}
+		json_decref(o);
+	} else
+		printf("%s slot %s: %s%s%s%s%s\n", t, s->name,
+		    slot_state_name(s->state), s->user[0] ? " " : "",
+		    text_safe(s->user, u, sizeof(u)), s->msg[0] ? ": " : "",
+		    text_safe(s->msg, m, sizeof(m)));
+	fflush(stdout);
+}
+
+/*
+ * Slot `name` enters `state`, with the user (NULL: keep the one it has;
+ * "" none) and a message.
+ */
+void
+station_event(station_t *st, const char *name, enum slot_state state,
+    const char *user, const char *fmt, ...)
+{
+	struct slot	*s;
+	va_list		 ap;
+	long long	 now;
+
+	if (st == NULL || name == NULL)
+		return;
+	now = wall_ms();
+	pthread_mutex_lock(&st->lock);
+	if ((s = slot_get(st, name)) == NULL)
+		goto out;
+	if (state == SLOT_INSERTED || state == SLOT_REMOVED) {
+		s->user[0] = '\0';
+		s->t_assigned = 0;
+	}
+	if (user != NULL) {
+		snprintf(s->user, sizeof(s->user), "%s", user);
+		s->t_assigned = user[0] != '\0' ? now : 0;
+	}
+	s->state = state;
+	s->since = now;
+	s->msg[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+		va_end(ap);
+	}
+	if (state == SLOT_DONE)
+		st->done++;
+	else if (state == SLOT_FAILED)
+		st->failed++;
+	emit(st, s, now);
+	if (write_status(st, now) != STATION_OK)
+		log_warn("station: cannot write the status file %s",
+		    st->status_file);
+out:
+	pthread_mutex_unlock(&st->lock);
+}

@@ -1,0 +1,53 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The kiosk station: every key is a slot with its own state; each
+ * change is an event (a plain line, or a JSON object with --json) and
+ * rewrites the status file (--status-file).  No PIN is ever given here.
+ */
+
+#ifndef PROV_STATION_H
+#define PROV_STATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* the slot states: their names are part of the interface */
+enum slot_state {
+	SLOT_INSERTED,
+	SLOT_CHECKING,
+	SLOT_REFUSED,
+	SLOT_ASSIGNED,
+	SLOT_PIN,
+	SLOT_TOUCH,
+	SLOT_REGISTERING,
+	SLOT_VERIFYING,
+	SLOT_DONE,
+	SLOT_FAILED,
+	SLOT_REMOVED,
+};
+
+#define STATION_OK		0
+#define STATION_ERR_INTERNAL	-1
+#define STATION_ERR_IO		-2
+
+#define STATION_SLOTS_MAX	64
+
+typedef struct station station_t;
+
+struct station_opts {
+	bool		 json;		/* events as JSON Lines */
+	const char	*status_file;	/* or NULL */
+	size_t		 total;		/* users, 0 when unknown */
+};
+
+int		 station_new(const struct station_opts *, station_t **);
+void		 station_free(station_t **);
+const char	*station_strerr(int);
+const char	*slot_state_name(enum slot_state);
+void		 station_slot_name(const char *path, char *, size_t);
+void		 station_event(station_t *, const char *slot, enum slot_state,
+		    const char *user, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
+
+#endif /* PROV_STATION_H */

@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""The kiosk station's slots: events (--json and plain), the status file.
+
+Through the real binary against the emulator and vauth keys in a
+--virtual-keys directory: each key is a slot named by its socket file,
+going through the issue's states; a key pulled during its touch fails
+its slot, is removed, and its user goes back to the queue; the status
+file is a JSON snapshot of every slot; no PIN is in any of it.
+"""
+
+import csv
+import datetime
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402
+
+USERS = ["alice@contoso.example", "dave@contoso.example",
+         "carol@contoso.example"]
+STATES = {"inserted", "checking", "refused", "assigned", "pin", "touch",
+          "registering", "verifying", "done", "failed", "removed"}
+
+
+def events(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def per_slot(evs):
+    out = {}
+    for e in evs:
+        out.setdefault(e["slot"], []).append(e["state"])
+    return out
+
+
+def pins(env):
+    with open(env.path("pins.csv"), newline="") as f:
+        rows = list(csv.reader(f))
+    col = [i for i, h in enumerate(rows[0]) if h.lower() == "pin"][0]
+    return [r[col] for r in rows[1:] if r]
+
+
+class Station(unittest.TestCase):
+    def start(self, env, *extra):
+        env.write("users.csv", "upn\n" + "\n".join(USERS) + "\n")
+        return env.spawn("--json", "kiosk", "--csv", "users.csv", "--pin",
+                         "random", "--pins-out", "pins.csv",
+                         "--status-file", "status.json", *extra,
+                         env=env.env())
+
+    def test_json_events_three_keys_and_status(self):
+        env = e2e.Env(self, name="station")
+        p = self.start(env)
+        for n in ("slotA", "slotB", "slotC"):
+            env.add_key(n)
+            e2e.wait_for(lambda: env.total_added() ==
+                         ["slotA", "slotB", "slotC"].index(n) + 1, 30,
+                         what="user on " + n)
+        r = env.finish(p, timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(USERS)
+        evs = events(env.read(p.out_path))
+        seq = per_slot(evs)
+        self.assertEqual(sorted(seq), ["slotA", "slotB", "slotC"])
+        for slot, states in seq.items():
+            self.assertEqual(states, ["inserted", "checking", "assigned",
+                                      "touch", "verifying", "registering",
+                                      "done"], slot)
+        users = set()
+        for e in evs:
+            self.assertIn(e["state"], STATES)
+            self.assertIn("message", e)
+            t = e["time"]
+            self.assertTrue(t.endswith("Z"), t)
+            dt = datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")
+            self.assertLess(abs((datetime.datetime.utcnow() - dt)
+                                .total_seconds()), 600, t)
+            if e["state"] in ("assigned", "touch", "done"):
+                users.add(e["user"])
+        self.assertEqual(users, set(USERS))
+        st = json.loads(env.read(env.path("status.json")))
+        self.assertEqual(sorted(s["slot"] for s in st["slots"]),
+                         ["slotA", "slotB", "slotC"])
+        self.assertTrue(all(s["state"] == "done" for s in st["slots"]))
+        self.assertEqual(st["totals"]["done"], 3)
+        self.assertEqual(st["totals"]["failed"], 0)
+        self.assertEqual(st["totals"]["left"], 0)
+        # written by rename: no temporary file left beside it
+        self.assertEqual([f for f in os.listdir(env.work)
+                          if f.startswith("status.json") and
+                          f != "status.json"], [])
+        # the PIN is nowhere but the PIN file
+        got = pins(env)
+        self.assertEqual(len(got), 3)
+        out = env.read(p.out_path) + env.read(p.err_path) + \
+            env.read(env.path("status.json"))
+        for pin in got:
+            self.assertNotIn(pin, out)
+
+    def test_key_pulled_during_touch(self):
+        env = e2e.Env(self, name="station-pull")
+        p = self.start(env, "--timeout", "20")
+        # a key that waits for a touch long enough to be pulled
+        slow = env.add_key("slow", presence="delay:4000")
+        e2e.wait_for(lambda: any(
+            e["slot"] == "slow" and e["state"] == "touch"
+            for e in events(env.read(p.out_path))), 30, what="touch")
+        env.kill_key(slow)
+        e2e.wait_for(lambda: any(
+            e["slot"] == "slow" and e["state"] == "removed"
+            for e in events(env.read(p.out_path))), 30, what="removed")
+        for n in ("k1", "k2", "k3"):
+            env.add_key(n)
+            time.sleep(0.2)
+        try:
+            e2e.wait_for(lambda: env.total_added() == 3, 60, what="3 users")
+        except AssertionError:
+            self.fail(env.read(p.err_path) + env.read(p.out_path))
+        r = env.finish(p, timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(USERS)
+        evs = events(env.read(p.out_path))
+        seq = per_slot(evs)
+        self.assertEqual(seq["slow"][:4], ["inserted", "checking",
+                                           "assigned", "touch"])
+        self.assertIn("failed", seq["slow"])
+        self.assertEqual(seq["slow"][-1], "removed")
+        pulled = [e for e in evs if e["slot"] == "slow" and
+                  e["state"] == "touch"][0]["user"]
+        # the pulled key's user went back to the queue and is done
+        done = [e["user"] for e in evs if e["state"] == "done"]
+        self.assertIn(pulled, done)
+        self.assertEqual(sorted(done), sorted(USERS))
+
+    def test_plain_lines(self):
+        env = e2e.Env(self, name="station-plain")
+        env.write("users.csv", "upn\n" + USERS[0] + "\n")
+        p = env.spawn("kiosk", "--csv", "users.csv", "--pin", "random",
+                      "--pins-out", "pins.csv", env=env.env())
+        env.add_key("plain1")
+        r = env.finish(p, timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        lines = env.read(p.out_path).splitlines()
+        self.assertTrue(any("slot plain1: touch " + USERS[0] in x
+                            for x in lines), lines)
+        self.assertTrue(any("slot plain1: done " + USERS[0] in x
+                            for x in lines), lines)
+        for pin in pins(env):
+            self.assertNotIn(pin, env.read(p.out_path))
+
+    def test_status_file_only_for_kiosk(self):
+        env = e2e.Env(self, name="station-usage")
+        r = env.run("enroll", USERS[0], "--status-file", "s.json")
+        self.assertEqual(r.rc, 2, r)
+
+
+if __name__ == "__main__":
+    unittest.main()
