@@ -187,11 +187,16 @@ rfc3339(long long ms, char *buf, size_t len)
 {
 	struct tm	tm;
 	time_t		t = (time_t)(ms / 1000);
+	size_t		n;
 
 	gmtime_r(&t, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	if ((n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+		if (len > 0)
+			buf[0] = '\0';
+		return;
+	}
+	snprintf(buf + n, len - n, ".%03dZ",
+	    (int)((ms % 1000 + 1000) % 1000));
 }
 
 static struct slot *
