@@ -89,8 +89,8 @@ queue_usage(FILE *f, int k)
 {
 	static const char *const lines[] = {
 		"queue init",
-		"queue add USER... | --csv FILE | --group ID|NAME "
-		    "[--failures FILE]",
+		("queue add USER... | --csv FILE | --group ID|NAME "
+		    "[--failures FILE]"),
 		"queue status [--json]",
 		"queue retry [USER]",
 		"queue drain [STATION] [--resume]",
