@@ -185,6 +185,7 @@ void	lock_release(int *fd);
  */
 bool		 csv_formula_lead(const char *);
 const char	*csv_unescape(const char *);
+bool		 text_has_ci(const char *, size_t, const char *);
 
 /* time */
 long long	now_ms(void);

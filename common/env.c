@@ -53,18 +53,6 @@ env_scrub_name(const char *name)
 }
 
 static bool
-has_word(const char *s, size_t len, const char *w)
-{
-	size_t	wl = strlen(w), i;
-
-	for (i = 0; i + wl <= len; i++)
-		if (strncasecmp(s + i, w, wl) == 0)
-			return (true);
-
-	return (false);
-}
-
-static bool
 name_kept(const char *s, size_t len)
 {
 	size_t	i, kl;
@@ -80,7 +68,7 @@ name_kept(const char *s, size_t len)
 	if (!ok || strncasecmp(s, "PROVISIONING_", 13) == 0)
 		return (false);
 	for (i = 0; i < sizeof(secret_words) / sizeof(*secret_words); i++)
-		if (has_word(s, len, secret_words[i]))
+		if (text_has_ci(s, len, secret_words[i]))
 			return (false);
 	for (i = 0; i < ndropped; i++)
 		if (strlen(dropped[i]) == len && strncmp(s, dropped[i],

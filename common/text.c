@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common.h"
 
@@ -235,4 +236,17 @@ text_safe(const char *in, char *out, size_t outlen)
 	out[o] = '\0';
 
 	return (out);
+}
+
+/* whether the first `len` bytes of s hold w, ignoring case */
+bool
+text_has_ci(const char *s, size_t len, const char *w)
+{
+	size_t	wl = strlen(w), i;
+
+	for (i = 0; i + wl <= len; i++)
+		if (strncasecmp(s + i, w, wl) == 0)
+			return (true);
+
+	return (false);
 }

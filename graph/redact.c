@@ -56,18 +56,6 @@ token_char(unsigned char c)
 }
 
 static bool
-has_word(const char *s, size_t len, const char *w)
-{
-	size_t	wl = strlen(w), i;
-
-	for (i = 0; i + wl <= len; i++)
-		if (strncasecmp(s + i, w, wl) == 0)
-			return (true);
-
-	return (false);
-}
-
-static bool
 secret_header(const char *name, size_t len)
 {
 	size_t	i;
@@ -77,7 +65,7 @@ secret_header(const char *name, size_t len)
 		    strncasecmp(name, secret_headers[i], len) == 0)
 			return (true);
 	for (i = 0; i < sizeof(secret_words) / sizeof(*secret_words); i++)
-		if (has_word(name, len, secret_words[i]))
+		if (text_has_ci(name, len, secret_words[i]))
 			return (true);
 
 	return (false);
