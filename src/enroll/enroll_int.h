@@ -129,6 +129,9 @@ struct worker {
 	struct run	*run;
 	char		*path;
 	pthread_t	 tid;
+	bool		 one_user;	/* a kiosk slot: one user, then done */
+	bool		 gone;		/* the key was pulled (run->lock) */
+	bool		 finished;	/* the thread is done (run->lock) */
 };
 
 /*
@@ -190,6 +193,7 @@ void	enroll_short_id(const char *id, char *, size_t);
 
 /* keywork.c */
 void	*enroll_key_worker(void *);
+void	*enroll_hub(void *);
 
 /* post.c */
 void	*enroll_poster(void *);

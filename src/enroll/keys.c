@@ -87,7 +87,8 @@ key_id(const struct key *k)
 
 /* the PIN this key gets or already has, per --pin */
 static int
-key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
+key_pin(struct run *run, struct key *k, bool has_pin, const char *user,
+    const char *slot)
 {
 	const struct enroll_opts	*o = run->o;
 	char				 prompt[512];
@@ -130,6 +131,9 @@ key_pin(struct run *run, struct key *k, bool has_pin, const char *user)
 	}
 	if (has_pin)
 		return (CTAP_OK);
+	if (run->station != NULL)
+		station_event(run->station, slot, SLOT_PIN, NULL,
+		    "setting the key's PIN");
 	if ((r = ctap_dev_pin_set(k->dev, k->pin)) != CTAP_OK)
 		return (set_aside(k, r, "cannot set the PIN: ", NULL));
 	/*
@@ -198,6 +202,7 @@ enroll_key_acquire(struct run *run, struct key *k, const char *path,
 	struct enroll_verdict	 v;
 	const char	*user = jb->upn;
 	ctap_info_t	*ci = NULL;
+	char		 slot[128];
 	bool		 has_pin;
 	int		 r;
 
@@ -241,7 +246,11 @@ enroll_key_acquire(struct run *run, struct key *k, const char *path,
 		r = set_aside(k, CTAP_ERR_KEY_FULL, "", NULL);
 		goto fail;
 	}
-	if ((r = key_pin(run, k, has_pin, user)) != CTAP_OK)
+	if (run->station != NULL) {
+		station_slot_name(path, slot, sizeof(slot));
+		station_event(run->station, slot, SLOT_ASSIGNED, user, NULL);
+	}
+	if ((r = key_pin(run, k, has_pin, user, slot)) != CTAP_OK)
 		goto fail;
 	r = CTAP_OK;
 fail:
@@ -360,14 +369,6 @@ enroll_key_wait_fresh(struct run *run, char **path, const char *user)
 				if (strcmp(v[i], run->used[k]) == 0)
 					seen = true;
 			if (!seen) {
-				if (run->station != NULL) {
-					char slot[128];
-
-					station_slot_name(run->used[k], slot,
-					    sizeof(slot));
-					station_event(run->station, slot,
-					    SLOT_REMOVED, "", NULL);
-				}
 				memmove(run->used[k], run->used[run->nused - 1],
 				    sizeof(run->used[k]));
 				run->nused--;

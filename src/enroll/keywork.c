@@ -18,7 +18,7 @@
 
 /* next job for a key worker, or NULL when no more can come */
 static struct job *
-next_ready(struct run *run)
+next_ready(struct run *run, const struct worker *w)
 {
 	struct job *jb = NULL;
 
@@ -26,7 +26,7 @@ next_ready(struct run *run)
 	pthread_mutex_lock(&run->lock);
 	for (;;) {
 		/* Ctrl+C: a job a cancelled key gave back stays queued */
-		if (run->stop || enroll_interrupted(run))
+		if (run->stop || enroll_interrupted(run) || w->gone)
 			break;
 		if ((jb = enroll_queue_pop(&run->ready)) != NULL) {
 			run->keywork++;
@@ -492,14 +492,14 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 	}
 	if (path != NULL && run->station != NULL) {
 		station_slot_name(path, slot, sizeof(slot));
-		station_event(run->station, slot, SLOT_INSERTED, "", NULL);
+		if (!w->one_user)	/* the hub said so */
+			station_event(run->station, slot, SLOT_INSERTED, "",
+			    NULL);
 		station_event(run->station, slot, SLOT_CHECKING, NULL,
 		    "getInfo, PIN, credentials, policy");
 	}
 	if (path != NULL &&
 	    (cr = enroll_key_acquire(run, k, path, jb)) == CTAP_OK) {
-		station_event(run->station, slot, SLOT_ASSIGNED, jb->upn,
-		    NULL);
 		if (run->o->narrate)
 			enroll_say(run, "using key %s (%s)",
 			    enroll_key_label(k->path), k->product);
@@ -545,7 +545,7 @@ enroll_key_worker(void *arg)
 		    "cannot create a Graph client");
 		goto out;
 	}
-	while ((jb = next_ready(run)) != NULL) {
+	while ((jb = next_ready(run, w)) != NULL) {
 		if (!have_key) {
 			if ((r = worker_key(w, &k, jb)) < 0)
 				break;
@@ -561,6 +561,12 @@ enroll_key_worker(void *arg)
 			if (w->path != NULL)
 				break;
 			continue;
+		}
+		if (w->one_user) {
+			/* a kiosk slot: its one user is on the key */
+			enroll_key_release(run, &k);
+			have_key = false;
+			break;
 		}
 		if (w->path == NULL) {
 			/* one key per user: this key is done */
@@ -578,6 +584,7 @@ out:
 		enroll_key_release(run, &k);
 	graph_client_free(&c);
 	pthread_mutex_lock(&run->lock);
+	w->finished = true;
 	run->workers_alive--;
 	pthread_cond_broadcast(&run->cond);
 	pthread_mutex_unlock(&run->lock);

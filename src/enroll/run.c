@@ -117,10 +117,13 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	struct run		 run;
 	struct reconcile_ctx	 rc;
 	struct worker		 w[64];
-	pthread_t		 pre[PREFETCHERS_MAX], pst[POSTERS_MAX];
+	pthread_t		 pre[PREFETCHERS_MAX], pst[POSTERS_MAX], hub;
 	char			 path[4096], **keys = NULL;
 	size_t			 nkeys = 0, nw = 0, npre, npost, i;
 	int			 r = ENROLL_ERR_LOCAL, jr;
+	/* a kiosk: a worker per key as keys are plugged in */
+	bool			 hubbed = o->station && !o->as_user &&
+				    o->keys_mode == KEYS_ONE_PER_USER;
 
 	memset(&run, 0, sizeof(run));
 	memset(sum, 0, sizeof(*sum));
@@ -173,7 +176,10 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	/* what Entra will accept, read once, before any key is touched */
 	enroll_admit_setup(&run);
 	/* the keys, one worker each (one worker for one-key-per-user) */
-	if (!o->dry_run) {
+	if (!o->dry_run && hubbed) {
+		/* the hub counts as a worker until it ends */
+		nw = 0;
+	} else if (!o->dry_run) {
 		if (o->keys_mode == KEYS_ONE_PER_USER || o->as_user) {
 			w[nw].run = &run;
 			w[nw].path = NULL;
@@ -208,21 +214,30 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 			}
 		}
 	}
-	run.workers_alive = nw;
-	run.ready_cap = nw * 2 + 1;
+	run.workers_alive = nw + (hubbed ? 1 : 0);
+	/* a hub's keys come and go: a few users ready for the next ones */
+	run.ready_cap = hubbed ? 4 : nw * 2 + 1;
 	npre = o->as_user ? 1 : 2 * nw + 1 < PREFETCHERS_MAX ? 2 * nw + 1 :
 	    PREFETCHERS_MAX;
 	npost = nw < POSTERS_MAX ? (nw ? nw : 1) : POSTERS_MAX;
+	if (hubbed) {
+		npre = 4;
+		npost = 4;
+	}
 	if (o->dry_run)
 		npost = 0;
 	for (i = 0; i < npre; i++)
 		pthread_create(&pre[i], NULL, enroll_prefetcher, &run);
 	for (i = 0; i < nw; i++)
 		pthread_create(&w[i].tid, NULL, enroll_key_worker, &w[i]);
+	if (hubbed)
+		pthread_create(&hub, NULL, enroll_hub, &run);
 	for (i = 0; i < npost; i++)
 		pthread_create(&pst[i], NULL, enroll_poster, &run);
 	for (i = 0; i < nw; i++)
 		pthread_join(w[i].tid, NULL);
+	if (hubbed)
+		pthread_join(hub, NULL);
 	pthread_mutex_lock(&run.lock);
 	pthread_cond_broadcast(&run.cond);
 	pthread_mutex_unlock(&run.lock);

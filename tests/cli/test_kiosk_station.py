@@ -68,7 +68,7 @@ class Station(unittest.TestCase):
         self.assertEqual(sorted(seq), ["slotA", "slotB", "slotC"])
         for slot, states in seq.items():
             self.assertEqual(states, ["inserted", "checking", "assigned",
-                                      "touch", "verifying", "registering",
+                                      "pin", "touch", "verifying", "registering",
                                       "done"], slot)
         users = set()
         for e in evs:
@@ -125,8 +125,8 @@ class Station(unittest.TestCase):
         env.assert_one_passkey(USERS)
         evs = events(env.read(p.out_path))
         seq = per_slot(evs)
-        self.assertEqual(seq["slow"][:4], ["inserted", "checking",
-                                           "assigned", "touch"])
+        self.assertEqual(seq["slow"][:5], ["inserted", "checking",
+                                           "assigned", "pin", "touch"])
         self.assertIn("failed", seq["slow"])
         self.assertEqual(seq["slow"][-1], "removed")
         pulled = [e for e in evs if e["slot"] == "slow" and
@@ -135,6 +135,31 @@ class Station(unittest.TestCase):
         done = [e["user"] for e in evs if e["state"] == "done"]
         self.assertIn(pulled, done)
         self.assertEqual(sorted(done), sorted(USERS))
+
+    def test_six_keys_worked_at_once(self):
+        """Six keys plugged at once: six slots in touch together."""
+        cfg = e2e.basic_config()
+        six = ["hub%d" % i for i in range(1, 7)]
+        cfg["users"] += [e2e.member(u) for u in six]
+        env = e2e.Env(self, config=cfg, name="station-six")
+        upns = ["%s@%s" % (u, e2e.DOMAIN) for u in six]
+        env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
+        env.add_keys(6, presence="delay:2500")
+        p = env.spawn("--json", "kiosk", "--csv", "users.csv", "--pin",
+                      "random", "--pins-out", "pins.csv", env=env.env())
+        r = env.finish(p, timeout=90)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(upns)
+        now, most = {}, 0
+        for e in events(env.read(p.out_path)):
+            now[e["slot"]] = e["state"]
+            most = max(most, sum(1 for v in now.values() if v == "touch"))
+        # a touch takes 2.5 s: one key at a time would never overlap
+        self.assertGreaterEqual(most, 4, env.read(p.out_path))
+        done = [e for e in events(env.read(p.out_path))
+                if e["state"] == "done"]
+        self.assertEqual(len({e["slot"] for e in done}), 6)
+        self.assertEqual(sorted(e["user"] for e in done), sorted(upns))
 
     def test_plain_lines(self):
         env = e2e.Env(self, name="station-plain")

@@ -1,0 +1,244 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The kiosk's hub: every key plugged in is a slot with a worker of its
+ * own, so six keys on the hub are six users in flight at once.  The hub
+ * polls for keys (cheaply: a listing, no key is opened here), starts a
+ * worker for each new one, and tells the station when a key is pulled.
+ * A worker takes one user and ends; its key stays "used" until it is
+ * pulled, so a finished key is never given a second user.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+#include "enroll_int.h"
+
+#define HUB_POLL_MS	100
+
+struct hub_slot {
+	struct worker	 w;
+	char		 name[128];
+	bool		 running;	/* a thread to join */
+	bool		 present;	/* seen in the last listing */
+};
+
+struct hub {
+	struct run	*run;
+	struct hub_slot	*slot[STATION_SLOTS_MAX];
+	size_t		 n;
+	int		 starved;	/* polls with users but no free key */
+	bool		 told;
+};
+
+/* the keys attached now, by path; nothing is opened */
+static int
+hub_list(struct run *run, char ***paths, size_t *n)
+{
+	ctap_devlist_t	*l;
+	char		**v = NULL;
+	size_t		 i, len;
+	int		 r = -1;
+
+	*paths = NULL;
+	*n = 0;
+	if ((l = ctap_devlist_new()) == NULL ||
+	    ctap_devlist_scan(l, run->o->device, run->o->virtual_keys,
+	    false) != CTAP_OK)
+		goto fail;
+	len = ctap_devlist_len(l);
+	if ((v = calloc(len + 1, sizeof(*v))) == NULL)
+		goto fail;
+	for (i = 0; i < len; i++)
+		if ((v[i] = strdup(ctap_devlist_path(l, i))) == NULL)
+			goto fail;
+	*paths = v;
+	*n = len;
+	v = NULL;
+	r = 0;
+fail:
+	if (v != NULL) {
+		for (i = 0; v[i] != NULL; i++)
+			free(v[i]);
+		free(v);
+	}
+	ctap_devlist_free(&l);
+
+	return (r);
+}
+
+static bool
+work_left(struct run *run)
+{
+	bool left;
+
+	pthread_mutex_lock(&run->lock);
+	left = run->ready.n > 0 || run->prefetching > 0 || run->keywork > 0 ||
+	    run->next_in < run->users->n;
+	pthread_mutex_unlock(&run->lock);
+
+	return (left);
+}
+
+static void
+slot_join(struct hub_slot *s)
+{
+	if (s->running) {
+		pthread_join(s->w.tid, NULL);
+		s->running = false;
+	}
+}
+
+static bool
+slot_finished(struct run *run, struct hub_slot *s)
+{
+	bool done;
+
+	pthread_mutex_lock(&run->lock);
+	done = s->w.finished;
+	pthread_mutex_unlock(&run->lock);
+
+	return (done);
+}
+
+/* users ready ahead: two per key on the hub, so no key waits */
+static void
+hub_ready_cap(struct hub *h)
+{
+	pthread_mutex_lock(&h->run->lock);
+	h->run->ready_cap = 2 * h->n + 1 > 4 ? 2 * h->n + 1 : 4;
+	pthread_cond_broadcast(&h->run->cond);
+	pthread_mutex_unlock(&h->run->lock);
+}
+
+static void
+slot_drop(struct hub *h, size_t i)
+{
+	slot_join(h->slot[i]);
+	free(h->slot[i]->w.path);
+	free(h->slot[i]);
+	h->slot[i] = h->slot[--h->n];
+	hub_ready_cap(h);
+}
+
+/* a new key: a slot and its worker */
+static void
+slot_add(struct hub *h, const char *path)
+{
+	struct run	*run = h->run;
+	struct hub_slot	*s;
+
+	if (h->n == STATION_SLOTS_MAX) {
+		log_warn("%s: more than %d keys attached; this one waits",
+		    path, STATION_SLOTS_MAX);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->w.path = strdup(path)) == NULL) {
+		free(s);
+		return;
+	}
+	s->w.run = run;
+	s->w.one_user = true;
+	s->present = true;
+	station_slot_name(path, s->name, sizeof(s->name));
+	station_event(run->station, s->name, SLOT_INSERTED, "",
+	    "waiting for a user");
+	pthread_mutex_lock(&run->lock);
+	run->workers_alive++;
+	pthread_mutex_unlock(&run->lock);
+	if (pthread_create(&s->w.tid, NULL, enroll_key_worker, &s->w) != 0) {
+		pthread_mutex_lock(&run->lock);
+		run->workers_alive--;
+		pthread_mutex_unlock(&run->lock);
+		log_warn("%s: cannot start a worker for the key", path);
+		s->w.finished = true;
+	} else
+		s->running = true;
+	h->slot[h->n++] = s;
+	hub_ready_cap(h);
+}
+
+/* one look at the hub: pulled keys, new keys, finished workers */
+static void
+hub_poll(struct hub *h)
+{
+	struct run	*run = h->run;
+	char		**v;
+	size_t		 n, i, k;
+
+	if (hub_list(run, &v, &n) < 0)
+		return;
+	for (k = 0; k < h->n; k++)
+		h->slot[k]->present = false;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < h->n; k++)
+			if (strcmp(h->slot[k]->w.path, v[i]) == 0)
+				break;
+		if (k < h->n)
+			h->slot[k]->present = true;
+		else if (!enroll_stopping(run)) {
+			slot_add(h, v[i]);
+			h->starved = 0;
+			h->told = false;
+		}
+		free(v[i]);
+	}
+	free(v);
+	for (k = 0; k < h->n;) {
+		struct hub_slot *s = h->slot[k];
+
+		if (s->present) {
+			if (slot_finished(run, s))
+				slot_join(s);
+			k++;
+			continue;
+		}
+		/* pulled: a worker still at work fails on its own */
+		pthread_mutex_lock(&run->lock);
+		s->w.gone = true;
+		pthread_cond_broadcast(&run->cond);
+		pthread_mutex_unlock(&run->lock);
+		slot_join(s);
+		station_event(run->station, s->name, SLOT_REMOVED, "", NULL);
+		slot_drop(h, k);
+	}
+	/* users wait and every key has had its user: ask for another */
+	pthread_mutex_lock(&run->lock);
+	h->starved = run->ready.n > 0 ? h->starved + 1 : 0;
+	pthread_mutex_unlock(&run->lock);
+	if (h->starved >= 3 && !h->told) {
+		enroll_say(run, "insert a new security key for the next user "
+		    "(Ctrl+C to stop)");
+		h->told = true;
+	}
+}
+
+void *
+enroll_hub(void *arg)
+{
+	struct run	*run = arg;
+	struct hub	 h;
+	struct timespec	 ts = { 0, HUB_POLL_MS * 1000 * 1000 };
+
+	memset(&h, 0, sizeof(h));
+	h.run = run;
+	while (!enroll_stopping(run) && work_left(run)) {
+		hub_poll(&h);
+		nanosleep(&ts, NULL);
+	}
+	/* the workers see the stop (or the end of the users) and return */
+	pthread_mutex_lock(&run->lock);
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+	while (h.n > 0)
+		slot_drop(&h, h.n - 1);
+	pthread_mutex_lock(&run->lock);
+	run->workers_alive--;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+
+	return (NULL);
+}
