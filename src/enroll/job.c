@@ -161,12 +161,17 @@ enroll_job_finish(struct run *run, struct job *jb, size_t *counter,
 {
 	progress_event(run->prog, outcome, jb->idx + 1, job_user(jb, run), what,
 	    detail);
-	if (jb->slot[0] != '\0' && (outcome == PROGRESS_DONE ||
-	    outcome == PROGRESS_FAILED || outcome == PROGRESS_SKIPPED))
-		station_event(run->station, jb->slot, outcome ==
-		    PROGRESS_DONE ? SLOT_DONE : SLOT_FAILED, NULL, "%s",
-		    outcome == PROGRESS_DONE ? "remove the key and hand it "
-		    "to the user" : detail != NULL ? detail : what);
+	station_tally(run->station, outcome == PROGRESS_DONE ? TALLY_DONE :
+	    outcome == PROGRESS_FAILED ? TALLY_FAILED : TALLY_SKIPPED);
+	if (jb->slot[0] != '\0' && outcome == PROGRESS_DONE)
+		station_event(run->station, jb->slot, SLOT_DONE, NULL,
+		    "remove the key and hand it to the user");
+	else if (jb->slot[0] != '\0')
+		station_event(run->station, jb->slot, SLOT_FAILED, NULL,
+		    "%s%s%s", outcome == PROGRESS_SKIPPED ? "skipped: " : "",
+		    detail != NULL ? detail : what != NULL ? what : "",
+		    outcome == PROGRESS_SKIPPED ? "; replug the key to use it "
+		    "for the next user" : "");
 	pthread_mutex_lock(&run->lock);
 	(*counter)++;
 	run->finished++;

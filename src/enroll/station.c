@@ -39,6 +39,7 @@ struct station {
 	size_t			 total;
 	size_t			 done;
 	size_t			 failed;
+	size_t			 skipped;
 	long long		 t0;
 	struct slot		 slot[STATION_SLOTS_MAX];
 	size_t			 nslot;
@@ -225,12 +226,14 @@ totals_json(const station_t *st, long long now)
 	size_t	 left;
 	json_t	*o;
 
-	left = st->total > st->done + st->failed ? st->total - st->done -
-	    st->failed : 0;
+	size_t	 out = st->done + st->failed + st->skipped;
+
+	left = st->total > out ? st->total - out : 0;
 	if (min > 0.0)
-		rate = (double)st->done / min;
-	o = json_pack("{s:I, s:I, s:I, s:f}", "done", (json_int_t)st->done,
-	    "failed", (json_int_t)st->failed, "left", (json_int_t)left,
+		rate = (double)out / min;
+	o = json_pack("{s:I, s:I, s:I, s:I, s:f}", "done",
+	    (json_int_t)st->done, "failed", (json_int_t)st->failed,
+	    "skipped", (json_int_t)st->skipped, "left", (json_int_t)left,
 	    "rate_per_min", rate);
 	if (o != NULL && st->total > 0)
 		json_object_set_new(o, "eta_s", rate > 0.0 ?
@@ -309,6 +312,25 @@ emit(const station_t *st, const struct slot *s, long long now)
 	fflush(stdout);
 }
 
+void
+station_tally(station_t *st, enum station_tally t)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&st->lock);
+	if (t == TALLY_DONE)
+		st->done++;
+	else if (t == TALLY_FAILED)
+		st->failed++;
+	else
+		st->skipped++;
+	/* a user with no slot (not found, no key) moves the totals too */
+	if (write_status(st, wall_ms()) != STATION_OK)
+		log_warn("station: cannot write the status file %s",
+		    st->status_file);
+	pthread_mutex_unlock(&st->lock);
+}
+
 /*
  * Slot `name` enters `state`, with the user (NULL: keep the one it has;
  * "" none) and a message.
@@ -343,10 +365,6 @@ station_event(station_t *st, const char *name, enum slot_state state,
 		vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
 		va_end(ap);
 	}
-	if (state == SLOT_DONE)
-		st->done++;
-	else if (state == SLOT_FAILED)
-		st->failed++;
 	emit(st, s, now);
 	if (write_status(st, now) != STATION_OK)
 		log_warn("station: cannot write the status file %s",

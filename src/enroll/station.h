@@ -46,6 +46,13 @@ void		 station_free(station_t **);
 const char	*station_strerr(int);
 const char	*slot_state_name(enum slot_state);
 void		 station_slot_name(const char *path, char *, size_t);
+/* a user of the run finished: the totals (a skipped user is no failure) */
+enum station_tally {
+	TALLY_DONE,
+	TALLY_FAILED,
+	TALLY_SKIPPED,
+};
+void		 station_tally(station_t *, enum station_tally);
 void		 station_event(station_t *, const char *slot, enum slot_state,
 		    const char *user, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));

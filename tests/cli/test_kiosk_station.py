@@ -161,6 +161,22 @@ class Station(unittest.TestCase):
         self.assertEqual(len({e["slot"] for e in done}), 6)
         self.assertEqual(sorted(e["user"] for e in done), sorted(upns))
 
+    def test_skipped_user_is_not_a_failure(self):
+        env = e2e.Env(self, name="station-skip")
+        # bob already holds passkeys: skipped, not failed
+        env.write("users.csv", "upn\nbob@contoso.example\n" + USERS[0] +
+                  "\n")
+        p = env.spawn("--json", "kiosk", "--csv", "users.csv", "--pin",
+                      "random", "--pins-out", "pins.csv", "--status-file",
+                      "status.json", env=env.env())
+        env.add_key("one")
+        r = env.finish(p, timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        st = json.loads(env.read(env.path("status.json")))
+        self.assertEqual((st["totals"]["done"], st["totals"]["failed"],
+                          st["totals"]["skipped"], st["totals"]["left"]),
+                         (1, 0, 1, 0), st)
+
     def test_plain_lines(self):
         env = e2e.Env(self, name="station-plain")
         env.write("users.csv", "upn\n" + USERS[0] + "\n")
