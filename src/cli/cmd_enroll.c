@@ -67,11 +67,13 @@ verb_usage(FILE *f, int mode)
 	    "    [--interval S (default 60)] [--rounds N (stop after N)]\n"
 	    "    the group may also come from PROVISIONING_GROUP\n",
 	    mode != MODE_KIOSK ? "" :
-	    "    [--status-file FILE]\n"
+	    "    [--status-file FILE] [--no-board]\n"
 	    "Station: every key is a slot (inserted, checking, refused, "
 	    "assigned, pin,\ntouch, registering, verifying, done, failed, "
-	    "removed); one line per event\n(a JSON object with --json) on "
-	    "stdout; --status-file keeps a JSON snapshot.\n");
+	    "removed), all worked at once.\nOn a terminal: a full-screen "
+	    "board (--no-board: lines); elsewhere one line\nper event (a "
+	    "JSON object with --json) on stdout; --status-file keeps a "
+	    "JSON\nsnapshot.\n");
 }
 
 /* 1 after --help, -1 after a usage error (said), 0 to go on */
@@ -107,6 +109,7 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 		{ "print", NULL, 'l', 0 },
 		{ "lease-seconds", "S", 'Q', 0 },
 		{ "status-file", "FILE", 'S', 0 },
+		{ "no-board", NULL, 'B', 0 },
 		{ NULL, NULL, 0, 0 },
 	};
 	struct opts	 op;
@@ -233,6 +236,13 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 				return (-1);
 			}
 			o->status_file = op.arg;
+			break;
+		case 'B':
+			if (mode != MODE_KIOSK) {
+				opts_error(&op, "--no-board is for kiosk");
+				return (-1);
+			}
+			o->station_plain = true;
 			break;
 		default:
 			return (-1);

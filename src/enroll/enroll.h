@@ -103,6 +103,7 @@ struct enroll_opts {
 						   state dir's mds.json) */
 	bool		 station;		/* kiosk: slots and events */
 	bool		 station_json;		/* events as JSON Lines */
+	bool		 station_plain;		/* no board on a tty */
 	const char	*status_file;		/* --status-file FILE, or NULL */
 };
 

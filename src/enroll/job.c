@@ -84,7 +84,10 @@ enroll_say(struct run *run, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	progress_note(run->prog, "%s", buf);
+	if (station_has_board(run->station))
+		station_note(run->station, "%s", buf);
+	else
+		progress_note(run->prog, "%s", buf);
 }
 
 void

@@ -136,19 +136,23 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	pthread_mutex_init(&run.tty, NULL);
 	pthread_mutex_init(&run.failures_lock, NULL);
 	pthread_cond_init(&run.cond, NULL);
-	if (open_outputs(&run) < 0 || progress_new(stderr, users->n,
-	    PROGRESS_AUTO, &run.prog) != PROGRESS_OK)
+	if (open_outputs(&run) < 0)
 		goto out;
 	if (o->station) {
 		struct station_opts so;
 
 		memset(&so, 0, sizeof(so));
 		so.json = o->station_json;
+		so.plain = o->station_plain;
 		so.status_file = o->status_file;
 		so.total = users->n;
 		if (station_new(&so, &run.station) != STATION_OK)
 			goto out;
 	}
+	/* the board shows the progress: no second display on the tty */
+	if (progress_new(stderr, users->n, station_has_board(run.station) ?
+	    PROGRESS_QUIET : PROGRESS_AUTO, &run.prog) != PROGRESS_OK)
+		goto out;
 	if (!o->dry_run && o->journal_path != NULL) {
 		if ((jr = journal_open(o->journal_path, &run.j)) !=
 		    JOURNAL_OK) {

@@ -17,33 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "common.h"
 #include "station.h"
-
-struct slot {
-	char			 name[128];
-	enum slot_state		 state;
-	char			 user[256];
-	char			 msg[320];
-	long long		 since;		/* ms, entered this state */
-	long long		 t_assigned;	/* ms, 0 when no user */
-};
-
-struct station {
-	pthread_mutex_t		 lock;
-	bool			 json;
-	char			*status_file;
-	size_t			 total;
-	size_t			 done;
-	size_t			 failed;
-	size_t			 skipped;
-	long long		 t0;
-	struct slot		 slot[STATION_SLOTS_MAX];
-	size_t			 nslot;
-};
+#include "station_int.h"
 
 static const char *names[] = {
 	"inserted", "checking", "refused", "assigned", "pin", "touch",
@@ -137,8 +117,8 @@ station_slot_name(const char *path, char *buf, size_t len)
 }
 
 /* wall clock, ms: events carry the time of day */
-static long long
-wall_ms(void)
+long long
+station_wall_ms(void)
 {
 	struct timespec ts;
 
@@ -150,7 +130,8 @@ wall_ms(void)
 int
 station_new(const struct station_opts *o, station_t **out)
 {
-	station_t *st;
+	station_t	*st;
+	const char	*term;
 
 	*out = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
@@ -163,7 +144,13 @@ station_new(const struct station_opts *o, station_t **out)
 	pthread_mutex_init(&st->lock, NULL);
 	st->json = o->json;
 	st->total = o->total;
-	st->t0 = wall_ms();
+	st->t0 = station_wall_ms();
+	/* a person watching: the board; else one line per event */
+	if (!o->json && !o->plain && isatty(STDOUT_FILENO) &&
+	    (term = getenv("TERM")) != NULL && strcmp(term, "dumb") != 0 &&
+	    board_open(st) < 0)
+		log_warn("station: no board on this terminal; one line per "
+		    "event");
 	*out = st;
 
 	return (STATION_OK);
@@ -176,6 +163,7 @@ station_free(station_t **stp)
 
 	if (stp == NULL || (st = *stp) == NULL)
 		return;
+	board_close(st);
 	pthread_mutex_destroy(&st->lock);
 	free(st->status_file);
 	free(st);
@@ -183,8 +171,8 @@ station_free(station_t **stp)
 }
 
 /* RFC 3339, UTC, milliseconds */
-static void
-rfc3339(long long ms, char *buf, size_t len)
+void
+station_rfc3339(long long ms, char *buf, size_t len)
 {
 	struct tm	tm;
 	time_t		t = (time_t)(ms / 1000);
@@ -219,26 +207,34 @@ slot_get(station_t *st, const char *name)
 }
 
 /* done, failed, left, users per minute, seconds to go (-1 unknown) */
+void
+station_totals(const station_t *st, long long now, struct station_totals *t)
+{
+	double	min = (double)(now - st->t0) / 60000.0;
+	size_t	out = st->done + st->failed + st->skipped;
+
+	t->done = st->done;
+	t->failed = st->failed;
+	t->skipped = st->skipped;
+	t->left = st->total > out ? st->total - out : 0;
+	t->rate = min > 0.0 ? (double)out / min : 0.0;
+	t->eta_s = st->total > 0 && t->rate > 0.0 ?
+	    (long)((double)t->left / t->rate * 60.0) : -1;
+}
+
 static json_t *
 totals_json(const station_t *st, long long now)
 {
-	double	 min = (double)(now - st->t0) / 60000.0, rate = 0.0;
-	size_t	 left;
-	json_t	*o;
+	struct station_totals	 t;
+	json_t			*o;
 
-	size_t	 out = st->done + st->failed + st->skipped;
-
-	left = st->total > out ? st->total - out : 0;
-	if (min > 0.0)
-		rate = (double)out / min;
-	o = json_pack("{s:I, s:I, s:I, s:I, s:f}", "done",
-	    (json_int_t)st->done, "failed", (json_int_t)st->failed,
-	    "skipped", (json_int_t)st->skipped, "left", (json_int_t)left,
-	    "rate_per_min", rate);
+	station_totals(st, now, &t);
+	o = json_pack("{s:I, s:I, s:I, s:I, s:f}", "done", (json_int_t)t.done,
+	    "failed", (json_int_t)t.failed, "skipped", (json_int_t)t.skipped,
+	    "left", (json_int_t)t.left, "rate_per_min", t.rate);
 	if (o != NULL && st->total > 0)
-		json_object_set_new(o, "eta_s", rate > 0.0 ?
-		    json_integer((json_int_t)((double)left / rate * 60.0)) :
-		    json_null());
+		json_object_set_new(o, "eta_s", t.eta_s >= 0 ?
+		    json_integer((json_int_t)t.eta_s) : json_null());
 
 	return (o);
 }
@@ -254,14 +250,14 @@ write_status(const station_t *st, long long now)
 
 	if (st->status_file == NULL)
 		return (STATION_OK);
-	rfc3339(now, t, sizeof(t));
+	station_rfc3339(now, t, sizeof(t));
 	if ((root = json_object()) == NULL || (slots = json_array()) == NULL)
 		goto fail;
 	json_object_set_new(root, "time", json_string(t));
 	json_object_set_new(root, "slots", slots);
 	json_object_set_new(root, "totals", totals_json(st, now));
 	for (i = 0; i < st->nslot; i++) {
-		rfc3339(st->slot[i].since, t, sizeof(t));
+		station_rfc3339(st->slot[i].since, t, sizeof(t));
 		if ((o = json_pack("{s:s, s:s, s:s, s:I}", "slot",
 		    st->slot[i].name, "state",
 		    slot_state_name(st->slot[i].state), "since", t,
@@ -286,12 +282,12 @@ fail:
 }
 
 static void
-emit(const station_t *st, const struct slot *s, long long now)
+emit(station_t *st, const struct slot *s, long long now)
 {
 	json_t	*o;
-	char	 t[40], *txt, u[300], m[400];
+	char	 t[40], *txt, u[300], m[400], line[720];
 
-	rfc3339(now, t, sizeof(t));
+	station_rfc3339(now, t, sizeof(t));
 	if (st->json) {
 		if ((o = json_pack("{s:s, s:s, s:s}", "time", t, "slot",
 		    s->name, "state", slot_state_name(s->state))) == NULL)
@@ -304,6 +300,13 @@ emit(const station_t *st, const struct slot *s, long long now)
 			free(txt);
 		}
 		json_decref(o);
+	} else if (st->board) {
+		snprintf(line, sizeof(line), "slot %s: %s%s%s%s%s", s->name,
+		    slot_state_name(s->state), s->user[0] ? " " : "", s->user,
+		    s->msg[0] ? ": " : "", s->msg);
+		board_push(st, line);
+		board_draw(st, now);
+		return;
 	} else
 		printf("%s slot %s: %s%s%s%s%s\n", t, s->name,
 		    slot_state_name(s->state), s->user[0] ? " " : "",
@@ -312,9 +315,35 @@ emit(const station_t *st, const struct slot *s, long long now)
 	fflush(stdout);
 }
 
+bool
+station_has_board(const station_t *st)
+{
+	return (st != NULL && st->board);
+}
+
+/* a line for the operator ("insert a key"), among the board's events */
+void
+station_note(station_t *st, const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[400];
+
+	if (st == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&st->lock);
+	board_push(st, buf);
+	board_draw(st, station_wall_ms());
+	pthread_mutex_unlock(&st->lock);
+}
+
 void
 station_tally(station_t *st, enum station_tally t)
 {
+	bool bad;
+
 	if (st == NULL)
 		return;
 	pthread_mutex_lock(&st->lock);
@@ -325,10 +354,12 @@ station_tally(station_t *st, enum station_tally t)
 	else
 		st->skipped++;
 	/* a user with no slot (not found, no key) moves the totals too */
-	if (write_status(st, wall_ms()) != STATION_OK)
+	bad = write_status(st, station_wall_ms()) != STATION_OK;
+	pthread_mutex_unlock(&st->lock);
+	/* after the lock: the board's log handler takes it */
+	if (bad)
 		log_warn("station: cannot write the status file %s",
 		    st->status_file);
-	pthread_mutex_unlock(&st->lock);
 }
 
 /*
@@ -342,10 +373,11 @@ station_event(station_t *st, const char *name, enum slot_state state,
 	struct slot	*s;
 	va_list		 ap;
 	long long	 now;
+	bool		 bad = false;
 
 	if (st == NULL || name == NULL)
 		return;
-	now = wall_ms();
+	now = station_wall_ms();
 	pthread_mutex_lock(&st->lock);
 	if ((s = slot_get(st, name)) == NULL)
 		goto out;
@@ -366,9 +398,11 @@ station_event(station_t *st, const char *name, enum slot_state state,
 		va_end(ap);
 	}
 	emit(st, s, now);
-	if (write_status(st, now) != STATION_OK)
-		log_warn("station: cannot write the status file %s",
-		    st->status_file);
+	bad = write_status(st, now) != STATION_OK;
 out:
 	pthread_mutex_unlock(&st->lock);
+	/* after the lock: the board's log handler takes it */
+	if (bad)
+		log_warn("station: cannot write the status file %s",
+		    st->status_file);
 }

@@ -3,7 +3,8 @@
  *
  * The kiosk station: every key is a slot with its own state; each
  * change is an event (a plain line, or a JSON object with --json) and
- * rewrites the status file (--status-file).  No PIN is ever given here.
+ * rewrites the status file (--status-file).  On a terminal the events
+ * feed a full-screen board instead.  No PIN is ever given here.
  */
 
 #ifndef PROV_STATION_H
@@ -37,6 +38,7 @@ typedef struct station station_t;
 
 struct station_opts {
 	bool		 json;		/* events as JSON Lines */
+	bool		 plain;		/* lines even on a terminal */
 	const char	*status_file;	/* or NULL */
 	size_t		 total;		/* users, 0 when unknown */
 };
@@ -52,6 +54,10 @@ enum station_tally {
 	TALLY_FAILED,
 	TALLY_SKIPPED,
 };
+/* a full-screen board is up: narration goes to station_note() */
+bool		 station_has_board(const station_t *);
+void		 station_note(station_t *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 void		 station_tally(station_t *, enum station_tally);
 void		 station_event(station_t *, const char *slot, enum slot_state,
 		    const char *user, const char *fmt, ...)
