@@ -126,6 +126,8 @@ int	ctap_dev_pin_change(ctap_dev_t *, const char *oldpin,
 
 /* reset and authenticatorConfig */
 int	ctap_dev_reset(ctap_dev_t *);
+/* resident credentials on the key (credMgmt; needs the PIN) */
+int	ctap_dev_cred_count(ctap_dev_t *, const char *pin, size_t *);
 int	ctap_dev_force_pin_change(ctap_dev_t *, const char *pin);
 int	ctap_dev_set_min_pin_length(ctap_dev_t *, size_t, const char *pin);
 

