@@ -33,7 +33,7 @@ _prov_verb_opts()
 	enroll)	echo "--csv --group $_prov_enroll_common" ;;
 	auto)	echo "--group $_prov_enroll_common --interval --rounds" ;;
 	kiosk)	echo "--group --csv $_prov_enroll_common --interval --rounds
-		    --status-file" ;;
+		    --status-file --no-board --reset-keys" ;;
 	pin)
 		case "$2" in
 		set)	echo "--pin-env" ;;
