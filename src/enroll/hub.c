@@ -16,7 +16,7 @@
 #include "common.h"
 #include "enroll_int.h"
 
-#define HUB_POLL_MS	100
+#define HUB_POLL_MS	50
 
 struct hub_slot {
 	struct worker	 w;

@@ -225,7 +225,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	    PREFETCHERS_MAX;
 	npost = nw < POSTERS_MAX ? (nw ? nw : 1) : POSTERS_MAX;
 	if (hubbed) {
-		npre = 4;
+		npre = 8;
 		npost = 4;
 	}
 	if (o->dry_run)
