@@ -508,8 +508,9 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 	if (run->station != NULL && path != NULL)
 		station_event(run->station, slot, SLOT_REFUSED, "", "%s",
 		    k->why);
-	enroll_say(run, "key %s set aside: %s", enroll_key_label(path),
-	    k->why);
+	else	/* a station's event says it already */
+		enroll_say(run, "key %s set aside: %s",
+		    enroll_key_label(path), k->why);
 	enroll_key_failed(run, jb, k, cr);
 	enroll_key_release(run, k);
 	if (enroll_key_nopin(run, why, sizeof(why))) {
