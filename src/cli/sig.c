@@ -38,7 +38,13 @@ sig_thread(void *arg)
 			static const char msg[] = "\nprovisioning: "
 			    "interrupted; the journal is consistent, "
 			    "re-run to resume\n";
+			/* a kiosk board may hold the screen: give it back */
+			static const char tty_back[] = "\033[?25h\033[?1049l";
+
 			if (n > 1) {
+				if (isatty(STDOUT_FILENO))
+					(void)!write(STDOUT_FILENO, tty_back,
+					    sizeof(tty_back) - 1);
 				(void)!write(STDERR_FILENO, msg,
 				    sizeof(msg) - 1);
 				_exit(EXIT_INTR);
