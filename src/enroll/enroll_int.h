@@ -66,6 +66,7 @@ struct key {
 	int		 successes;
 	char		 aaguid[40];	/* from getInfo */
 	char		 refused[32];	/* the verdict's code (KEY_REFUSED) */
+	bool		 opened;	/* open and getInfo went through */
 	char		 why[448];	/* why it was set aside */
 };
 

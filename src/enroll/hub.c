@@ -6,12 +6,18 @@
  * polls for keys (cheaply: a listing, no key is opened here), starts a
  * worker for each new one, and tells the station when a key is pulled.
  * A worker takes one user and ends; its key stays "used" until it is
- * pulled, so a finished key is never given a second user.
+ * pulled, so a finished key is never given a second user.  inotify on
+ * /dev and the virtual keys' directory wakes the hub as soon as a key
+ * comes or goes; the poll is the fallback.
  */
 
+#include <sys/inotify.h>
+
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "enroll_int.h"
@@ -31,7 +37,43 @@ struct hub {
 	size_t		 n;
 	int		 starved;	/* polls with users but no free key */
 	bool		 told;
+	int		 ino;		/* inotify, or -1 */
 };
+
+static void
+hub_watch(struct hub *h)
+{
+	const uint32_t mask = IN_CREATE | IN_DELETE | IN_ATTRIB |
+	    IN_MOVED_TO | IN_MOVED_FROM;
+
+	if ((h->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return;
+	/* hidraw nodes appear in /dev; udev's ACL is an attribute change */
+	if (h->run->o->device == NULL)
+		(void)inotify_add_watch(h->ino, "/dev", mask);
+	if (h->run->o->virtual_keys != NULL)
+		(void)inotify_add_watch(h->ino, h->run->o->virtual_keys, mask);
+}
+
+/* until a key may have come or gone, or the poll interval is up */
+static void
+hub_wait(struct hub *h)
+{
+	struct pollfd	 pfd;
+	char		 buf[4096];
+
+	if (h->ino < 0) {
+		struct timespec ts = { 0, HUB_POLL_MS * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		return;
+	}
+	pfd.fd = h->ino;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, HUB_POLL_MS) > 0)
+		while (read(h->ino, buf, sizeof(buf)) > 0)
+			continue;	/* what changed: the listing says */
+}
 
 /* the keys attached now, by path; nothing is opened */
 static int
@@ -221,14 +263,16 @@ enroll_hub(void *arg)
 {
 	struct run	*run = arg;
 	struct hub	 h;
-	struct timespec	 ts = { 0, HUB_POLL_MS * 1000 * 1000 };
 
 	memset(&h, 0, sizeof(h));
 	h.run = run;
+	hub_watch(&h);
 	while (!enroll_stopping(run) && work_left(run)) {
 		hub_poll(&h);
-		nanosleep(&ts, NULL);
+		hub_wait(&h);
 	}
+	if (h.ino >= 0)
+		close(h.ino);
 	/* the workers see the stop (or the end of the users) and return */
 	pthread_mutex_lock(&run->lock);
 	pthread_cond_broadcast(&run->cond);

@@ -301,6 +301,7 @@ enroll_key_acquire(struct run *run, struct key *k, const char *path,
 		set_aside(k, r, "", NULL);
 		goto fail;
 	}
+	k->opened = true;
 	/* before the touch and before any PIN: would Entra take it? */
 	snprintf(k->aaguid, sizeof(k->aaguid), "%s", ctap_info_aaguid(ci));
 	if (!enroll_admit_key(run, jb, k, k->aaguid, &v)) {

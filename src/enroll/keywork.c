@@ -472,6 +472,18 @@ headful_pause(struct run *run)
 	fclose(tty);
 }
 
+static bool
+worker_gone(const struct worker *w)
+{
+	bool gone;
+
+	pthread_mutex_lock(&w->run->lock);
+	gone = w->gone;
+	pthread_mutex_unlock(&w->run->lock);
+
+	return (gone);
+}
+
 /*
  * A key for the worker's next job: its own key, or (one key per user) a
  * key not used yet.  Returns 0 with the key ready, 1 when the job went
@@ -481,8 +493,9 @@ static int
 worker_key(struct worker *w, struct key *k, struct job *jb)
 {
 	struct run	*run = w->run;
+	struct timespec	 ts = { 0, 50 * 1000 * 1000 };
 	char		*path = NULL, why[256], slot[128] = "";
-	int		 r = 0, cr = CTAP_ERR_INTERNAL;
+	int		 r = 0, cr = CTAP_ERR_INTERNAL, tries;
 
 	if (w->path != NULL)
 		path = strdup(w->path);
@@ -498,8 +511,21 @@ worker_key(struct worker *w, struct key *k, struct job *jb)
 		station_event(run->station, slot, SLOT_CHECKING, NULL,
 		    "getInfo, PIN, credentials, policy");
 	}
-	if (path != NULL &&
-	    (cr = enroll_key_acquire(run, k, path, jb)) == CTAP_OK) {
+	/*
+	 * A key just plugged in may not answer yet (udev has not given the
+	 * node its permissions, the key is still starting): a slot tries
+	 * again for a moment before it calls the key refused.
+	 */
+	for (tries = 0; path != NULL && tries < 40; tries++) {
+		cr = enroll_key_acquire(run, k, path, jb);
+		if (cr == CTAP_OK || k->opened || !w->one_user ||
+		    (cr != CTAP_ERR_IO && cr != CTAP_ERR_NO_DEVICE) ||
+		    worker_gone(w))
+			break;
+		enroll_key_release(run, k);
+		nanosleep(&ts, NULL);
+	}
+	if (path != NULL && cr == CTAP_OK) {
 		if (run->o->narrate)
 			enroll_say(run, "using key %s (%s)",
 			    enroll_key_label(k->path), k->product);
