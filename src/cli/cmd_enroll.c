@@ -19,6 +19,7 @@
 #include "journal.h"
 #include "mds.h"
 #include "report.h"
+#include "station.h"
 
 #define MODE_ENROLL	0
 #define MODE_AUTO	1
@@ -489,31 +490,63 @@ static const struct enroll_hooks hooks = {
 };
 
 static void
-print_summary(const struct enroll_summary *s, const struct enroll_opts *o)
+summary_to(FILE *f, const struct enroll_summary *s,
+    const struct enroll_opts *o)
 {
 	char earlier[64] = "";
 
 	if (s->earlier > 0)
 		snprintf(earlier, sizeof(earlier), " (%zu by an earlier run)",
 		    s->earlier);
-	fprintf(stderr, "\n%zu enrolled, %zu failed, %zu skipped%s, of %zu "
+	fprintf(f, "\n%zu enrolled, %zu failed, %zu skipped%s, of %zu "
 	    "user%s\n", s->enrolled, s->failed, s->skipped, earlier, s->total,
 	    s->total == 1 ? "" : "s");
 	if (s->failed > 0)
-		fprintf(stderr, "failures: %s\n", o->failures_path);
+		fprintf(f, "failures: %s\n", o->failures_path);
 	if (o->report_path != NULL && s->enrolled + s->earlier > 0 &&
 	    !s->output_failed)
-		fprintf(stderr, "report: %s\n", o->report_path);
+		fprintf(f, "report: %s\n", o->report_path);
 	if (o->mailers_dir != NULL && s->letters > 0)
-		fprintf(stderr, "PIN letters: %zu in %s\n", s->letters,
+		fprintf(f, "PIN letters: %zu in %s\n", s->letters,
 		    o->mailers_dir);
 	if (s->letters_missing > 0)
-		fprintf(stderr, "%zu enrolled user%s got NO PIN LETTER (see "
+		fprintf(f, "%zu enrolled user%s got NO PIN LETTER (see "
 		    "above): give them their PIN another way\n",
 		    s->letters_missing, s->letters_missing == 1 ? "" : "s");
 	if (s->unprinted > 0)
-		fprintf(stderr, "%zu PIN letter%s not printed (see above)\n",
+		fprintf(f, "%zu PIN letter%s not printed (see above)\n",
 		    s->unprinted, s->unprinted == 1 ? "" : "s");
+}
+
+/*
+ * On a kiosk's board the summary of a round is among its events (and
+ * kept in `last`, said again once the board gives the screen back).
+ */
+static void
+print_summary(const struct enroll_summary *s, const struct enroll_opts *o,
+    char **last)
+{
+	FILE	*m;
+	char	*buf = NULL, *line, *next;
+	size_t	 len = 0;
+
+	if (!station_has_board(o->station_keep) ||
+	    (m = open_memstream(&buf, &len)) == NULL) {
+		summary_to(stderr, s, o);
+		return;
+	}
+	summary_to(m, s, o);
+	fclose(m);
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*line != '\0')
+			station_note(o->station_keep, "%s", line);
+		if (next != NULL)
+			next[-1] = '\n';
+	}
+	free(*last);
+	*last = buf;
 }
 
 static void
@@ -534,6 +567,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	struct enroll_list	 l;
 	struct enroll_summary	 sum;
 	graph_client_t		*admin = NULL;
+	char			*last_summary = NULL;
 	int			 first, r, i, round = 0, lockfd = -1;
 	size_t			 bad = 0;	/* CSV rows refused */
 	char			 source[1024], journal[4096], err[512];
@@ -644,6 +678,19 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	/* a dry run writes no journal: it need not wait for another run */
 	if (!o.dry_run && (r = run_lock_take(ctx, &lockfd)) != EXIT_OK)
 		return (r);
+	/* a kiosk's board and totals live across its rounds */
+	if (mode == MODE_KIOSK) {
+		struct station_opts so;
+
+		memset(&so, 0, sizeof(so));
+		so.json = o.station_json;
+		so.plain = o.station_plain;
+		so.status_file = o.status_file;
+		if (station_new(&so, &o.station_keep) != STATION_OK) {
+			r = EXIT_USAGE;
+			goto out;
+		}
+	}
 	for (;;) {
 		if (src.csv != NULL) {
 			snprintf(source, sizeof(source), "csv:%s", src.csv);
@@ -674,7 +721,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 				break;
 			r = exit_code_of(enroll_run(&o, &hooks, admin, &l,
 			    source, &sum));
-			print_summary(&sum, &o);
+			print_summary(&sum, &o, &last_summary);
 			/* enrolled, but the operator has no letter to hand
 			 * over: not a clean run */
 			if (sum.letters_missing > 0 && r == EXIT_OK)
@@ -696,6 +743,9 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 			break;
 		log_info("waiting %d s before looking for new users",
 		    src.interval_s);
+		if (station_has_board(o.station_keep))
+			station_note(o.station_keep, "waiting %d s before "
+			    "looking for new members", src.interval_s);
 		sleep_interruptible(src.interval_s);
 		if (sig_interrupted()) {
 			r = EXIT_INTR;
@@ -703,6 +753,10 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 		}
 	}
 out:
+	station_free(&o.station_keep);
+	if (last_summary != NULL)
+		fputs(last_summary, stderr);
+	free(last_summary);
 	enroll_list_reset(&l);
 	graph_client_free(&admin);
 	enroll_pinbook_free(&o.pinbook);

@@ -105,6 +105,8 @@ struct enroll_opts {
 	bool		 station_json;		/* events as JSON Lines */
 	bool		 station_plain;		/* no board on a tty */
 	bool		 reset_keys;		/* wipe used keys (kiosk) */
+	struct station	*station_keep;		/* kiosk rounds: one station
+						   for them all, or NULL */
 	const char	*status_file;		/* --status-file FILE, or NULL */
 };
 

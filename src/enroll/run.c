@@ -138,7 +138,11 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	pthread_cond_init(&run.cond, NULL);
 	if (open_outputs(&run) < 0)
 		goto out;
-	if (o->station) {
+	if (o->station_keep != NULL) {
+		/* the caller's, across rounds: the totals add up */
+		run.station = o->station_keep;
+		station_add_total(run.station, users->n);
+	} else if (o->station) {
 		struct station_opts so;
 
 		memset(&so, 0, sizeof(so));
@@ -297,7 +301,8 @@ out:
 	report_free(&run.failures);
 	report_free(&run.pins);
 	progress_free(&run.prog);
-	station_free(&run.station);
+	if (o->station_keep == NULL)
+		station_free(&run.station);
 	pthread_mutex_destroy(&run.lock);
 	pthread_mutex_destroy(&run.tty);
 	pthread_mutex_destroy(&run.failures_lock);

@@ -340,6 +340,16 @@ station_note(station_t *st, const char *fmt, ...)
 }
 
 void
+station_add_total(station_t *st, size_t n)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->total += n;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
 station_tally(station_t *st, enum station_tally t)
 {
 	bool bad;

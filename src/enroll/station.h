@@ -58,6 +58,8 @@ enum station_tally {
 bool		 station_has_board(const station_t *);
 void		 station_note(station_t *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+/* a round of the station brings `n` more users */
+void		 station_add_total(station_t *, size_t n);
 void		 station_tally(station_t *, enum station_tally);
 void		 station_event(station_t *, const char *slot, enum slot_state,
 		    const char *user, const char *fmt, ...)

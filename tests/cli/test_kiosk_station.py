@@ -13,6 +13,7 @@ import csv
 import datetime
 import json
 import os
+import signal
 import sys
 import time
 import unittest
@@ -176,6 +177,36 @@ class Station(unittest.TestCase):
         self.assertEqual((st["totals"]["done"], st["totals"]["failed"],
                           st["totals"]["skipped"], st["totals"]["left"]),
                          (1, 0, 1, 0), st)
+
+    def test_group_rounds_keep_one_station(self):
+        """--group: new members are taken in the next round; the
+        station (its status file's totals) lives across the rounds."""
+        cfg = e2e.basic_config()
+        cfg["users"] += [e2e.member("kg1"), e2e.member("kg2")]
+        cfg["groups"].append({"id": "b0000000-0000-4000-8000-0000000000c1",
+                              "displayName": "Kiosk Group",
+                              "members": ["kg1@contoso.example"]})
+        env = e2e.Env(self, cfg, name="station-group")
+        p = env.spawn("--json", "kiosk", "--group", "Kiosk Group",
+                      "--interval", "1", "--pin", "random", "--pins-out",
+                      "pins.csv", "--status-file", "status.json",
+                      env=env.env())
+        env.add_key("g1")
+        e2e.wait_for(lambda: env.total_added() == 1, 30, what="kg1")
+        env.emu.add_user(e2e.member("kg3"), groups=["Kiosk Group"])
+        env.add_key("g2")
+        e2e.wait_for(lambda: env.total_added() == 2, 30, what="kg3")
+        e2e.wait_for(lambda: json.loads(env.read(env.path(
+            "status.json")))["totals"]["done"] == 2, 10, what="totals")
+        p.send_signal(signal.SIGINT)
+        r = env.finish(p, timeout=30)
+        self.assertEqual(r.rc, 130, r)
+        st = json.loads(env.read(env.path("status.json")))
+        self.assertEqual(st["totals"]["done"], 2, st)
+        self.assertEqual(sorted(x["slot"] for x in st["slots"]),
+                         ["g1", "g2"])
+        env.assert_one_passkey(["kg1@contoso.example",
+                                "kg3@contoso.example"])
 
     def test_plain_lines(self):
         env = e2e.Env(self, name="station-plain")
