@@ -18,19 +18,6 @@
 #include "enroll_int.h"
 #include "mailer.h"
 
-/* the key's short name: "key1" of unix:/run/keys/key1, hidraw3 */
-static void
-slot_name(const char *path, char *buf, size_t len)
-{
-	const char *slash;
-
-	if (strncmp(path, "unix:", 5) == 0)
-		path += 5;
-	if ((slash = strrchr(path, '/')) != NULL && slash[1] != '\0')
-		path = slash + 1;
-	snprintf(buf, len, "%s", path);
-}
-
 void
 enroll_letter_keep(const struct run *run, struct job *jb,
     const struct key *k)
@@ -42,7 +29,8 @@ enroll_letter_keep(const struct run *run, struct job *jb,
 	jb->pin = k->pin != NULL ? strdup(k->pin) : NULL;
 	snprintf(jb->serial, sizeof(jb->serial), "%s", k->serial != NULL ?
 	    k->serial : "");
-	slot_name(k->path, jb->slot, sizeof(jb->slot));
+	/* the board's name for it: the USB port path, the socket's name */
+	station_slot_name(k->path, jb->slot, sizeof(jb->slot));
 }
 
 static void
