@@ -7,6 +7,7 @@ simulated operator who takes each finished (or failed, or refused) key
 out and plugs a new blank one into the same slot:
 - through 429/500/503 storms and lost POST replies, every user ends
   with exactly one passkey and the station exits 0;
+- an access token that expires mid-shift is renewed;
 - SIGKILL of the station while keys are in their touch, then a restart
   on the same journal: every user ends with exactly one passkey.
 """
@@ -82,11 +83,11 @@ def users_cfg(prefix, n):
 
 
 class Shift(unittest.TestCase):
-    def kiosk(self, env, upns):
+    def kiosk(self, env, upns, **extra_env):
         env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
         return env.spawn("--json", "kiosk", "--csv", "users.csv", "--pin",
                          "random", "--pins-out", "pins.csv", "-v",
-                         env=env.env())
+                         env=env.env(**extra_env))
 
     def test_storm_during_a_shift(self):
         seed = int(os.environ.get("E2E_SEED") or time.time()) % 100000
@@ -103,6 +104,25 @@ class Shift(unittest.TestCase):
         r = env.finish(p, timeout=30)
         env.emu.clear_faults()
         self.assertEqual(r.rc, 0, "seed %d\n%r" % (seed, r))
+        env.assert_one_passkey(upns)
+
+    def test_access_token_expires_mid_shift(self):
+        """A long shift outlives its access token: the station (signed
+        in app-only, the secret in its environment as the service has
+        it) gets a new one and goes on."""
+        cfg, upns = users_cfg("tok", 4)
+        env = e2e.Env(self, cfg, name="kiosk-token")
+        op = Operator(env, None)
+        op.plug("t1")
+        p = self.kiosk(env, upns,
+                       PROVISIONING_CLIENT_SECRET=e2e.CLIENT_SECRET)
+        e2e.wait_for(lambda: sum(1 for e in op.step(p.out_path)
+                                 if e["state"] == "done") >= 1, 60,
+                     what="a first user done")
+        env.emu.expire_tokens()
+        op.work(p, 120)
+        r = env.finish(p, timeout=30)
+        self.assertEqual(r.rc, 0, r)
         env.assert_one_passkey(upns)
 
     def test_sigkill_and_restart(self):
