@@ -188,6 +188,7 @@ int	enroll_key_acquire(struct run *, struct key *, const char *path,
 void	enroll_key_release(struct run *, struct key *);
 int	enroll_key_wait_fresh(struct run *, char **path, const char *user);
 int	enroll_keys_usable(struct run *, char ***paths, size_t *n);
+int	enroll_keys_list(struct run *, bool probe, char ***paths, size_t *n);
 bool	enroll_key_nopin(struct run *, char *why, size_t len);
 const char *enroll_key_label(const char *path);
 void	enroll_short_id(const char *id, char *, size_t);

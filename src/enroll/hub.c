@@ -75,42 +75,6 @@ hub_wait(struct hub *h)
 			continue;	/* what changed: the listing says */
 }
 
-/* the keys attached now, by path; nothing is opened */
-static int
-hub_list(struct run *run, char ***paths, size_t *n)
-{
-	ctap_devlist_t	*l;
-	char		**v = NULL;
-	size_t		 i, len;
-	int		 r = -1;
-
-	*paths = NULL;
-	*n = 0;
-	if ((l = ctap_devlist_new()) == NULL ||
-	    ctap_devlist_scan(l, run->o->device, run->o->virtual_keys,
-	    false) != CTAP_OK)
-		goto fail;
-	len = ctap_devlist_len(l);
-	if ((v = calloc(len + 1, sizeof(*v))) == NULL)
-		goto fail;
-	for (i = 0; i < len; i++)
-		if ((v[i] = strdup(ctap_devlist_path(l, i))) == NULL)
-			goto fail;
-	*paths = v;
-	*n = len;
-	v = NULL;
-	r = 0;
-fail:
-	if (v != NULL) {
-		for (i = 0; v[i] != NULL; i++)
-			free(v[i]);
-		free(v);
-	}
-	ctap_devlist_free(&l);
-
-	return (r);
-}
-
 static bool
 work_left(struct run *run)
 {
@@ -211,7 +175,7 @@ hub_poll(struct hub *h)
 	char		**v;
 	size_t		 n, i, k;
 
-	if (hub_list(run, &v, &n) < 0)
+	if (enroll_keys_list(run, false, &v, &n) < 0)
 		return;
 	for (k = 0; k < h->n; k++)
 		h->slot[k]->present = false;

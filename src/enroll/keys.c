@@ -386,8 +386,13 @@ enroll_key_release(struct run *run, struct key *k)
 	key_reset(k);
 }
 
+/*
+ * The attached keys by path: probed (opened, getInfo), only the usable
+ * ones; or (probe false: the hub, which must not open a key a worker
+ * holds) every one listed.
+ */
 int
-enroll_keys_usable(struct run *run, char ***paths, size_t *n)
+enroll_keys_list(struct run *run, bool probe, char ***paths, size_t *n)
 {
 	ctap_devlist_t	*l = NULL;
 	char		**v = NULL;
@@ -398,13 +403,13 @@ enroll_keys_usable(struct run *run, char ***paths, size_t *n)
 	*n = 0;
 	if ((l = ctap_devlist_new()) == NULL ||
 	    ctap_devlist_scan(l, run->o->device, run->o->virtual_keys,
-	    true) != CTAP_OK)
+	    probe) != CTAP_OK)
 		goto fail;
 	len = ctap_devlist_len(l);
 	if ((v = calloc(len + 1, sizeof(*v))) == NULL)
 		goto fail;
 	for (i = 0; i < len; i++) {
-		if (ctap_devlist_status(l, i) != CTAP_OK) {
+		if (probe && ctap_devlist_status(l, i) != CTAP_OK) {
 			log_info("ignoring %s: %s", ctap_devlist_path(l, i),
 			    ctap_strerr(ctap_devlist_status(l, i)));
 			continue;
@@ -425,6 +430,12 @@ fail:
 	ctap_devlist_free(&l);
 
 	return (r);
+}
+
+int
+enroll_keys_usable(struct run *run, char ***paths, size_t *n)
+{
+	return (enroll_keys_list(run, true, paths, n));
 }
 
 static void
