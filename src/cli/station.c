@@ -285,7 +285,8 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 	pthread_t		 hb;
 	bool			 hb_on = false;
 	size_t			 i, want;
-	long long		 down_since = 0;
+	long long		 down_since = 0, t_start = now_ms(), qms;
+	unsigned long long	 qcalls;
 	int			 r, qr, er, rc;
 	const char		*ref;
 
@@ -418,6 +419,11 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 	fprintf(stderr, "\nstation %s: %zu enrolled, %zu failed, %zu "
 	    "skipped, of %zu claims\n", cli_station(ctx), tot.enrolled,
 	    tot.failed, tot.skipped, tot.total);
+	/* what the database cost this station: read by bench/fleet.py */
+	queue_stats(st.q, &qcalls, &qms);
+	fprintf(stderr, "station %s: queue %llu calls, %lld ms on the "
+	    "database connection in %lld ms\n", cli_station(ctx), qcalls,
+	    qms, now_ms() - t_start);
 	if (r == EXIT_OK && tot.failed > 0)
 		r = EXIT_PARTIAL;
 out:

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -31,6 +32,10 @@ struct queue {
 	int		 schema;
 	char		 err[QUEUE_MSG_LEN];
 	pthread_mutex_t	 lock;
+	/* queue_stats(): calls and the time the connection was ours */
+	unsigned long long calls;
+	long long	 busy_us;
+	long long	 t0_us;
 };
 
 static const char *const state_names[QUEUE_ST_COUNT] = {
@@ -400,15 +405,27 @@ queue_schema(const queue_t *q)
  * whole transaction, so nothing is half done); need_schema refuses an
  * uninitialised or older database.
  */
+static long long
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
 static int
 q_begin(queue_t *q, bool need_schema)
 {
 	pthread_mutex_lock(&q->lock);
+	q->t0_us = mono_us();
+	q->calls++;
 	q->err[0] = '\0';
 	if (PQstatus(q->conn) != CONNECTION_OK) {
 		PQreset(q->conn);
 		if (PQstatus(q->conn) != CONNECTION_OK) {
 			(void)q_fail(q, NULL, "reconnecting");
+			q->busy_us += mono_us() - q->t0_us;
 			pthread_mutex_unlock(&q->lock);
 			return (QUEUE_ERR_CONNECT);
 		}
@@ -418,6 +435,7 @@ q_begin(queue_t *q, bool need_schema)
 		errf(q->err, sizeof(q->err), "the queue database at %s is "
 		    "%s: run 'provisioning queue init'", q->host,
 		    q->schema == 0 ? "not initialised" : "of an older schema");
+		q->busy_us += mono_us() - q->t0_us;
 		pthread_mutex_unlock(&q->lock);
 		return (QUEUE_ERR_SCHEMA);
 	}
@@ -429,8 +447,27 @@ q_end(queue_t *q, int r)
 {
 	if (r != QUEUE_OK)
 		q_rollback(q);
+	q->busy_us += mono_us() - q->t0_us;
 	pthread_mutex_unlock(&q->lock);
 	return (r);
+}
+
+void
+queue_stats(queue_t *q, unsigned long long *calls, long long *busy_ms)
+{
+	unsigned long long	c = 0;
+	long long		b = 0;
+
+	if (q != NULL) {
+		pthread_mutex_lock(&q->lock);
+		c = q->calls;
+		b = q->busy_us / 1000;
+		pthread_mutex_unlock(&q->lock);
+	}
+	if (calls != NULL)
+		*calls = c;
+	if (busy_ms != NULL)
+		*busy_ms = b;
 }
 
 int

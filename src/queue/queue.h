@@ -232,6 +232,14 @@ int		 queue_retry(queue_t *, const char *user, size_t *n);
  */
 int		 queue_drain(queue_t *, const char *station, bool on);
 
+/*
+ * What this handle cost: calls made, and the milliseconds the
+ * connection was held for them (round trips to the server, its work,
+ * libpq; not the wait for another thread's call).  For -v and benches.
+ */
+void		 queue_stats(queue_t *, unsigned long long *calls,
+		    long long *busy_ms);
+
 int		 queue_status(queue_t *, struct queue_status *);
 void		 queue_status_reset(struct queue_status *);
 
