@@ -39,8 +39,12 @@
 
 struct slot {
 	struct queue_item	 it;
+	long long		 held_ms;	/* now_ms() the lease surely
+						   lasts to: sent + lease */
 	bool			 ended;		/* done, failed, skipped */
 	bool			 lost;		/* another station's now */
+	bool			 abandoned;	/* lease uncertain: left to
+						   run out, not renewed */
 	bool			 failed;	/* ended as failed */
 };
 
@@ -56,6 +60,67 @@ struct station {
 	pthread_cond_t		 hb_cond;
 	bool			 hb_stop;
 };
+
+/*
+ * The margin between the end of any POST attempt and the earliest
+ * moment another station may claim the user: for a registration Graph
+ * stores a little after the client gave up on it.
+ */
+static long long
+grace_ms(const struct station *st)
+{
+	return ((long long)st->lease * 1000 / 4);
+}
+
+/* a lease renewed by a call sent at t0 lasts to t0 + lease, at least */
+static void
+held_to(struct station *st, struct slot *sl, long long t0)
+{
+	long long t = t0 + (long long)st->lease * 1000;
+
+	if (t > sl->held_ms)
+		sl->held_ms = t;
+}
+
+/*
+ * enroll_steps.send_ms: how long the user's registration POST may still
+ * run.  The lease is known only as of the last renewal that came back
+ * (the heartbeat's, or a step's); once what is left of it falls under
+ * the margin the user is given up: its POST is not sent, or aborted,
+ * its lease not renewed, so that nobody else claims the user while a
+ * POST of ours may still land.
+ */
+static long long
+send_ms(void *arg, size_t idx)
+{
+	struct station	*st = arg;
+	struct slot	*sl;
+	long long	 left;
+	bool		 tell = false;
+	char		 who[QUEUE_KEY_LEN];
+
+	if (idx >= st->n)
+		return (0);
+	pthread_mutex_lock(&st->lock);
+	sl = &st->s[idx];
+	left = sl->lost || sl->abandoned || sl->ended ? 0 :
+	    sl->held_ms - now_ms() - grace_ms(st);
+	if (left < GRAPH_GUARD_MIN_MS && !sl->abandoned && !sl->lost &&
+	    !sl->ended) {
+		sl->abandoned = true;
+		tell = true;
+		snprintf(who, sizeof(who), "%s", sl->it.upn[0] ?
+		    sl->it.upn : sl->it.user_key);
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (tell)
+		log_warn("queue: %s: the lease is no longer renewed (the "
+		    "database has not answered for %lld s): its "
+		    "registration is abandoned here and the user is left "
+		    "for the next claim to reconcile with Graph", who,
+		    (long long)st->lease - (left + grace_ms(st)) / 1000);
+	return (left < 0 ? 0 : left);
+}
 
 static bool
 sleep_or_stop(int ms)
@@ -77,6 +142,7 @@ step_cb(void *arg, size_t idx, int state, const struct journal_fields *jf)
 	struct queue_item	 it;
 	struct queue_fields	 f;
 	enum queue_state	 qs;
+	long long		 t0;
 	int			 r;
 
 	switch (state) {
@@ -105,8 +171,8 @@ step_cb(void *arg, size_t idx, int state, const struct journal_fields *jf)
 		return (-1);
 	sl = &st->s[idx];
 	pthread_mutex_lock(&st->lock);
-	if (sl->lost || sl->ended) {
-		r = sl->lost ? ENROLL_STEP_LOST : 0;
+	if (sl->lost || sl->abandoned || sl->ended) {
+		r = sl->lost || sl->abandoned ? ENROLL_STEP_LOST : 0;
 		pthread_mutex_unlock(&st->lock);
 		return (r);
 	}
@@ -132,9 +198,12 @@ step_cb(void *arg, size_t idx, int state, const struct journal_fields *jf)
 	pthread_mutex_lock(&st->lock);
 	it = sl->it;
 	pthread_mutex_unlock(&st->lock);
+	t0 = now_ms();
 	r = queue_step(st->q, &it, qs, &f);
 	pthread_mutex_lock(&st->lock);
 	sl->it = it;
+	if (r == QUEUE_OK)
+		held_to(st, sl, t0);
 	if (r == QUEUE_OK && (qs == QUEUE_ST_DONE ||
 	    qs == QUEUE_ST_FAILED || qs == QUEUE_ST_SKIPPED))
 		sl->ended = true;
@@ -160,6 +229,7 @@ heartbeat(void *arg)
 	struct timespec		 ts;
 	size_t			 i;
 	bool			 busy;
+	long long		 t0;
 	int			 every = st->lease / 3 > 0 ? st->lease / 3 : 1;
 	int			 r;
 
@@ -181,16 +251,22 @@ heartbeat(void *arg)
 				pthread_mutex_unlock(&st->lock);
 				break;
 			}
-			busy = !st->s[i].ended && !st->s[i].lost;
+			busy = !st->s[i].ended && !st->s[i].lost &&
+			    !st->s[i].abandoned;
 			it = st->s[i].it;
 			pthread_mutex_unlock(&st->lock);
 			if (!busy)
 				continue;
-			if ((r = queue_renew(st->q, &it)) == QUEUE_ERR_LOST) {
-				pthread_mutex_lock(&st->lock);
-				st->s[i].lost = true;
-				pthread_mutex_unlock(&st->lock);
+			t0 = now_ms();
+			r = queue_renew(st->q, &it);
+			pthread_mutex_lock(&st->lock);
+			if (i < st->n && st->s[i].it.id == it.id) {
+				if (r == QUEUE_OK)
+					held_to(st, &st->s[i], t0);
+				else if (r == QUEUE_ERR_LOST)
+					st->s[i].lost = true;
 			}
+			pthread_mutex_unlock(&st->lock);
 			if (r != QUEUE_OK)
 				log_warn("queue heartbeat: %s",
 				    queue_errmsg(st->q));
@@ -285,7 +361,7 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 	pthread_t		 hb;
 	bool			 hb_on = false;
 	size_t			 i, want;
-	long long		 down_since = 0, t_start = now_ms(), qms;
+	long long		 down_since = 0, t_start = now_ms(), qms, t0;
 	unsigned long long	 qcalls;
 	int			 r, qr, er, rc;
 	const char		*ref;
@@ -303,6 +379,7 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 	if (pthread_create(&hb, NULL, heartbeat, &st) == 0)
 		hb_on = true;
 	steps.step = step_cb;
+	steps.send_ms = send_ms;
 	steps.arg = &st;
 	o->steps = &steps;
 	o->journal_path = NULL;		/* the queue is the journal */
@@ -323,9 +400,11 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 		qr = QUEUE_OK;
 		while (st.n < want) {
 			memset(&claim, 0, sizeof(claim));
+			t0 = now_ms();
 			if ((qr = queue_claim(st.q, lease, &claim.it)) !=
 			    QUEUE_OK)
 				break;
+			held_to(&st, &claim, t0);
 			if (claim.it.reconcile &&
 			    (rc = reconcile(&st, admin, &claim)) != 0) {
 				if (rc > 0)
@@ -395,8 +474,10 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 		for (i = 0; i < st.n; i++)
 			tot.failed += st.s[i].failed;
 		/* what the run did not finish goes back to the fleet */
+		/* not those abandoned: their leases must run out first */
 		for (i = 0; i < st.n; i++)
 			if (!st.s[i].ended && !st.s[i].lost &&
+			    !st.s[i].abandoned &&
 			    queue_release(st.q, &st.s[i].it) != QUEUE_OK)
 				log_warn("queue: %s (its lease will run out)",
 				    queue_errmsg(st.q));

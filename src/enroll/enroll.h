@@ -59,10 +59,19 @@ struct journal_fields;
 
 #define ENROLL_STEP_LOST	(-2)
 
+/*
+ * send_ms (may be NULL): how many milliseconds the registration POST of
+ * user `idx` may still run (the lease the queue holds for it, less a
+ * margin); asked before and during each attempt (graph_set_guard()),
+ * so that no POST is in flight once another station may claim the
+ * user.  A POST it stops leaves the user abandoned, for the next claim
+ * to reconcile.
+ */
 struct enroll_steps {
-	int	(*step)(void *arg, size_t idx, int state,
-		    const struct journal_fields *);
-	void	*arg;
+	int		(*step)(void *arg, size_t idx, int state,
+			    const struct journal_fields *);
+	long long	(*send_ms)(void *arg, size_t idx);
+	void		*arg;
 };
 
 struct enroll_opts {
