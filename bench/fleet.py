@@ -174,7 +174,7 @@ def run(prov, vauth, nusers, nst, nkeys, latency, presence, lease):
                 argv = [vauth, "--socket", os.path.join(kd, "key%d" % k),
                         "--ca", os.path.join(work, "attestation-ca.pem"),
                         "--presence", "delay:%d" % presence,
-                        "--max-creds", str(nusers + 10)]
+                        "--max-creds", "1000"]
                 if first:
                     single.show(argv, tail=" &   (one per key, %d keys)" %
                                 (nst * nkeys))

@@ -112,6 +112,7 @@ class Lease(unittest.TestCase):
         a = self.station("A")
         e2e.wait_for(lambda: self.state() == "key_touched", 30,
                      step=0.02, what="A's key touched")
+        retry_at = time.time() + LEASE * 5 // 2
         frozen = None
         end = time.time() + 10
         while frozen is None and time.time() < end:
@@ -129,10 +130,10 @@ class Lease(unittest.TestCase):
             rb = self.env.finish(b, timeout=90)
             self.assertEqual(rb.rc, 0, rb)
             # A's retry is due after B's registration: wait it out
-            e2e.wait_for(lambda: "abandoned here" in self.env.read(
-                a.err_path), LEASE * 3, what="A abandoning the POST")
-            time.sleep(2)
+            time.sleep(max(0, retry_at + 4 - time.time()))
             self.env.assert_one_passkey([UPN])
+            e2e.wait_for(lambda: "abandoned here" in self.env.read(
+                a.err_path), 10, what="A abandoning the POST")
         finally:
             os.kill(frozen, signal.SIGCONT)
         ra = self.env.finish(a, timeout=60)
