@@ -378,6 +378,11 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 		goto out;
 	if (pthread_create(&hb, NULL, heartbeat, &st) == 0)
 		hb_on = true;
+	/* one key per user across the claims, not per claim */
+	if ((o->used_keys = enroll_keymemo_new()) == NULL) {
+		r = EXIT_USAGE;
+		goto out;
+	}
 	steps.step = step_cb;
 	steps.send_ms = send_ms;
 	steps.arg = &st;
@@ -517,6 +522,7 @@ out:
 	}
 	enroll_list_reset(&l);
 	o->steps = NULL;
+	enroll_keymemo_free(&o->used_keys);
 	graph_client_free(&admin);
 	queue_free(&st.q);
 	pthread_cond_destroy(&st.hb_cond);

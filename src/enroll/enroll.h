@@ -74,6 +74,16 @@ struct enroll_steps {
 	void		*arg;
 };
 
+/*
+ * One key per user: the keys used so far, forgotten as each is pulled
+ * out.  A caller that runs the pipeline again and again for one
+ * station (a fleet station, once per claim) keeps one across the runs,
+ * so that a key left in after its user is not given the next user too.
+ */
+typedef struct enroll_keymemo enroll_keymemo_t;
+enroll_keymemo_t	*enroll_keymemo_new(void);
+void			 enroll_keymemo_free(enroll_keymemo_t **);
+
 struct enroll_opts {
 	const char	*journal_path;		/* NULL: no journal (dry run) */
 	const char	*device;		/* --device, or NULL */
@@ -108,6 +118,7 @@ struct enroll_opts {
 	const char	*mailers_dir;		/* --mailers DIR, or NULL */
 	bool		 print_letters;		/* --print: lp each letter */
 	const struct enroll_steps *steps;	/* or NULL */
+	enroll_keymemo_t *used_keys;		/* or NULL: this run's own */
 	const char	*mds_path;		/* stored FIDO metadata (the
 						   state dir's mds.json) */
 	bool		 station;		/* kiosk: slots and events */

@@ -69,6 +69,12 @@ struct key {
 	char		 why[448];	/* why it was set aside */
 };
 
+/* the keys a one-key-per-user run has used (enroll_keymemo_t) */
+struct enroll_keymemo {
+	char	used[64][256];
+	size_t	n;
+};
+
 struct run {
 	const struct enroll_hooks	*hooks;
 	const struct enroll_opts	*o;
@@ -114,8 +120,9 @@ struct run {
 	progress_t			*prog;
 	station_t			*station;	/* kiosk, or NULL */
 	long long			 t0;
-	char				 used[64][256];	/* one-per-user */
-	size_t				 nused;
+	struct enroll_keymemo		 own_used;	/* one-per-user */
+	struct enroll_keymemo		*used;	/* own_used, or the
+						   caller's (o->used_keys) */
 	char				 nopin[256];	/* no PIN for any
 							   key: why */
 	char				 last_why[512];	/* the last key
