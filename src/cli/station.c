@@ -143,6 +143,7 @@ step_cb(void *arg, size_t idx, int state, const struct journal_fields *jf)
 	struct queue_fields	 f;
 	enum queue_state	 qs;
 	long long		 t0;
+	char			 why[QUEUE_MSG_LEN];
 	int			 r;
 
 	switch (state) {
@@ -200,6 +201,25 @@ step_cb(void *arg, size_t idx, int state, const struct journal_fields *jf)
 	pthread_mutex_unlock(&st->lock);
 	t0 = now_ms();
 	r = queue_step(st->q, &it, qs, &f);
+	if (r == QUEUE_ERR_STATE) {
+		/* added twice (UPN, object id): the other row has the user */
+		log_info("queue: %s: %s; skipped here", it.user_key,
+		    queue_errmsg(st->q));
+		memset(&f, 0, sizeof(f));
+		/* the next call clears the handle's message */
+		snprintf(why, sizeof(why), "%s", queue_errmsg(st->q));
+		f.message = why;
+		f.stage = "resolve";
+		f.error_code = "duplicate";
+		if ((r = queue_step(st->q, &it, QUEUE_ST_SKIPPED, &f)) ==
+		    QUEUE_OK) {
+			pthread_mutex_lock(&st->lock);
+			sl->it = it;
+			sl->ended = true;
+			pthread_mutex_unlock(&st->lock);
+			return (ENROLL_STEP_LOST);
+		}
+	}
 	pthread_mutex_lock(&st->lock);
 	sl->it = it;
 	if (r == QUEUE_OK)

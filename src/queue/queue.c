@@ -78,6 +78,11 @@ static const char *const migrations[QUEUE_SCHEMA] = {
 	" id integer PRIMARY KEY CHECK (id = 1),"
 	" draining boolean NOT NULL DEFAULT false);"
 	"INSERT INTO provisioning_fleet (id) VALUES (1);",
+	/* 2: a user is one row whether added by UPN or by object id */
+	"CREATE INDEX provisioning_users_upn ON provisioning_users"
+	" (lower(upn));"
+	"CREATE INDEX provisioning_users_oid ON provisioning_users"
+	" (lower(object_id));",
 };
 
 const char *
@@ -105,7 +110,7 @@ queue_strerr(int r)
 	case QUEUE_ERR_DRAINING:
 		return ("draining: no new work");
 	case QUEUE_ERR_STATE:
-		return ("step not allowed in this state");
+		return ("another queue row is the same user");
 	case QUEUE_ERR_DB:
 		return ("the queue database refused a query");
 	default:
@@ -599,6 +604,9 @@ add_batch(queue_t *q, const char *const *users, size_t n, size_t *added)
 	    " WHERE k IS NOT NULL),"
 	    " ins AS (INSERT INTO provisioning_users (user_key, upn,"
 	    " object_id) SELECT k, upn, oid FROM v"
+	    /* the UPN or object id a station resolved for another row */
+	    " WHERE NOT EXISTS (SELECT 1 FROM provisioning_users e WHERE"
+	    " lower(e.upn) = v.k OR lower(e.object_id) = v.k)"
 	    " ON CONFLICT (user_key) DO NOTHING RETURNING id)"
 	    " INSERT INTO provisioning_events (user_id, station, state)"
 	    " SELECT id, $4::text, 'queued' FROM ins", 4, vals, &res)) !=
@@ -863,6 +871,48 @@ fits(const char *s, size_t len)
 	return (s == NULL || (strlen(s) < len && utf8_valid(s, strlen(s))));
 }
 
+/*
+ * A user added once by UPN and once by object id is two rows until a
+ * station resolves one.  A row is refused (QUEUE_ERR_STATE) while
+ * another row of the same user is there and not skipped; the station
+ * skips it, so of the two rows the one resolved first is skipped and
+ * the other goes on.  Under a lock on the user (object id), two
+ * stations resolving both rows at once cannot both go on.
+ */
+static int
+same_user(queue_t *q, const struct queue_item *it,
+    const struct queue_fields *f)
+{
+	PGresult	*res = NULL;
+	char		 id[24];
+	const char	*vals[3];
+	int		 r;
+
+	if (f->object_id == NULL && f->upn == NULL)
+		return (QUEUE_OK);
+	snprintf(id, sizeof(id), "%lld", it->id);
+	vals[0] = id;
+	vals[1] = f->object_id;
+	vals[2] = f->upn;
+	if ((r = q_exec(q, "recording the step", "SELECT "
+	    "pg_advisory_xact_lock(x'7072'::int, hashtext(lower(coalesce("
+	    "$1::text, $2::text))))", 2, vals + 1, NULL)) != QUEUE_OK ||
+	    (r = q_exec(q, "recording the step", "SELECT user_key FROM"
+	    " provisioning_users WHERE id <> $1::bigint AND state <> "
+	    "'skipped' AND (lower(object_id) = lower($2::text) OR"
+	    " lower(upn) = lower($3::text)) ORDER BY id LIMIT 1", 3, vals,
+	    &res)) != QUEUE_OK)
+		return (r);
+	if (PQntuples(res) > 0) {
+		errf(q->err, sizeof(q->err), "the same user as the queue's "
+		    "'%s' (added once by UPN and once by object id)",
+		    PQgetvalue(res, 0, 0));
+		r = QUEUE_ERR_STATE;
+	}
+	PQclear(res);
+	return (r);
+}
+
 int
 queue_step(queue_t *q, struct queue_item *it, enum queue_state st,
     const struct queue_fields *f)
@@ -921,6 +971,8 @@ queue_step(queue_t *q, struct queue_item *it, enum queue_state st,
 	if ((r = q_exec(q, "recording the step", "BEGIN", 0, NULL, NULL)) !=
 	    QUEUE_OK || (r = q_hold(q, it, "recording the step")) !=
 	    QUEUE_OK ||
+	    (st == QUEUE_ST_RESOLVED && (r = same_user(q, it, f)) !=
+	    QUEUE_OK) ||
 	    (r = q_exec(q, "recording the step", "UPDATE provisioning_users"
 	    " SET state = $2::text,"
 	    " upn = coalesce($3::text, upn),"

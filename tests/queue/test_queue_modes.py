@@ -122,6 +122,31 @@ class Modes(unittest.TestCase):
         self.assertEqual(len([ln for ln in got.splitlines()
                               if ln.strip()]), 4, got + res.err[-3000:])
 
+    def test_added_by_upn_and_by_object_id(self):
+        """The same user added once by UPN and once by object id:
+        two rows until a station resolves them, then one is skipped
+        and the user gets one passkey; added again by either, nothing
+        is added."""
+        env, upns, qenv = self.setup_env("twice", 1)
+        oid = env.emu.user(upns[0])["id"]
+        env.add_keys(1, pin=PIN, presence="delay:50")
+        for ref in (upns[0], oid.upper()):
+            r = env.run("queue", "add", ref, env=qenv)
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn("1 user added", r.out)
+        r = env.run("--station", "s1", "enroll", "--pin", "keep",
+                    "--pin-env", "E2E_PIN", env=qenv)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(upns)
+        rows = self.pg.psql("SELECT state, coalesce(last_error, '')"
+                            " FROM provisioning_users ORDER BY state")
+        self.assertEqual([x[0] for x in rows], ["done", "skipped"], rows)
+        self.assertIn("the same user as", rows[1][1])
+        for ref in (upns[0].upper(), oid):
+            r = env.run("queue", "add", ref, env=qenv)
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn("0 users added", r.out)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
