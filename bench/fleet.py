@@ -220,6 +220,8 @@ def run(prov, vauth, nusers, nst, nkeys, latency, presence, lease):
             envs.append(senv)
         if pss:
             pg.psql("SELECT pg_stat_statements_reset()")
+        # the logins above are not counted
+        tc0 = single.tls_counts(os.path.join(emu_dir, "access.log"))
         emu0 = single.proc_cpu_s(emu_pid) or 0
         vauth0 = sum(single.proc_cpu_s(p.pid) or 0 for p in vpids)
         db0 = cluster_cpu_s(pg)
@@ -247,6 +249,11 @@ def run(prov, vauth, nusers, nst, nkeys, latency, presence, lease):
                     "vauth_cpu": sum(single.proc_cpu_s(p.pid) or 0
                                      for p in vpids) - vauth0,
                     "db_cpu": cluster_cpu_s(pg) - db0})
+        tc = single.tls_counts(os.path.join(emu_dir, "access.log"))
+        if tc is not None and tc0 is not None:
+            res.update({"requests": tc[0] - tc0[0],
+                        "connections": tc[1] - tc0[1],
+                        "tls_full": tc[2] - tc0[2]})
         qcalls = qms = swall = 0
         for i in range(nst):
             with open(os.path.join(work, "st%d.log" % (i + 1))) as f:
@@ -342,6 +349,10 @@ def main():
           "once %d; users with two passkeys %d (%d passkeys for %d users)"
           % (r["double_claims"], r["takeovers"], r["claimed_again"],
              r["two_passkeys"], r["passkeys"], r["done"]))
+    if "requests" in r:
+        print("  Graph requests %d (%.2f/user), TLS connections %d, full "
+              "handshakes %d" % (r["requests"], r["requests"] / n,
+                                 r["connections"], r["tls_full"]))
     print("  provisioners CPU %.1f s (%.2f ms/user), emulator CPU %.1f s, "
           "vauth CPU %.1f s; load average after: %s" % (
               r["cpu"], 1000 * r["cpu"] / n, r["emu_cpu"], r["vauth_cpu"],
@@ -366,6 +377,10 @@ def main():
             "claimed_again": r["claimed_again"],
             "users_with_two_passkeys": r["two_passkeys"],
             "passkeys": r["passkeys"],
+            "graph_requests_per_user": round(r["requests"] / n, 2)
+            if "requests" in r else None,
+            "tls_connections": r.get("connections"),
+            "tls_handshakes": r.get("tls_full"),
             "emulator_cpu_s": round(r["emu_cpu"], 2),
             "vauth_cpu_s": round(r["vauth_cpu"], 2),
             "fsync": r.get("fsync"),
