@@ -279,9 +279,17 @@ q_session(queue_t *q)
 static int
 q_connect(queue_t *q, const char *conninfo)
 {
+	/*
+	 * A server that stops answering over TCP is noticed in about 30 s,
+	 * not the kernel's quarter of an hour, so the heartbeat fails and
+	 * the station stops taking work; the conninfo may say otherwise.
+	 */
 	const char *const kw[] = { "connect_timeout",
-	    "fallback_application_name", "dbname", NULL };
-	const char *const val[] = { "10", "provisioning", conninfo, NULL };
+	    "fallback_application_name", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	    "dbname", NULL };
+	const char *const val[] = { "10", "provisioning", "15", "5", "3",
+	    "30000", conninfo, NULL };
 	char		 msg[QUEUE_MSG_LEN];
 
 	q->conn = PQconnectdbParams(kw, val, 1);
