@@ -18,6 +18,23 @@
  * enroll --queue stops when the queue holds nothing queued or in
  * flight (users another station holds may still come back to it);
  * auto and kiosk keep waiting for work.
+ *
+ * Why a lease that runs out cannot give a user a second passkey.
+ * Station A records the credential (key_touched, committed) before its
+ * POST.  Let t be when A sent its last renewal that came back; the
+ * server set lease_until = its now() + L, later than t, so another
+ * station B claims the user no earlier than t + L.  A sends no POST
+ * attempt, and aborts the one in flight, once t + L - L/4 has passed
+ * (send_ms(), graph_set_guard()); a POST of A's has therefore ended on
+ * A's side at least L/4 before B can claim.  B, claiming a user with a
+ * credential recorded, looks for it among the user's passkeys first:
+ * found, the user is done; not found, B starts over.  B's second
+ * passkey would need Graph to store A's request more than L/4 (15 s by
+ * default) after A hung up on it: that is the one assumption, together
+ * with the station's monotonic clock and the server's running at the
+ * same rate (no synchronisation needed).  The heartbeat (its own
+ * thread, every L/3) keeps t recent however long a touch or a POST
+ * takes; only a station whose renewals stop gives its users up.
  */
 
 #include <pthread.h>
