@@ -25,8 +25,9 @@
  * server set lease_until = its now() + L, later than t, so another
  * station B claims the user no earlier than t + L.  A sends no POST
  * attempt, and aborts the one in flight, once t + L - L/4 has passed
- * (send_ms(), graph_set_guard()); a POST of A's has therefore ended on
- * A's side at least L/4 before B can claim.  B, claiming a user with a
+ * (send_ms(), graph_set_guard(): libcurl asks about once a second); a
+ * POST of A's has therefore ended on A's side at least L/4, less that
+ * second, before B can claim.  B, claiming a user with a
  * credential recorded, looks for it among the user's passkeys first:
  * found, the user is done; not found, B starts over.  B's second
  * passkey would need Graph to store A's request more than L/4 (15 s by
