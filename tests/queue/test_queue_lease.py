@@ -5,7 +5,9 @@ thread) keeps the lease while a POST takes longer than the lease, so no
 other station claims the user; and a station whose database stops
 answering (its backend SIGSTOPped, so the heartbeat hangs) sends no
 POST once its lease may have run out, so the station that claims the
-user after it reconciles and registers the only passkey.
+user after it reconciles and registers the only passkey; and when
+Graph stored A's POST but its answer never came, A aborts it before
+its lease ends and B finds A's credential and records it.
 """
 
 import os
@@ -98,6 +100,56 @@ class Lease(unittest.TestCase):
                             " AND backend_type = 'client backend'")
         return [int(p) for p, st in rows if st == "idle"]
 
+    def freeze(self):
+        """SIGSTOP A's database backend while it is idle"""
+        frozen = None
+        end = time.time() + 10
+        while frozen is None and time.time() < end:
+            for pid in self.backend():
+                os.kill(pid, signal.SIGSTOP)
+                # still idle once stopped: no transaction, no row lock
+                if pid in self.backend():
+                    frozen = pid
+                    break
+                os.kill(pid, signal.SIGCONT)
+            time.sleep(0.02)
+        self.assertIsNotNone(frozen, "A's database connection never idle")
+        return frozen
+
+    def test_post_landed_then_abandoned(self):
+        """Graph stores A's POST but its answer never comes, and A's
+        database stops answering: A aborts the POST before its lease
+        ends; B claims the user after the lease, finds A's credential
+        among the user's passkeys and records it, touching no key."""
+        self.env.emu.set_faults([{"kind": "drop", "when": "after",
+                                  "method": "POST",
+                                  "path": "fido2Methods$",
+                                  "delay_ms": LEASE * 2500, "count": 1}])
+        a = self.station("A")
+        e2e.wait_for(lambda: self.state() == "key_touched", 30,
+                     step=0.02, what="A's key touched")
+        frozen = self.freeze()
+        try:
+            b = self.station("B")
+            rb = self.env.finish(b, timeout=90)
+            self.assertEqual(rb.rc, 0, rb)
+            e2e.wait_for(lambda: "abandoned here" in self.env.read(
+                a.err_path), 10, what="A abandoning the POST")
+        finally:
+            os.kill(frozen, signal.SIGCONT)
+        self.env.finish(a, timeout=60)
+        ev = self.events()
+        self.assertIn(["B", "reconcile", "lease of A expired"], ev)
+        self.assertFalse([e for e in ev if e[0] == "B" and e[1] in
+                          ("claimed", "key_touched")], ev)
+        self.assertEqual(ev[-1][:2], ["B", "done"], ev)
+        ms = self.env.assert_one_passkey([UPN])
+        cred = self.pg.psql("SELECT credential_id, method_id FROM"
+                            " provisioning_users")[0]
+        self.assertEqual(ms[UPN]["id"], cred[1])
+        self.assertIn("was registered by A before its lease ran out",
+                      rb.err)
+
     def test_post_not_sent_past_the_lease(self):
         """A's POST gets a 429 asking for 2.5 leases; meanwhile A's
         database stops answering (its backend stopped: the heartbeat
@@ -113,18 +165,7 @@ class Lease(unittest.TestCase):
         e2e.wait_for(lambda: self.state() == "key_touched", 30,
                      step=0.02, what="A's key touched")
         retry_at = time.time() + LEASE * 5 // 2
-        frozen = None
-        end = time.time() + 10
-        while frozen is None and time.time() < end:
-            for pid in self.backend():
-                os.kill(pid, signal.SIGSTOP)
-                # still idle once stopped: no transaction, no row lock
-                if pid in self.backend():
-                    frozen = pid
-                    break
-                os.kill(pid, signal.SIGCONT)
-            time.sleep(0.02)
-        self.assertIsNotNone(frozen, "A's database connection never idle")
+        frozen = self.freeze()
         try:
             b = self.station("B")
             rb = self.env.finish(b, timeout=90)
