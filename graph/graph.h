@@ -124,6 +124,21 @@ typedef bool graph_cancel_fn(void);
 void	graph_set_cancel(graph_cancel_fn *);
 
 /*
+ * A guard on the requests that change something in Graph (those not
+ * idempotent: the registration POST, DELETE), for a caller whose right
+ * to send them can lapse (a fleet station's lease on its user): fn
+ * returns how many milliseconds such a request may still run.  It is
+ * asked before each attempt (under GRAPH_GUARD_MIN_MS: not sent) and
+ * while the attempt runs (at 0 or less: aborted), so no attempt
+ * outlives what fn allows; either way the call ends with
+ * GRAPH_ERR_CANCELLED and graph_last_code() "guard".  NULL: none.
+ * Per client; clones do not inherit it.
+ */
+#define GRAPH_GUARD_MIN_MS	1000
+typedef long long graph_guard_fn(void *arg);
+void	graph_set_guard(graph_client_t *, graph_guard_fn *, void *arg);
+
+/*
  * Prompts (the browser URL, the device code message) go to this
  * function; the default writes them to stderr.  Never secret.
  */

@@ -77,6 +77,9 @@ struct graph_client {
 	char		 xport_why[256];	/* what the transport failed at:
 					   which TLS check, which host */
 	char		 xport_hint[256];
+	graph_guard_fn	*guard;		/* graph_set_guard() */
+	void		*guard_arg;
+	bool		 guard_tripped;	/* the last attempt aborted by it */
 	struct lasterr	 e;
 };
 

@@ -617,6 +617,32 @@ http_err_transport(graph_client_t *c, int r, const char *rid)
 		err_set(c, 0, "", graph_strerr(r), rid);
 }
 
+void
+graph_set_guard(graph_client_t *c, graph_guard_fn *fn, void *arg)
+{
+	if (c == NULL)
+		return;
+	c->guard = fn;
+	c->guard_arg = arg;
+}
+
+/* libcurl's progress call (about once a second when idle) */
+static int
+guard_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	graph_client_t *c = arg;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	if (c->guard(c->guard_arg) > 0)
+		return (0);
+	c->guard_tripped = true;
+	return (1);
+}
+
 /* one attempt; GRAPH_OK if an HTTP status arrived */
 static int
 http_once(graph_client_t *c, const struct http_req *q,
@@ -642,6 +668,14 @@ http_once(graph_client_t *c, const struct http_req *q,
 	curl_easy_reset(h);
 	ebuf[0] = '\0';
 	c->xport_why[0] = c->xport_hint[0] = '\0';
+	c->guard_tripped = false;
+	if (c->guard != NULL && !(q->flags & HTTP_IDEMPOTENT) &&
+	    c->guard(c->guard_arg) < GRAPH_GUARD_MIN_MS) {
+		err_set(c, 0, "guard", "not sent: the right to send it ran "
+		    "out (the fleet queue's lease on this user)", NULL);
+		r = GRAPH_ERR_CANCELLED;
+		goto fail;
+	}
 	uuid4(crid);
 	snprintf(line, sizeof(line), "client-request-id: %s", crid);
 	if (add_header(&hl, "Accept: application/json") < 0 ||
@@ -725,6 +759,12 @@ http_once(graph_client_t *c, const struct http_req *q,
 	if (!(q->flags & HTTP_IDEMPOTENT)) {
 		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+		if (c->guard != NULL) {
+			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION,
+			    guard_cb);
+			curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+			curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		}
 	}
 	if (!c->verify) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -760,6 +800,14 @@ http_once(graph_client_t *c, const struct http_req *q,
 
 	cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (cc == CURLE_ABORTED_BY_CALLBACK && c->guard_tripped) {
+		/* it may have reached Graph: the caller must not resend */
+		err_set(c, 0, "guard", "abandoned in flight: the right to "
+		    "send it ran out (the fleet queue's lease on this user)",
+		    NULL);
+		r = GRAPH_ERR_CANCELLED;
+		goto fail;
+	}
 	if (cc != CURLE_OK) {
 		log_debug("%s: %s %s: %s", __func__, q->method, q->url,
 		    curl_easy_strerror(cc));

@@ -686,7 +686,9 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 		so.json = o.station_json;
 		so.plain = o.station_plain;
 		so.status_file = o.status_file;
-		if (station_new(&so, &o.station_keep) != STATION_OK) {
+		/* and a key done in one round is not given a user in the next */
+		if (station_new(&so, &o.station_keep) != STATION_OK ||
+		    (o.used_keys = enroll_keymemo_new()) == NULL) {
 			r = EXIT_USAGE;
 			goto out;
 		}
@@ -754,6 +756,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	}
 out:
 	station_free(&o.station_keep);
+	enroll_keymemo_free(&o.used_keys);
 	if (last_summary != NULL)
 		fputs(last_summary, stderr);
 	free(last_summary);

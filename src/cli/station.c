@@ -18,6 +18,24 @@
  * enroll --queue stops when the queue holds nothing queued or in
  * flight (users another station holds may still come back to it);
  * auto and kiosk keep waiting for work.
+ *
+ * Why a lease that runs out cannot give a user a second passkey.
+ * Station A records the credential (key_touched, committed) before its
+ * POST.  Let t be when A sent its last renewal that came back; the
+ * server set lease_until = its now() + L, later than t, so another
+ * station B claims the user no earlier than t + L.  A sends no POST
+ * attempt, and aborts the one in flight, once t + L - L/4 has passed
+ * (send_ms(), graph_set_guard(): libcurl asks about once a second); a
+ * POST of A's has therefore ended on A's side at least L/4, less that
+ * second, before B can claim.  B, claiming a user with a
+ * credential recorded, looks for it among the user's passkeys first:
+ * found, the user is done; not found, B starts over.  B's second
+ * passkey would need Graph to store A's request more than L/4 (15 s by
+ * default) after A hung up on it: that is the one assumption, together
+ * with the station's monotonic clock and the server's running at the
+ * same rate (no synchronisation needed).  The heartbeat (its own
+ * thread, every L/3) keeps t recent however long a touch or a POST
+ * takes; only a station whose renewals stop gives its users up.
  */
 
 #include <pthread.h>
@@ -39,8 +57,12 @@
 
 struct slot {
 	struct queue_item	 it;
+	long long		 held_ms;	/* now_ms() the lease surely
+						   lasts to: sent + lease */
 	bool			 ended;		/* done, failed, skipped */
 	bool			 lost;		/* another station's now */
+	bool			 abandoned;	/* lease uncertain: left to
+						   run out, not renewed */
 	bool			 failed;	/* ended as failed */
 };
 
@@ -56,6 +78,67 @@ struct station {
 	pthread_cond_t		 hb_cond;
 	bool			 hb_stop;
 };
+
+/*
+ * The margin between the end of any POST attempt and the earliest
+ * moment another station may claim the user: for a registration Graph
+ * stores a little after the client gave up on it.
+ */
+static long long
+grace_ms(const struct station *st)
+{
+	return ((long long)st->lease * 1000 / 4);
+}
+
+/* a lease renewed by a call sent at t0 lasts to t0 + lease, at least */
+static void
+held_to(struct station *st, struct slot *sl, long long t0)
+{
+	long long t = t0 + (long long)st->lease * 1000;
+
+	if (t > sl->held_ms)
+		sl->held_ms = t;
+}
+
+/*
+ * enroll_steps.send_ms: how long the user's registration POST may still
+ * run.  The lease is known only as of the last renewal that came back
+ * (the heartbeat's, or a step's); once what is left of it falls under
+ * the margin the user is given up: its POST is not sent, or aborted,
+ * its lease not renewed, so that nobody else claims the user while a
+ * POST of ours may still land.
+ */
+static long long
+send_ms(void *arg, size_t idx)
+{
+	struct station	*st = arg;
+	struct slot	*sl;
+	long long	 left;
+	bool		 tell = false;
+	char		 who[QUEUE_KEY_LEN];
+
+	if (idx >= st->n)
+		return (0);
+	pthread_mutex_lock(&st->lock);
+	sl = &st->s[idx];
+	left = sl->lost || sl->abandoned || sl->ended ? 0 :
+	    sl->held_ms - now_ms() - grace_ms(st);
+	if (left < GRAPH_GUARD_MIN_MS && !sl->abandoned && !sl->lost &&
+	    !sl->ended) {
+		sl->abandoned = true;
+		tell = true;
+		snprintf(who, sizeof(who), "%s", sl->it.upn[0] ?
+		    sl->it.upn : sl->it.user_key);
+	}
+	pthread_mutex_unlock(&st->lock);
+	if (tell)
+		log_warn("queue: %s: the lease is no longer renewed (the "
+		    "database has not answered for %lld s): its "
+		    "registration is abandoned here and the user is left "
+		    "for the next claim to reconcile with Graph", who,
+		    (long long)st->lease - (left + grace_ms(st)) / 1000);
+	return (left < 0 ? 0 : left);
+}
 
 static bool
 sleep_or_stop(int ms)
@@ -77,6 +160,8 @@ step_cb(void *arg, size_t idx, int state, const struct journal_fields *jf)
 	struct queue_item	 it;
 	struct queue_fields	 f;
 	enum queue_state	 qs;
+	long long		 t0;
+	char			 why[QUEUE_MSG_LEN];
 	int			 r;
 
 	switch (state) {
@@ -105,8 +190,8 @@ step_cb(void *arg, size_t idx, int state, const struct journal_fields *jf)
 		return (-1);
 	sl = &st->s[idx];
 	pthread_mutex_lock(&st->lock);
-	if (sl->lost || sl->ended) {
-		r = sl->lost ? ENROLL_STEP_LOST : 0;
+	if (sl->lost || sl->abandoned || sl->ended) {
+		r = sl->lost || sl->abandoned ? ENROLL_STEP_LOST : 0;
 		pthread_mutex_unlock(&st->lock);
 		return (r);
 	}
@@ -132,9 +217,31 @@ step_cb(void *arg, size_t idx, int state, const struct journal_fields *jf)
 	pthread_mutex_lock(&st->lock);
 	it = sl->it;
 	pthread_mutex_unlock(&st->lock);
+	t0 = now_ms();
 	r = queue_step(st->q, &it, qs, &f);
+	if (r == QUEUE_ERR_STATE) {
+		/* added twice (UPN, object id): the other row has the user */
+		log_info("queue: %s: %s; skipped here", it.user_key,
+		    queue_errmsg(st->q));
+		memset(&f, 0, sizeof(f));
+		/* the next call clears the handle's message */
+		snprintf(why, sizeof(why), "%s", queue_errmsg(st->q));
+		f.message = why;
+		f.stage = "resolve";
+		f.error_code = "duplicate";
+		if ((r = queue_step(st->q, &it, QUEUE_ST_SKIPPED, &f)) ==
+		    QUEUE_OK) {
+			pthread_mutex_lock(&st->lock);
+			sl->it = it;
+			sl->ended = true;
+			pthread_mutex_unlock(&st->lock);
+			return (ENROLL_STEP_LOST);
+		}
+	}
 	pthread_mutex_lock(&st->lock);
 	sl->it = it;
+	if (r == QUEUE_OK)
+		held_to(st, sl, t0);
 	if (r == QUEUE_OK && (qs == QUEUE_ST_DONE ||
 	    qs == QUEUE_ST_FAILED || qs == QUEUE_ST_SKIPPED))
 		sl->ended = true;
@@ -160,6 +267,7 @@ heartbeat(void *arg)
 	struct timespec		 ts;
 	size_t			 i;
 	bool			 busy;
+	long long		 t0;
 	int			 every = st->lease / 3 > 0 ? st->lease / 3 : 1;
 	int			 r;
 
@@ -181,16 +289,22 @@ heartbeat(void *arg)
 				pthread_mutex_unlock(&st->lock);
 				break;
 			}
-			busy = !st->s[i].ended && !st->s[i].lost;
+			busy = !st->s[i].ended && !st->s[i].lost &&
+			    !st->s[i].abandoned;
 			it = st->s[i].it;
 			pthread_mutex_unlock(&st->lock);
 			if (!busy)
 				continue;
-			if ((r = queue_renew(st->q, &it)) == QUEUE_ERR_LOST) {
-				pthread_mutex_lock(&st->lock);
-				st->s[i].lost = true;
-				pthread_mutex_unlock(&st->lock);
+			t0 = now_ms();
+			r = queue_renew(st->q, &it);
+			pthread_mutex_lock(&st->lock);
+			if (i < st->n && st->s[i].it.id == it.id) {
+				if (r == QUEUE_OK)
+					held_to(st, &st->s[i], t0);
+				else if (r == QUEUE_ERR_LOST)
+					st->s[i].lost = true;
 			}
+			pthread_mutex_unlock(&st->lock);
 			if (r != QUEUE_OK)
 				log_warn("queue heartbeat: %s",
 				    queue_errmsg(st->q));
@@ -285,7 +399,8 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 	pthread_t		 hb;
 	bool			 hb_on = false;
 	size_t			 i, want;
-	long long		 down_since = 0;
+	long long		 down_since = 0, t_start = now_ms(), qms, t0;
+	unsigned long long	 qcalls;
 	int			 r, qr, er, rc;
 	const char		*ref;
 
@@ -301,7 +416,13 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 		goto out;
 	if (pthread_create(&hb, NULL, heartbeat, &st) == 0)
 		hb_on = true;
+	/* one key per user across the claims, not per claim */
+	if ((o->used_keys = enroll_keymemo_new()) == NULL) {
+		r = EXIT_USAGE;
+		goto out;
+	}
 	steps.step = step_cb;
+	steps.send_ms = send_ms;
 	steps.arg = &st;
 	o->steps = &steps;
 	o->journal_path = NULL;		/* the queue is the journal */
@@ -322,9 +443,11 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 		qr = QUEUE_OK;
 		while (st.n < want) {
 			memset(&claim, 0, sizeof(claim));
+			t0 = now_ms();
 			if ((qr = queue_claim(st.q, lease, &claim.it)) !=
 			    QUEUE_OK)
 				break;
+			held_to(&st, &claim, t0);
 			if (claim.it.reconcile &&
 			    (rc = reconcile(&st, admin, &claim)) != 0) {
 				if (rc > 0)
@@ -394,8 +517,10 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 		for (i = 0; i < st.n; i++)
 			tot.failed += st.s[i].failed;
 		/* what the run did not finish goes back to the fleet */
+		/* not those abandoned: their leases must run out first */
 		for (i = 0; i < st.n; i++)
 			if (!st.s[i].ended && !st.s[i].lost &&
+			    !st.s[i].abandoned &&
 			    queue_release(st.q, &st.s[i].it) != QUEUE_OK)
 				log_warn("queue: %s (its lease will run out)",
 				    queue_errmsg(st.q));
@@ -418,6 +543,11 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 	fprintf(stderr, "\nstation %s: %zu enrolled, %zu failed, %zu "
 	    "skipped, of %zu claims\n", cli_station(ctx), tot.enrolled,
 	    tot.failed, tot.skipped, tot.total);
+	/* what the database cost this station: read by bench/fleet.py */
+	queue_stats(st.q, &qcalls, &qms);
+	fprintf(stderr, "station %s: queue %llu calls, %lld ms on the "
+	    "database connection in %lld ms\n", cli_station(ctx), qcalls,
+	    qms, now_ms() - t_start);
 	if (r == EXIT_OK && tot.failed > 0)
 		r = EXIT_PARTIAL;
 out:
@@ -430,6 +560,7 @@ out:
 	}
 	enroll_list_reset(&l);
 	o->steps = NULL;
+	enroll_keymemo_free(&o->used_keys);
 	graph_client_free(&admin);
 	queue_free(&st.q);
 	pthread_cond_destroy(&st.hb_cond);

@@ -59,11 +59,30 @@ struct journal_fields;
 
 #define ENROLL_STEP_LOST	(-2)
 
+/*
+ * send_ms (may be NULL): how many milliseconds the registration POST of
+ * user `idx` may still run (the lease the queue holds for it, less a
+ * margin); asked before and during each attempt (graph_set_guard()),
+ * so that no POST is in flight once another station may claim the
+ * user.  A POST it stops leaves the user abandoned, for the next claim
+ * to reconcile.
+ */
 struct enroll_steps {
-	int	(*step)(void *arg, size_t idx, int state,
-		    const struct journal_fields *);
-	void	*arg;
+	int		(*step)(void *arg, size_t idx, int state,
+			    const struct journal_fields *);
+	long long	(*send_ms)(void *arg, size_t idx);
+	void		*arg;
 };
+
+/*
+ * One key per user: the keys used so far, forgotten as each is pulled
+ * out.  A caller that runs the pipeline again and again for one
+ * station (a fleet station, once per claim) keeps one across the runs,
+ * so that a key left in after its user is not given the next user too.
+ */
+typedef struct enroll_keymemo enroll_keymemo_t;
+enroll_keymemo_t	*enroll_keymemo_new(void);
+void			 enroll_keymemo_free(enroll_keymemo_t **);
 
 struct enroll_opts {
 	const char	*journal_path;		/* NULL: no journal (dry run) */
@@ -99,6 +118,7 @@ struct enroll_opts {
 	const char	*mailers_dir;		/* --mailers DIR, or NULL */
 	bool		 print_letters;		/* --print: lp each letter */
 	const struct enroll_steps *steps;	/* or NULL */
+	enroll_keymemo_t *used_keys;		/* or NULL: this run's own */
 	const char	*mds_path;		/* stored FIDO metadata (the
 						   state dir's mds.json) */
 	bool		 station;		/* kiosk: slots and events */

@@ -70,6 +70,12 @@ struct key {
 	char		 why[448];	/* why it was set aside */
 };
 
+/* the keys a one-key-per-user run has used (enroll_keymemo_t) */
+struct enroll_keymemo {
+	char	used[64][256];
+	size_t	n;
+};
+
 struct run {
 	const struct enroll_hooks	*hooks;
 	const struct enroll_opts	*o;
@@ -115,8 +121,9 @@ struct run {
 	progress_t			*prog;
 	station_t			*station;	/* kiosk, or NULL */
 	long long			 t0;
-	char				 used[64][256];	/* one-per-user */
-	size_t				 nused;
+	struct enroll_keymemo		 own_used;	/* one-per-user */
+	struct enroll_keymemo		*used;	/* own_used, or the
+						   caller's (o->used_keys) */
 	char				 nopin[256];	/* no PIN for any
 							   key: why */
 	char				 last_why[512];	/* the last key
@@ -133,6 +140,7 @@ struct worker {
 	bool		 one_user;	/* a kiosk slot: one user, then done */
 	bool		 gone;		/* the key was pulled (run->lock) */
 	bool		 finished;	/* the thread is done (run->lock) */
+	bool		 took;		/* it took a user (run->lock) */
 };
 
 /*

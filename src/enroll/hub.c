@@ -88,6 +88,43 @@ work_left(struct run *run)
 	return (left);
 }
 
+/*
+ * The keys given a user, by this run or (a kiosk's rounds, a fleet
+ * station's claims) an earlier one, and not pulled out since.
+ */
+static bool
+memo_has(const struct enroll_keymemo *m, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->used[i], path) == 0)
+			return (true);
+
+	return (false);
+}
+
+static void
+memo_put(struct enroll_keymemo *m, const char *path)
+{
+	if (!memo_has(m, path) && m->n < sizeof(m->used) / sizeof(m->used[0]))
+		snprintf(m->used[m->n++], sizeof(m->used[0]), "%s", path);
+}
+
+static void
+memo_drop(struct enroll_keymemo *m, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->used[i], path) == 0) {
+			memmove(m->used[i], m->used[m->n - 1],
+			    sizeof(m->used[i]));
+			m->n--;
+			return;
+		}
+}
+
 static void
 slot_join(struct hub_slot *s)
 {
@@ -119,17 +156,32 @@ hub_ready_cap(struct hub *h)
 	pthread_mutex_unlock(&h->run->lock);
 }
 
+/* a worker ended: a key that had a user is used until it is pulled */
+static void
+slot_done(struct run *run, struct hub_slot *s)
+{
+	bool took;
+
+	slot_join(s);
+	pthread_mutex_lock(&run->lock);
+	took = s->w.took;
+	pthread_mutex_unlock(&run->lock);
+	if (took)
+		memo_put(run->used, s->w.path);
+}
+
 static void
 slot_drop(struct hub *h, size_t i)
 {
-	slot_join(h->slot[i]);
+	if (h->slot[i]->running)
+		slot_done(h->run, h->slot[i]);
 	free(h->slot[i]->w.path);
 	free(h->slot[i]);
 	h->slot[i] = h->slot[--h->n];
 	hub_ready_cap(h);
 }
 
-/* a new key: a slot and its worker */
+/* a new key: a slot and its worker (none for a key already used) */
 static void
 slot_add(struct hub *h, const char *path)
 {
@@ -150,6 +202,12 @@ slot_add(struct hub *h, const char *path)
 	s->w.one_user = true;
 	s->present = true;
 	station_slot_name(path, s->name, sizeof(s->name));
+	if (memo_has(run->used, path)) {
+		/* done in an earlier round: it waits to be taken away */
+		s->w.finished = true;
+		h->slot[h->n++] = s;
+		return;
+	}
 	station_event(run->station, s->name, SLOT_INSERTED, "",
 	    "waiting for a user");
 	pthread_mutex_lock(&run->lock);
@@ -197,8 +255,8 @@ hub_poll(struct hub *h)
 		struct hub_slot *s = h->slot[k];
 
 		if (s->present) {
-			if (slot_finished(run, s))
-				slot_join(s);
+			if (s->running && slot_finished(run, s))
+				slot_done(run, s);
 			k++;
 			continue;
 		}
@@ -208,6 +266,7 @@ hub_poll(struct hub *h)
 		pthread_cond_broadcast(&run->cond);
 		pthread_mutex_unlock(&run->lock);
 		slot_join(s);
+		memo_drop(run->used, s->w.path);
 		station_event(run->station, s->name, SLOT_REMOVED, "", NULL);
 		slot_drop(h, k);
 	}
@@ -222,6 +281,30 @@ hub_poll(struct hub *h)
 	}
 }
 
+/* keys used by an earlier run and pulled out between the runs */
+static void
+hub_forget_pulled(struct hub *h)
+{
+	struct enroll_keymemo	*m = h->run->used;
+	char			**v;
+	size_t			 n, i, k;
+	bool			 seen;
+
+	if (enroll_keys_list(h->run, false, &v, &n) < 0)
+		return;
+	for (k = 0; k < m->n;) {
+		for (i = 0, seen = false; i < n && !seen; i++)
+			seen = strcmp(v[i], m->used[k]) == 0;
+		if (seen)
+			k++;
+		else
+			memo_drop(m, m->used[k]);
+	}
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void *
 enroll_hub(void *arg)
 {
@@ -231,6 +314,7 @@ enroll_hub(void *arg)
 	memset(&h, 0, sizeof(h));
 	h.run = run;
 	hub_watch(&h);
+	hub_forget_pulled(&h);
 	while (!enroll_stopping(run) && work_left(run)) {
 		hub_poll(&h);
 		hub_wait(&h);

@@ -468,31 +468,32 @@ enroll_key_wait_fresh(struct run *run, char **path, const char *user)
 		if (enroll_keys_usable(run, &v, &n) < 0)
 			return (-1);
 		/* forget used keys that were pulled out */
-		for (k = 0; k < run->nused;) {
+		for (k = 0; k < run->used->n;) {
 			seen = false;
 			for (i = 0; i < n; i++)
-				if (strcmp(v[i], run->used[k]) == 0)
+				if (strcmp(v[i], run->used->used[k]) == 0)
 					seen = true;
 			if (!seen) {
-				memmove(run->used[k], run->used[run->nused - 1],
-				    sizeof(run->used[k]));
-				run->nused--;
+				memmove(run->used->used[k],
+				    run->used->used[run->used->n - 1],
+				    sizeof(run->used->used[k]));
+				run->used->n--;
 			} else
 				k++;
 		}
 		for (i = 0; i < n; i++) {
 			found = false;
-			for (k = 0; k < run->nused; k++)
-				if (strcmp(v[i], run->used[k]) == 0)
+			for (k = 0; k < run->used->n; k++)
+				if (strcmp(v[i], run->used->used[k]) == 0)
 					found = true;
 			if (!found) {
 				*path = strdup(v[i]);
 				free_paths(v, n);
 				if (*path == NULL)
 					return (-1);
-				if (run->nused < 64)
-					snprintf(run->used[run->nused++],
-					    sizeof(run->used[0]), "%s", *path);
+				if (run->used->n < 64)
+					snprintf(run->used->used[run->used->n++],
+					    sizeof(run->used->used[0]), "%s", *path);
 				return (0);
 			}
 		}

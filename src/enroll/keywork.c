@@ -18,7 +18,7 @@
 
 /* next job for a key worker, or NULL when no more can come */
 static struct job *
-next_ready(struct run *run, const struct worker *w)
+next_ready(struct run *run, struct worker *w)
 {
 	struct job *jb = NULL;
 
@@ -30,6 +30,7 @@ next_ready(struct run *run, const struct worker *w)
 			break;
 		if ((jb = enroll_queue_pop(&run->ready)) != NULL) {
 			run->keywork++;
+			w->took = true;
 			break;
 		}
 		if (run->next_in >= run->users->n && run->prefetching == 0 &&

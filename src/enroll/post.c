@@ -49,20 +49,40 @@ check_recorded(struct run *run, const struct job *jb, const graph_method_t *m,
 		log_warn("%s: Entra recorded %s", jb->upn, out);
 }
 
+struct post_guard {
+	const struct enroll_steps	*s;
+	size_t				 idx;
+};
+
+static long long
+post_guard(void *arg)
+{
+	struct post_guard *pg = arg;
+
+	return (pg->s->send_ms(pg->s->arg, pg->idx));
+}
+
 static void
 post_one(struct run *run, graph_client_t *c, struct job *jb)
 {
 	struct journal_fields	 jf;
 	graph_method_t		*m = NULL;
 	graph_client_t		*gc = jb->uc != NULL ? jb->uc : c;
+	struct post_guard	 pg;
 	char			 detail[1024], what[128], mid[128];
 	char			 mismatch[512];
 	int			 r;
 
 	/* graph_fido2_register() owns the retry policy: no rounds here */
 	log_info("%s: registering the passkey with Entra ID", jb->upn);
-	if ((r = graph_fido2_register(gc, jb->uc != NULL ? NULL : jb->id,
-	    jb->body, jb->cred_b64, &m)) != GRAPH_OK) {
+	pg.s = run->o->steps;
+	pg.idx = jb->idx;
+	if (pg.s != NULL && pg.s->send_ms != NULL)
+		graph_set_guard(gc, post_guard, &pg);
+	r = graph_fido2_register(gc, jb->uc != NULL ? NULL : jb->id,
+	    jb->body, jb->cred_b64, &m);
+	graph_set_guard(gc, NULL, NULL);
+	if (r != GRAPH_OK) {
 		enroll_graph_fail(run, jb, gc, "register", r);
 		return;
 	}

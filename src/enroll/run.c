@@ -130,6 +130,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	run.hooks = hooks;
 	run.admin = admin;
 	run.o = o;
+	run.used = o->used_keys != NULL ? o->used_keys : &run.own_used;
 	run.users = users;
 	run.t0 = now_ms();
 	pthread_mutex_init(&run.lock, NULL);
@@ -396,4 +397,19 @@ enroll_strerr(int r)
 	default:
 		return ("unknown error");
 	}
+}
+
+enroll_keymemo_t *
+enroll_keymemo_new(void)
+{
+	return (calloc(1, sizeof(enroll_keymemo_t)));
+}
+
+void
+enroll_keymemo_free(enroll_keymemo_t **kp)
+{
+	if (kp == NULL || *kp == NULL)
+		return;
+	free(*kp);
+	*kp = NULL;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -31,6 +32,10 @@ struct queue {
 	int		 schema;
 	char		 err[QUEUE_MSG_LEN];
 	pthread_mutex_t	 lock;
+	/* queue_stats(): calls and the time the connection was ours */
+	unsigned long long calls;
+	long long	 busy_us;
+	long long	 t0_us;
 };
 
 static const char *const state_names[QUEUE_ST_COUNT] = {
@@ -73,6 +78,11 @@ static const char *const migrations[QUEUE_SCHEMA] = {
 	" id integer PRIMARY KEY CHECK (id = 1),"
 	" draining boolean NOT NULL DEFAULT false);"
 	"INSERT INTO provisioning_fleet (id) VALUES (1);",
+	/* 2: a user is one row whether added by UPN or by object id */
+	"CREATE INDEX provisioning_users_upn ON provisioning_users"
+	" (lower(upn));"
+	"CREATE INDEX provisioning_users_oid ON provisioning_users"
+	" (lower(object_id));",
 };
 
 const char *
@@ -100,7 +110,7 @@ queue_strerr(int r)
 	case QUEUE_ERR_DRAINING:
 		return ("draining: no new work");
 	case QUEUE_ERR_STATE:
-		return ("step not allowed in this state");
+		return ("another queue row is the same user");
 	case QUEUE_ERR_DB:
 		return ("the queue database refused a query");
 	default:
@@ -269,9 +279,17 @@ q_session(queue_t *q)
 static int
 q_connect(queue_t *q, const char *conninfo)
 {
+	/*
+	 * A server that stops answering over TCP is noticed in about 30 s,
+	 * not the kernel's quarter of an hour, so the heartbeat fails and
+	 * the station stops taking work; the conninfo may say otherwise.
+	 */
 	const char *const kw[] = { "connect_timeout",
-	    "fallback_application_name", "dbname", NULL };
-	const char *const val[] = { "10", "provisioning", conninfo, NULL };
+	    "fallback_application_name", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	    "dbname", NULL };
+	const char *const val[] = { "10", "provisioning", "15", "5", "3",
+	    "30000", conninfo, NULL };
 	char		 msg[QUEUE_MSG_LEN];
 
 	q->conn = PQconnectdbParams(kw, val, 1);
@@ -400,15 +418,27 @@ queue_schema(const queue_t *q)
  * whole transaction, so nothing is half done); need_schema refuses an
  * uninitialised or older database.
  */
+static long long
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
 static int
 q_begin(queue_t *q, bool need_schema)
 {
 	pthread_mutex_lock(&q->lock);
+	q->t0_us = mono_us();
+	q->calls++;
 	q->err[0] = '\0';
 	if (PQstatus(q->conn) != CONNECTION_OK) {
 		PQreset(q->conn);
 		if (PQstatus(q->conn) != CONNECTION_OK) {
 			(void)q_fail(q, NULL, "reconnecting");
+			q->busy_us += mono_us() - q->t0_us;
 			pthread_mutex_unlock(&q->lock);
 			return (QUEUE_ERR_CONNECT);
 		}
@@ -418,6 +448,7 @@ q_begin(queue_t *q, bool need_schema)
 		errf(q->err, sizeof(q->err), "the queue database at %s is "
 		    "%s: run 'provisioning queue init'", q->host,
 		    q->schema == 0 ? "not initialised" : "of an older schema");
+		q->busy_us += mono_us() - q->t0_us;
 		pthread_mutex_unlock(&q->lock);
 		return (QUEUE_ERR_SCHEMA);
 	}
@@ -429,8 +460,27 @@ q_end(queue_t *q, int r)
 {
 	if (r != QUEUE_OK)
 		q_rollback(q);
+	q->busy_us += mono_us() - q->t0_us;
 	pthread_mutex_unlock(&q->lock);
 	return (r);
+}
+
+void
+queue_stats(queue_t *q, unsigned long long *calls, long long *busy_ms)
+{
+	unsigned long long	c = 0;
+	long long		b = 0;
+
+	if (q != NULL) {
+		pthread_mutex_lock(&q->lock);
+		c = q->calls;
+		b = q->busy_us / 1000;
+		pthread_mutex_unlock(&q->lock);
+	}
+	if (calls != NULL)
+		*calls = c;
+	if (busy_ms != NULL)
+		*busy_ms = b;
 }
 
 int
@@ -562,6 +612,9 @@ add_batch(queue_t *q, const char *const *users, size_t n, size_t *added)
 	    " WHERE k IS NOT NULL),"
 	    " ins AS (INSERT INTO provisioning_users (user_key, upn,"
 	    " object_id) SELECT k, upn, oid FROM v"
+	    /* the UPN or object id a station resolved for another row */
+	    " WHERE NOT EXISTS (SELECT 1 FROM provisioning_users e WHERE"
+	    " lower(e.upn) = v.k OR lower(e.object_id) = v.k)"
 	    " ON CONFLICT (user_key) DO NOTHING RETURNING id)"
 	    " INSERT INTO provisioning_events (user_id, station, state)"
 	    " SELECT id, $4::text, 'queued' FROM ins", 4, vals, &res)) !=
@@ -826,6 +879,48 @@ fits(const char *s, size_t len)
 	return (s == NULL || (strlen(s) < len && utf8_valid(s, strlen(s))));
 }
 
+/*
+ * A user added once by UPN and once by object id is two rows until a
+ * station resolves one.  A row is refused (QUEUE_ERR_STATE) while
+ * another row of the same user is there and not skipped; the station
+ * skips it, so of the two rows the one resolved first is skipped and
+ * the other goes on.  Under a lock on the user (object id), two
+ * stations resolving both rows at once cannot both go on.
+ */
+static int
+same_user(queue_t *q, const struct queue_item *it,
+    const struct queue_fields *f)
+{
+	PGresult	*res = NULL;
+	char		 id[24];
+	const char	*vals[3];
+	int		 r;
+
+	if (f->object_id == NULL && f->upn == NULL)
+		return (QUEUE_OK);
+	snprintf(id, sizeof(id), "%lld", it->id);
+	vals[0] = id;
+	vals[1] = f->object_id;
+	vals[2] = f->upn;
+	if ((r = q_exec(q, "recording the step", "SELECT "
+	    "pg_advisory_xact_lock(x'7072'::int, hashtext(lower(coalesce("
+	    "$1::text, $2::text))))", 2, vals + 1, NULL)) != QUEUE_OK ||
+	    (r = q_exec(q, "recording the step", "SELECT user_key FROM"
+	    " provisioning_users WHERE id <> $1::bigint AND state <> "
+	    "'skipped' AND (lower(object_id) = lower($2::text) OR"
+	    " lower(upn) = lower($3::text)) ORDER BY id LIMIT 1", 3, vals,
+	    &res)) != QUEUE_OK)
+		return (r);
+	if (PQntuples(res) > 0) {
+		errf(q->err, sizeof(q->err), "the same user as the queue's "
+		    "'%s' (added once by UPN and once by object id)",
+		    PQgetvalue(res, 0, 0));
+		r = QUEUE_ERR_STATE;
+	}
+	PQclear(res);
+	return (r);
+}
+
 int
 queue_step(queue_t *q, struct queue_item *it, enum queue_state st,
     const struct queue_fields *f)
@@ -884,6 +979,8 @@ queue_step(queue_t *q, struct queue_item *it, enum queue_state st,
 	if ((r = q_exec(q, "recording the step", "BEGIN", 0, NULL, NULL)) !=
 	    QUEUE_OK || (r = q_hold(q, it, "recording the step")) !=
 	    QUEUE_OK ||
+	    (st == QUEUE_ST_RESOLVED && (r = same_user(q, it, f)) !=
+	    QUEUE_OK) ||
 	    (r = q_exec(q, "recording the step", "UPDATE provisioning_users"
 	    " SET state = $2::text,"
 	    " upn = coalesce($3::text, upn),"

@@ -26,6 +26,12 @@
  *   provisioning_stations  name, first/last seen, draining
  *   provisioning_fleet     one row: the fleet-wide drain flag
  *
+ * One user, one row: `queue add` refuses a reference that is the key,
+ * or the UPN or object id resolved, of a row already there; two rows
+ * added before either was resolved (once by UPN, once by object id)
+ * are caught when a station resolves them (queue_step(RESOLVED)): the
+ * first resolved is skipped, the other goes on.
+ *
  * States (QUEUE_ST_*):
  *
  *   queued -> claimed | reconcile -> resolved -> options_fetched ->
@@ -63,10 +69,10 @@
 #define QUEUE_ERR_LOST		-7	/* the lease is another station's */
 #define QUEUE_ERR_EMPTY		-8	/* nothing to claim */
 #define QUEUE_ERR_DRAINING	-9	/* nothing to claim: draining */
-#define QUEUE_ERR_STATE		-10	/* step not allowed from here */
+#define QUEUE_ERR_STATE		-10	/* another row is this user */
 #define QUEUE_ERR_DB		-11	/* the database refused a query */
 
-#define QUEUE_SCHEMA		1	/* the newest migration we know */
+#define QUEUE_SCHEMA		2	/* the newest migration we know */
 #define QUEUE_LEASE_DEFAULT	60	/* seconds */
 
 /* field sizes, with the NUL; longer input is refused */
@@ -217,7 +223,10 @@ int		 queue_renew(queue_t *, struct queue_item *);
  * Record a step of a claimed user, committed before it returns, if
  * the claim is still ours (else QUEUE_ERR_LOST); renews the lease.
  * CLAIMED: reconciled, nothing registered: start over (the credential
- * id is cleared).  DONE, FAILED and SKIPPED end the claim.
+ * id is cleared).  DONE, FAILED and SKIPPED end the claim.  RESOLVED
+ * fails with QUEUE_ERR_STATE if another row, not skipped, holds the
+ * same object id or UPN (the user was added by both): record this one
+ * SKIPPED and leave the user to that row.
  */
 int		 queue_step(queue_t *, struct queue_item *, enum queue_state,
 		    const struct queue_fields *);
@@ -231,6 +240,14 @@ int		 queue_retry(queue_t *, const char *user, size_t *n);
  * fleet (NULL).  Claims already made go on.
  */
 int		 queue_drain(queue_t *, const char *station, bool on);
+
+/*
+ * What this handle cost: calls made, and the milliseconds the
+ * connection was held for them (round trips to the server, its work,
+ * libpq; not the wait for another thread's call).  For -v and benches.
+ */
+void		 queue_stats(queue_t *, unsigned long long *calls,
+		    long long *busy_ms);
 
 int		 queue_status(queue_t *, struct queue_status *);
 void		 queue_status_reset(struct queue_status *);

@@ -207,6 +207,10 @@ class Station(unittest.TestCase):
                          ["g1", "g2"])
         env.assert_one_passkey(["kg1@contoso.example",
                                 "kg3@contoso.example"])
+        # g1, left in after its user, is not tried again next round
+        seq = per_slot(events(env.read(p.out_path)))
+        self.assertEqual(seq["g1"].count("inserted"), 1, seq)
+        self.assertNotIn("refused", seq["g1"], seq)
 
     def test_plain_lines(self):
         env = e2e.Env(self, name="station-plain")

@@ -29,6 +29,7 @@
 #include "queue.h"
 
 #define OID_A	"0f8fad5b-d9cb-469f-a165-70867728950e"
+#define OID_B	"7c9e6679-7425-40de-944b-e07fc1f90ae7"
 #define CRED	"Qk3Gx1s-AmxBzT0_8v3YrTq9UgBvV4qA1jWwqS-0dZE"
 #define NUSERS	300
 #define NTHREADS 8
@@ -320,6 +321,56 @@ test_add(void **state)
 	assert_int_equal(queue_add(q, (const char *[]){
 	    "u0003@contoso.example" }, 1, &added), QUEUE_OK);
 	assert_int_equal(added, 0);
+	queue_free(&q);
+}
+
+/* one user added by UPN and by object id is enrolled through one row */
+static void
+test_same_user(void **state)
+{
+	struct db		*d = *state;
+	queue_t			*q = filled(d, "st1", 1);
+	struct queue_item	 a, b;
+	struct queue_fields	 f;
+	const char		*oid[] = { OID_A };
+	const char		*oid_b[] = { OID_B };
+	size_t			 added = 99;
+
+	/* before a station resolved U0001, its object id is a row too */
+	assert_int_equal(queue_add(q, oid, 1, &added), QUEUE_OK);
+	assert_int_equal(added, 1);
+	assert_int_equal(queue_claim(q, 60, &a), QUEUE_OK);
+	assert_int_equal(queue_claim(q, 60, &b), QUEUE_OK);
+	memset(&f, 0, sizeof(f));
+	f.upn = "u0001@contoso.example";
+	f.object_id = OID_A;
+	/* the first resolved is refused while the other row is there */
+	assert_int_equal(queue_step(q, &b, QUEUE_ST_RESOLVED, &f),
+	    QUEUE_ERR_STATE);
+	assert_non_null(strstr(queue_errmsg(q), "u0001@contoso.example"));
+	assert_int_equal(sqlnum(d, "SELECT count(*) FROM provisioning_users "
+	    "WHERE state = 'resolved'"), 0);
+	assert_int_equal(queue_step(q, &b, QUEUE_ST_SKIPPED, &(struct
+	    queue_fields){ .message = "same user" }), QUEUE_OK);
+	/* a skipped row does not hold the user back: a goes on */
+	assert_int_equal(queue_step(q, &a, QUEUE_ST_RESOLVED, &f), QUEUE_OK);
+	assert_int_equal(queue_step(q, &a, QUEUE_ST_DONE, &(struct
+	    queue_fields){ .method_id = "mid" }), QUEUE_OK);
+	/* once resolved, either reference of the user is not added again */
+	assert_int_equal(queue_add(q, (const char *[]){
+	    "U0001@contoso.example", OID_A }, 2, &added), QUEUE_OK);
+	assert_int_equal(added, 0);
+	/* added by UPN, resolved, then added by object id: one row */
+	assert_int_equal(queue_add(q, (const char *[]){
+	    "v@contoso.example" }, 1, &added), QUEUE_OK);
+	assert_int_equal(queue_claim(q, 60, &a), QUEUE_OK);
+	f.upn = "V@contoso.example";
+	f.object_id = OID_B;
+	assert_int_equal(queue_step(q, &a, QUEUE_ST_RESOLVED, &f), QUEUE_OK);
+	assert_int_equal(queue_add(q, oid_b, 1, &added), QUEUE_OK);
+	assert_int_equal(added, 0);
+	assert_int_equal(sqlnum(d, "SELECT count(*) FROM provisioning_users"),
+	    3);
 	queue_free(&q);
 }
 
@@ -774,6 +825,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schema_concurrent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_user, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_add_concurrent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_claim_concurrent, setup,
