@@ -33,7 +33,6 @@
 #define MDS_BLOB_MAX		(32 * 1024 * 1024)
 #define MDS_JSON_DEPTH		32
 #define MDS_URL			"https://mds3.fidoalliance.org/"
-#define MDS_URL_ENV		"PROVISIONING_MDS_URL"	/* tests, mirrors */
 #define MDS_SIGNER		"mds.fidoalliance.org"	/* the signing leaf's host */
 #define MDS_STORE_FILE		"mds.json"	/* in the state directory */
 

@@ -26,6 +26,7 @@
 #define MDS_SHOW	1
 
 #define ROOTS_MAX	(1024 * 1024)
+#define MDS_URL_ENV	"PROVISIONING_MDS_URL"	/* a mirror, tests */
 
 static void
 mds_usage(FILE *f, int sub)
