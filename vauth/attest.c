@@ -142,6 +142,13 @@ fail:
 	return (r);
 }
 
+/* what the certificate says: the key's AAGUID, unless a test says not */
+static const unsigned char *
+cert_aaguid(const vauth_t *v)
+{
+	return (v->cert_aaguid_set ? v->cert_aaguid : v->aaguid);
+}
+
 static X509 *
 make_leaf(vauth_t *v, EVP_PKEY *key)
 {
@@ -158,7 +165,7 @@ make_leaf(vauth_t *v, EVP_PKEY *key)
 	    X509_set_issuer_name(x, X509_get_subject_name(v->ca_cert)) != 1 ||
 	    add_ext(x, v->ca_cert, NID_basic_constraints, "CA:FALSE") < 0 ||
 	    add_ext(x, v->ca_cert, NID_authority_key_identifier, "keyid") < 0 ||
-	    add_aaguid_ext(x, v->aaguid) < 0 ||
+	    add_aaguid_ext(x, cert_aaguid(v)) < 0 ||
 	    X509_sign(x, v->ca_key, EVP_sha256()) == 0) {
 		X509_free(x);
 		return (NULL);
@@ -187,7 +194,7 @@ leaf_ok(vauth_t *v)
 	    (e = X509_get_ext(v->att_cert, i)) == NULL ||
 	    (d = X509_EXTENSION_get_data(e)) == NULL)
 		goto out;
-	aaguid_der(v->aaguid, der);
+	aaguid_der(cert_aaguid(v), der);
 	ok = ASN1_STRING_length(d) == (int)sizeof(der) &&
 	    memcmp(ASN1_STRING_get0_data(d), der, sizeof(der)) == 0;
 out:

@@ -182,6 +182,8 @@ struct vauth {
 	/* configuration */
 	unsigned char aaguid[16];
 	int aaguid_set;
+	unsigned char cert_aaguid[16]; /* tests: the attestation cert's */
+	int cert_aaguid_set;
 	int att_mode;
 	char *ca_path;
 	char *state_path;

@@ -163,6 +163,17 @@ vauth_set_aaguid(vauth_t *v, const unsigned char *aaguid, size_t len)
 }
 
 int
+vauth_set_cert_aaguid(vauth_t *v, const unsigned char *aaguid, size_t len)
+{
+	if (v == NULL || aaguid == NULL || len != 16 || v->started)
+		return (VAUTH_ERR_INVALID_ARGUMENT);
+	memcpy(v->cert_aaguid, aaguid, 16);
+	v->cert_aaguid_set = 1;
+
+	return (VAUTH_OK);
+}
+
+int
 vauth_set_attestation(vauth_t *v, int mode)
 {
 	if (v == NULL ||

@@ -188,6 +188,45 @@ class Preflight(unittest.TestCase):
             self.assertIn("'Attested keys'", rows[0]["message"])
             self.assertIn("not registered", r.err)
 
+    def test_attestation_certificate_aaguid(self):
+        # WebAuthn 8.2.1: vauth's model, its root in the metadata, but
+        # the attestation certificate's AAGUID extension names another
+        # model: under an enforcing profile it is not POSTed
+        self.mds()
+        k = self.env.add_key("certaaguid", "--cert-aaguid", ATT_AAGUID)
+        r = self.enroll(k, "pf1")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(self.env.key_commands(k).count("0x01"), 1)
+        self.assertEqual(self.env.passkeys("pf1" + D), [])
+        rows = [f for f in self.env.failures() if f["user"] == "pf1" + D]
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["stage"], "attestation", rows[0])
+        self.assertEqual(rows[0]["error_code"], "attestation_refused")
+        why = ("the attestation certificate is for AAGUID %s, but the key "
+               "says %s" % (ATT_AAGUID, VAUTH_AAGUID))
+        self.assertIn(why, rows[0]["message"])
+        self.assertIn("'Attested keys'", rows[0]["message"])
+        self.assertIn(why, r.err)
+        self.assertIn("not registered", r.err)
+        # attestation not enforced: a warning, and the credential is
+        # sent (the emulator's python-fido2 refuses it, as a verifying
+        # server would)
+        profiles = config(self.pki)["policy"]["passkeyProfiles"]
+        profiles[0]["attestationEnforcement"] = "disabled"
+        self.env.emu.set_policy(passkeyProfiles=profiles)
+        k2 = self.env.add_key("certaaguid2", "--cert-aaguid", ATT_AAGUID)
+        r = self.enroll(k2, "pf2")
+        self.assertIn(why, r.err)
+        self.assertIn("registered all the same", r.err)
+        self.assertNotIn("not registered", r.err)
+        rows = [f for f in self.env.failures() if f["user"] == "pf2" + D]
+        self.assertEqual([f["stage"] for f in rows], ["register"], rows)
+        # and a key whose certificate is right passes both ways
+        good = self.env.add_key("good")
+        r = self.enroll(good, "pf3")
+        self.assertEqual(r.rc, 0, r)
+        self.assertNotIn("WebAuthn 8.2.1", r.err)
+
     def test_stale_and_missing_metadata(self):
         good = self.env.add_key("good")
         r = self.enroll(good, "pf1")
