@@ -22,6 +22,7 @@ keys of each model are attached and their CTAP logs counted:
 - --dry-run and doctor USER say the same of the attached keys.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -226,6 +227,57 @@ class Preflight(unittest.TestCase):
         r = self.enroll(good, "pf3")
         self.assertEqual(r.rc, 0, r)
         self.assertNotIn("WebAuthn 8.2.1", r.err)
+
+    def test_recorded_in_the_report(self):
+        # what Entra recorded goes into the report: attestation_level and
+        # passkey_type at the end of the old columns, and a warning when
+        # it is not what the key made (also in the log)
+        self.mds()
+        k = self.env.add_key("k1")
+        r = self.enroll(k, "pf1", "--report", "report.csv")
+        self.assertEqual(r.rc, 0, r)
+        with open(self.env.path("report.csv")) as f:
+            self.assertTrue(f.readline().endswith(
+                ",device,attestation_level,passkey_type,warning\n"))
+        row = [x for x in self.env.report() if x["user"] == "pf1" + D][0]
+        self.assertEqual((row["attestation_level"], row["passkey_type"],
+                          row["warning"]), ("attested", "deviceBound", ""))
+        self.assertEqual(row["aaguid"], VAUTH_AAGUID)
+        # Entra answers with another passkey type / another AAGUID
+        for user, field, value, want in (
+                ("pf2", "passkeyType", "synced",
+                 "passkey type synced, not deviceBound"),
+                ("pf3", "aaGuid", OTHER_AAGUID,
+                 "AAGUID %s, not the key's %s" % (OTHER_AAGUID,
+                                                   VAUTH_AAGUID))):
+            self.env.emu.set_faults([{
+                "kind": "token_value", "path": "/fido2Methods$",
+                "method": "POST", "field": field, "value": value}])
+            k = self.env.add_key("k" + user)
+            r = self.enroll(k, user, "--report", "report.csv")
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn("warning: %s%s: Entra recorded %s" % (user, D,
+                                                                want), r.err)
+            row = [x for x in self.env.report() if x["user"] == user + D][0]
+            self.assertEqual(row["warning"], want, row)
+            if field == "passkeyType":
+                self.assertEqual(row["passkey_type"], "synced")
+        # JSON Lines: the same fields
+        self.env.emu.set_faults([{
+            "kind": "token_value", "path": "/fido2Methods$",
+            "method": "POST", "field": "passkeyType", "value": "synced"}])
+        k = self.env.add_key("k4")
+        r = self.env.run("--json", "--device", k.path, "enroll", "pf4" + D,
+                         "--pin", "random", "--pins-out", "pins.csv",
+                         "--report", "report.jsonl")
+        self.assertEqual(r.rc, 0, r)
+        self.env.emu.clear_faults()
+        with open(self.env.path("report.jsonl")) as f:
+            rows = [json.loads(ln) for ln in f]
+        self.assertEqual([(x["user"], x["attestation_level"],
+                           x["passkey_type"], x["warning"]) for x in rows],
+                         [("pf4" + D, "attested", "synced",
+                           "passkey type synced, not deviceBound")])
 
     def test_stale_and_missing_metadata(self):
         good = self.env.add_key("good")
