@@ -36,7 +36,8 @@ enum {
 	OPT_FW,
 	OPT_UP_TIMEOUT,
 	OPT_EXPORT_CA,
-	OPT_CERT_AAGUID
+	OPT_CERT_AAGUID,
+	OPT_ATT_INTERMEDIATE
 };
 
 static const struct option longopts[] = {
@@ -55,6 +56,7 @@ static const struct option longopts[] = {
     {"up-timeout", required_argument, NULL, OPT_UP_TIMEOUT},
     {"export-ca", required_argument, NULL, OPT_EXPORT_CA},
     {"cert-aaguid", required_argument, NULL, OPT_CERT_AAGUID},
+    {"att-intermediate", no_argument, NULL, OPT_ATT_INTERMEDIATE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -67,7 +69,7 @@ static const char usage_text[] =
     "         [--presence auto|delay:MS|deny[:MS]] [--protocol 1|2|both]\n"
     "         [--fail SPEC] [--up-timeout MS] [--max-creds N]\n"
     "         [--min-pin-length N] [--fw N] [--cert-aaguid UUID]\n"
-    "         [--verbose]\n"
+    "         [--att-intermediate] [--verbose]\n"
     "       vauth --export-ca FILE.pem (--ca FILE | --state FILE)\n"
     "       vauth --help | --version\n"
     "\n"
@@ -108,6 +110,9 @@ static const char usage_text[] =
     "  --cert-aaguid UUID  for tests: the AAGUID the attestation\n"
     "                      certificate's extension names (default: the\n"
     "                      key's; another one breaks WebAuthn 8.2.1)\n"
+    "  --att-intermediate  for tests: the attestation certificate is\n"
+    "                      signed by an intermediate CA under the root,\n"
+    "                      sent as x5c[1] (made at each start)\n"
     "  --verbose, -v       log to stderr (never PINs, tokens or keys)\n"
     "\n"
     "Fault spec: comma-separated KIND[:ARG][@N]; @N applies the fault to\n"
@@ -207,6 +212,9 @@ main(int argc, char **argv)
 				goto out;
 			}
 			r = vauth_set_aaguid(v, aaguid, sizeof(aaguid));
+			break;
+		case OPT_ATT_INTERMEDIATE:
+			r = vauth_set_att_intermediate(v, 1);
 			break;
 		case OPT_CERT_AAGUID:
 			if (vauth_parse_aaguid(optarg, aaguid,

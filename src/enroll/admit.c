@@ -245,8 +245,8 @@ enroll_admit_attestation(struct run *run, const struct job *jb,
 {
 	struct enroll_verdict	 v;
 	const mds_entry_t	*e;
-	const unsigned char	*der[1];
-	size_t			 dlen[1];
+	const unsigned char	*der[CTAP_X5C_MAX];
+	size_t			 dlen[CTAP_X5C_MAX], i, n;
 	char			 err[256], who[192];
 	bool			 enforced;
 	int			 r;
@@ -256,8 +256,14 @@ enroll_admit_attestation(struct run *run, const struct job *jb,
 	    &v) && v.attestation;
 	if (enforced)
 		profile_ref(who, sizeof(who), run->policy, v.profile);
+	/* the leaf, and the intermediates the key sent as the untrusted */
 	der[0] = ctap_cred_x5c_ptr(cred);
 	dlen[0] = ctap_cred_x5c_len(cred);
+	n = der[0] != NULL && dlen[0] > 0 ? 1 : 0;
+	for (i = 1; n > 0 && i < ctap_cred_x5c_count(cred) &&
+	    i < CTAP_X5C_MAX; i++)
+		if (ctap_cred_x5c_at(cred, i, &der[n], &dlen[n]) == 0)
+			n++;
 	err[0] = '\0';
 	if (der[0] != NULL && dlen[0] > 0 && ((r = mds_attestation_aaguid(
 	    der[0], dlen[0], ctap_cred_aaguid(cred), err, sizeof(err))) ==
@@ -294,7 +300,7 @@ enroll_admit_attestation(struct run *run, const struct job *jb,
 		return (-1);
 	}
 	err[0] = '\0';
-	if ((r = mds_verify_attestation_chain(e, der, dlen, 1, err,
+	if ((r = mds_verify_attestation_chain(e, der, dlen, n, err,
 	    sizeof(err))) != MDS_OK) {
 		snprintf(why, len, "%s enforces attestation, and the key's "
 		    "attestation certificate does not chain to a root the "

@@ -279,6 +279,20 @@ class Preflight(unittest.TestCase):
                          [("pf4" + D, "attested", "synced",
                            "passkey type synced, not deviceBound")])
 
+    def test_attestation_intermediate(self):
+        # x5c[1..] are the untrusted chain: the leaf is signed by an
+        # intermediate under the root the metadata lists, and only the
+        # intermediate the key sends connects them (libfido2 1.12 hands
+        # out x5c[0] alone; the rest is read from the statement)
+        self.mds()
+        k = self.env.add_key("inter", "--att-intermediate")
+        r = self.enroll(k, "pf1")
+        self.assertEqual(r.rc, 0, r)
+        self.assertNotIn("does not chain", r.err)
+        pk = self.env.passkeys("pf1" + D)
+        self.assertEqual(len(pk), 1)
+        self.assertEqual(pk[0]["attestationLevel"], "attested")
+
     def test_stale_and_missing_metadata(self):
         good = self.env.add_key("good")
         r = self.enroll(good, "pf1")
@@ -318,6 +332,48 @@ class Preflight(unittest.TestCase):
         self.assertIn("'Attested keys'", bad[0])
         for k in (good, rev):
             self.untouched(k)
+
+
+class NoPolicyPermission(unittest.TestCase):
+    """doctor and enroll when the token may not read the FIDO2 policy."""
+
+    def test_doctor_without_policy_read(self):
+        pki = Pki.make()
+        self.addCleanup(lambda: (shutil.rmtree(pki.tmp, ignore_errors=True),
+                                 setattr(Pki, "tmp", None)))
+        cfg = config(pki)
+        for c in cfg["clients"]:
+            if c["client_id"] == e2e.CLIENT_ID:
+                c["app_roles"] = [r for r in c["app_roles"]
+                                  if not r.startswith("Policy.")]
+        env = e2e.Env(self, cfg, name="nopolicy")
+        r = env.run("--mds-root", os.path.join(pki.gen, "roots.pem"), "mds",
+                    "update", os.path.join(pki.gen, "valid.jwt"))
+        self.assertEqual(r.rc, 0, r)
+        rev = env.add_key("rev", "--aaguid", REVOKED_AAGUID)
+        r = env.run("doctor", "pf1" + D)
+        # a warning, not a failure: Entra still decides at registration
+        self.assertEqual(r.rc, 0, r)
+        line = [ln for ln in r.out.splitlines()
+                if "permission.policy" in ln]
+        self.assertEqual(len(line), 1, r.out)
+        self.assertTrue(line[0].startswith("warn "), line[0])
+        self.assertIn("cannot read the FIDO2 policy (Policy.Read."
+                      "AuthenticationMethod missing)", line[0])
+        self.assertNotIn("Attested keys", r.out)
+        self.assertIn("FIDO metadata no 10", r.out)
+        r = env.run("--json", "doctor", "pf1" + D)
+        self.assertEqual(r.rc, 0, r)
+        checks = {c["check"]: c for c in json.loads(r.out)["checks"]}
+        self.assertEqual(checks["permission.policy"]["status"], "warn")
+        # enroll says once that the check is skipped, and the key the
+        # metadata reports revoked is used: Entra decides
+        r = env.run("--device", rev.path, "enroll", "pf1" + D, "--pin",
+                    "random", "--pins-out", "pins.csv")
+        self.assertEqual(r.err.count("cannot read the FIDO2 policy (it "
+                                     "needs Policy.Read.AuthenticationMethod)"),
+                         1, r.err)
+        self.assertEqual(env.key_commands(rev).count("0x01"), 1)
 
 
 if __name__ == "__main__":
