@@ -44,6 +44,8 @@ ctap_cred_free(ctap_cred_t **cp)
 		free(c->excl[i]);
 	fido_cred_free(&c->fc);
 	free(c->attobj);
+	for (i = 0; i < c->nx5c; i++)
+		free(c->x5c[i]);
 	free(c);
 	*cp = NULL;
 }
@@ -204,6 +206,76 @@ fail:
 	return (r);
 }
 
+static void
+x5c_reset(ctap_cred_t *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nx5c; i++) {
+		free(c->x5c[i]);
+		c->x5c[i] = NULL;
+		c->x5c_len[i] = 0;
+	}
+	c->nx5c = 0;
+}
+
+/*
+ * Every certificate of the statement's x5c: libfido2 1.12 keeps only
+ * x5c[0] as a certificate, but the statement whole.  The first is the
+ * one libfido2 verified the signature with, or the statement is not
+ * used.
+ */
+static int
+x5c_read(ctap_cred_t *c)
+{
+	struct cbor_load_result	 res;
+	cbor_item_t		*m = NULL, *a = NULL, *x;
+	struct cbor_pair	*p;
+	const unsigned char	*stmt;
+	size_t			 i, n, len;
+	int			 r = CTAP_ERR_PROTOCOL;
+
+	x5c_reset(c);
+	stmt = fido_cred_attstmt_ptr(c->fc);
+	len = fido_cred_attstmt_len(c->fc);
+	if (stmt == NULL || len == 0 || fido_cred_x5c_ptr(c->fc) == NULL)
+		return (CTAP_OK);
+	if ((m = ctap_cbor_load(stmt, len, &res)) == NULL ||
+	    !cbor_isa_map(m) || !cbor_map_is_definite(m))
+		goto fail;
+	p = cbor_map_handle(m);
+	for (i = 0; i < cbor_map_size(m); i++)
+		if (ctap_cbor_key_is(p[i].key, "x5c"))
+			a = p[i].value;
+	if (a == NULL || !cbor_isa_array(a) || !cbor_array_is_definite(a) ||
+	    (n = cbor_array_size(a)) == 0 || n > CTAP_X5C_MAX)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		x = cbor_array_handle(a)[i];
+		if (!cbor_isa_bytestring(x) || !cbor_bytestring_is_definite(x) ||
+		    (len = cbor_bytestring_length(x)) == 0)
+			goto fail;
+		if ((c->x5c[i] = malloc(len)) == NULL) {
+			r = CTAP_ERR_INTERNAL;
+			goto fail;
+		}
+		memcpy(c->x5c[i], cbor_bytestring_handle(x), len);
+		c->x5c_len[i] = len;
+		c->nx5c = i + 1;
+	}
+	if (c->x5c_len[0] != fido_cred_x5c_len(c->fc) || memcmp(c->x5c[0],
+	    fido_cred_x5c_ptr(c->fc), c->x5c_len[0]) != 0)
+		goto fail;
+	r = CTAP_OK;
+fail:
+	if (m != NULL)
+		cbor_decref(&m);
+	if (r != CTAP_OK)
+		x5c_reset(c);
+
+	return (r);
+}
+
 /*
  * The attestationObject from the key's reply.  attStmt is copied as
  * libfido2 encoded it, authData as the key wrote it (the signature
@@ -265,7 +337,7 @@ ctap_dev_make_cred(ctap_dev_t *d, ctap_cred_t *c, const char *pin)
 	fc = NULL;
 	ctap_aaguid_str(fido_cred_aaguid_ptr(c->fc),
 	    fido_cred_aaguid_len(c->fc), c->aaguid);
-	if ((r = attobj_build(c)) != CTAP_OK)
+	if ((r = attobj_build(c)) != CTAP_OK || (r = x5c_read(c)) != CTAP_OK)
 		goto fail;
 	/* self-check before anything leaves the process */
 	if ((r = ctap_attobj_verify(c->attobj, c->attobj_len, c->cdata,
@@ -407,6 +479,24 @@ size_t
 ctap_cred_x5c_len(const ctap_cred_t *c)
 {
 	return (c->fc != NULL ? fido_cred_x5c_len(c->fc) : 0);
+}
+
+size_t
+ctap_cred_x5c_count(const ctap_cred_t *c)
+{
+	return (c->nx5c);
+}
+
+int
+ctap_cred_x5c_at(const ctap_cred_t *c, size_t i, const unsigned char **ptr,
+    size_t *len)
+{
+	if (i >= c->nx5c)
+		return (-1);
+	*ptr = c->x5c[i];
+	*len = c->x5c_len[i];
+
+	return (0);
 }
 
 const unsigned char *

@@ -181,6 +181,16 @@ uint8_t		 ctap_cred_flags(const ctap_cred_t *);
 /* the attestation certificate (DER, x5c[0]); NULL without one */
 const unsigned char *ctap_cred_x5c_ptr(const ctap_cred_t *);
 size_t		 ctap_cred_x5c_len(const ctap_cred_t *);
+/*
+ * The whole x5c as the key sent it (0: the leaf, then the chain it
+ * names).  libfido2 1.12 hands out x5c[0] only; the rest is read from
+ * the attestation statement's CBOR (fido_cred_attstmt_ptr), which it
+ * keeps whole.  0 without x5c; ctap_cred_x5c_at() returns -1 past it.
+ */
+#define CTAP_X5C_MAX		8
+size_t		 ctap_cred_x5c_count(const ctap_cred_t *);
+int		 ctap_cred_x5c_at(const ctap_cred_t *, size_t,
+		    const unsigned char **, size_t *);
 
 /*
  * The WebAuthn attestationObject {fmt, attStmt, authData}: one encoder

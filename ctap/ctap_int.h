@@ -57,6 +57,9 @@ struct ctap_cred {
 	size_t		 attobj_len;
 	char		 aaguid[37];
 	const char	*attestation;	/* "basic", "self", "none" */
+	unsigned char	*x5c[CTAP_X5C_MAX];	/* the statement's x5c */
+	size_t		 x5c_len[CTAP_X5C_MAX];
+	size_t		 nx5c;
 };
 
 /* err.c */

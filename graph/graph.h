@@ -190,6 +190,17 @@ int	graph_login_client_cert(graph_client_t *, const char *cert_path,
 int	graph_logout(graph_client_t *, bool all);
 
 /*
+ * GET a public https:// document (no token; the FIDO metadata BLOB)
+ * with this client's TLS trust and retry policy: at most max bytes, a
+ * transfer timeout of 300 s (or the client's, if longer).  On GRAPH_OK
+ * *out (NUL-terminated, free() it) holds *outlen bytes; otherwise
+ * graph_last_message() says what failed (which host, which TLS check,
+ * which HTTP status).
+ */
+int	graph_fetch(graph_client_t *, const char *url, size_t max,
+	    unsigned char **out, size_t *outlen);
+
+/*
  * Who is signed in: claims of the current access token (read, not
  * verified: the server checks them) plus /me for delegated sessions.
  */

@@ -98,6 +98,7 @@ char	*gfmt(const char *, ...) __attribute__((format(printf, 1, 2)));
 #define HTTP_IDEMPOTENT	0x02	/* safe to resend after a 5xx / network */
 #define HTTP_SECRET	0x04	/* the request body is secret: wipe it */
 #define HTTP_NO_RETRY	0x08	/* one attempt: the caller decides */
+#define HTTP_FOREIGN	0x10	/* not Microsoft's: no client-request-id */
 
 struct http_req {
 	const char	*method;
@@ -108,6 +109,9 @@ struct http_req {
 	const char	*headers[4];	/* extra "Name: value" lines */
 	int		 flags;
 	const char	*service;	/* for logs: "Graph", "login" */
+	const char	*accept;	/* NULL: application/json */
+	size_t		 max_body;	/* 0: GRAPH_MAX_BODY */
+	int		 timeout_s;	/* whole transfer; 0: the client's */
 };
 
 struct http_resp {

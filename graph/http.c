@@ -657,11 +657,13 @@ http_once(graph_client_t *c, const struct http_req *q,
 	char			 crid[37], line[128], *auth = NULL;
 	char			 ebuf[CURL_ERROR_SIZE];
 	long			 status = 0;
-	size_t			 i, alen;
+	size_t			 i, alen, max;
 	CURLcode		 cc;
-	int			 r;
+	int			 r, tmo;
 
-	buf_init(&b, GRAPH_MAX_BODY);
+	max = q->max_body > 0 ? q->max_body : GRAPH_MAX_BODY;
+	tmo = q->timeout_s > 0 ? q->timeout_s : c->timeout_s;
+	buf_init(&b, max);
 	memset(&hd, 0, sizeof(hd));
 	hd.retry_after = -1;
 	http_resp_reset(resp);
@@ -677,11 +679,16 @@ http_once(graph_client_t *c, const struct http_req *q,
 		goto fail;
 	}
 	uuid4(crid);
+	snprintf(line, sizeof(line), "Accept: %s", q->accept != NULL ?
+	    q->accept : "application/json");
+	if (add_header(&hl, line) < 0 || add_header(&hl, "Expect:") < 0) {
+		r = GRAPH_ERR_INTERNAL;
+		goto fail;
+	}
+	/* Microsoft's request ids are for Microsoft */
 	snprintf(line, sizeof(line), "client-request-id: %s", crid);
-	if (add_header(&hl, "Accept: application/json") < 0 ||
-	    add_header(&hl, line) < 0 ||
-	    add_header(&hl, "return-client-request-id: true") < 0 ||
-	    add_header(&hl, "Expect:") < 0) {
+	if (!(q->flags & HTTP_FOREIGN) && (add_header(&hl, line) < 0 ||
+	    add_header(&hl, "return-client-request-id: true") < 0)) {
 		r = GRAPH_ERR_INTERNAL;
 		goto fail;
 	}
@@ -740,12 +747,10 @@ http_once(graph_client_t *c, const struct http_req *q,
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout_s);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)tmo);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
-	    (long)(c->timeout_s < CONNECT_TIMEOUT ? c->timeout_s :
-	    CONNECT_TIMEOUT));
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)GRAPH_MAX_BODY);
+	    (long)(tmo < CONNECT_TIMEOUT ? tmo : CONNECT_TIMEOUT));
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);

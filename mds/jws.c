@@ -4,9 +4,10 @@
  * The BLOB's compact JWS (RFC 7515): HEADER.PAYLOAD.SIGNATURE, each
  * base64url.  What is checked, in order: the header's alg is one we
  * verify (RS256, PS256, ES256; never none or HS*, which prove
- * nothing), x5c chains to an anchor, the leaf's key is of the alg's
- * type, and the signature over HEADER.PAYLOAD verifies with the
- * header's alg.  The alg comes from the header, never from the key:
+ * nothing), x5c chains to an anchor, the leaf is issued to the signer
+ * host (mds.fidoalliance.org), the leaf's key is of the alg's type,
+ * and the signature over HEADER.PAYLOAD verifies with the header's
+ * alg.  The alg comes from the header, never from the key:
  * validators that guessed it from the certificate broke in 2026.
  */
 
@@ -15,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/x509v3.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -260,7 +262,7 @@ mds_jws_verify(const mds_roots_t *roots, const char *jws, size_t len,
 	json_t		*hdr = NULL, *v;
 	json_error_t	 jerr;
 	const char	*dot1, *dot2;
-	char		*part = NULL;
+	char		*part = NULL, *subj = NULL;
 	unsigned char	*hbuf = NULL, *sig = NULL, *pbuf = NULL;
 	size_t		 hlen, siglen, plen, i;
 	int		 alg, r;
@@ -340,6 +342,15 @@ mds_jws_verify(const mds_roots_t *roots, const char *jws, size_t len,
 	if ((r = mds_chain_verify(roots->certs, sk_X509_value(x5c, 0),
 	    untrusted, err, errlen)) != MDS_OK)
 		goto fail;
+	/* GlobalSign issues to anyone: the leaf must be the service's */
+	if (X509_check_host(sk_X509_value(x5c, 0), roots->signer, 0, 0,
+	    NULL) != 1) {
+		subj = mds_subject_of(sk_X509_value(x5c, 0));
+		errf(err, errlen, "the signing certificate (%s) is not issued "
+		    "to %s", subj != NULL ? subj : "?", roots->signer);
+		r = MDS_ERR_SIGNER;
+		goto fail;
+	}
 	if (key_fits(X509_get0_pubkey(sk_X509_value(x5c, 0)), alg, err,
 	    errlen) < 0) {
 		r = MDS_ERR_ALG;
@@ -384,6 +395,7 @@ fail:
 	sk_X509_pop_free(x5c, X509_free);
 	json_decref(hdr);
 	free(part);
+	free(subj);
 	free(hbuf);
 	free(sig);
 	free(pbuf);

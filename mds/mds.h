@@ -27,10 +27,13 @@
 #define MDS_ERR_NOT_FOUND	-10	/* no stored metadata / no such entry */
 #define MDS_ERR_ROOTS		-11	/* no usable root certificate */
 #define MDS_ERR_CRYPTO		-12	/* OpenSSL failed */
+#define MDS_ERR_SIGNER		-13	/* the signing leaf is not the signer's */
+#define MDS_ERR_AAGUID		-14	/* attestation cert names another model */
 
 #define MDS_BLOB_MAX		(32 * 1024 * 1024)
 #define MDS_JSON_DEPTH		32
 #define MDS_URL			"https://mds3.fidoalliance.org/"
+#define MDS_SIGNER		"mds.fidoalliance.org"	/* the signing leaf's host */
 #define MDS_STORE_FILE		"mds.json"	/* in the state directory */
 
 typedef struct mds_roots	mds_roots_t;
@@ -50,10 +53,18 @@ void	mds_roots_free(mds_roots_t **);
 int	mds_roots_add_pinned(mds_roots_t *);
 int	mds_roots_add_pem(mds_roots_t *, const void *, size_t);
 size_t	mds_roots_count(const mds_roots_t *);
+/*
+ * The host name the BLOB's signing certificate must carry (checked as
+ * TLS checks a server's: SAN dNSName, else CN): MDS_SIGNER unless set.
+ * A chain to GlobalSign alone proves only a GlobalSign customer.
+ */
+int	mds_roots_set_signer(mds_roots_t *, const char *);
+const char *mds_roots_signer(const mds_roots_t *);
 
 /*
  * Verify a BLOB: JWS syntax, the header's alg (RS256, PS256, ES256;
- * never none or HS*), x5c to a root by path building, the signature
+ * never none or HS*), x5c to a root by path building, the leaf issued
+ * to the signer host (mds_roots_set_signer()), the signature
  * with the header's alg and the leaf's key, then the payload.  On
  * MDS_OK *out holds the entries; err (may be NULL) says why not.
  */
@@ -115,5 +126,15 @@ const char	*mds_entry_root_subject(const mds_entry_t *, size_t);
 int	mds_verify_attestation_chain(const mds_entry_t *,
 	    const unsigned char *const *, const size_t *, size_t, char *,
 	    size_t);
+/*
+ * WebAuthn 8.2.1: the attestation certificate's id-fido-gen-ce-aaguid
+ * extension (1.3.6.1.4.1.45724.1.1.4, non-critical, an OCTET STRING
+ * holding the 16-byte AAGUID) against the AAGUID of authData (8-4-4-
+ * 4-12).  MDS_OK: equal; MDS_ERR_NOT_FOUND: no such extension (it is
+ * optional); MDS_ERR_AAGUID: another AAGUID; MDS_ERR_FORMAT: not a
+ * certificate, a critical or malformed extension.  err says which.
+ */
+int	mds_attestation_aaguid(const unsigned char *, size_t, const char *,
+	    char *, size_t);
 
 #endif /* PROV_MDS_H */

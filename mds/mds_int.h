@@ -16,6 +16,7 @@
 
 struct mds_roots {
 	STACK_OF(X509)	*certs;
+	char		 signer[256];	/* host the signing leaf names */
 };
 
 struct mds_report {
@@ -63,6 +64,8 @@ int	mds_jws_verify(const mds_roots_t *, const char *, size_t, char **,
 /* leaf + untrusted chain to anchors, by X509_verify_cert */
 int	mds_chain_verify(STACK_OF(X509) *, X509 *, STACK_OF(X509) *, char *,
 	    size_t);
+/* the subject, one line (RFC 2253); free() it; NULL on ENOMEM */
+char	*mds_subject_of(X509 *);
 /* "YYYY-MM-DD", strictly, to 00:00 UTC of that day */
 int	mds_parse_date(const char *, time_t *);
 

@@ -94,9 +94,9 @@ mds_free(mds_t **mp)
 	*mp = NULL;
 }
 
-/* one line, RFC 2253 ("CN=...,O=..."), for `mds show` */
-static char *
-subject_of(X509 *x)
+/* one line, RFC 2253 ("CN=...,O=..."), for `mds show` and errors */
+char *
+mds_subject_of(X509 *x)
 {
 	BIO	*b;
 	char	*p, *s = NULL;
@@ -134,7 +134,7 @@ add_root(mds_entry_t *e, const char *b64)
 	}
 	e->roots = nr;
 	rt = &e->roots[e->nroots];
-	if ((rt->subject = subject_of(x)) == NULL) {
+	if ((rt->subject = mds_subject_of(x)) == NULL) {
 		r = MDS_ERR_NOMEM;
 		goto fail;
 	}

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,10 @@ mds_strerr(int r)
 		return ("no usable root certificate");
 	case MDS_ERR_CRYPTO:
 		return ("cryptography error");
+	case MDS_ERR_SIGNER:
+		return ("signed by a certificate of another host");
+	case MDS_ERR_AAGUID:
+		return ("attestation certificate of another model");
 	default:
 		return ("unknown error");
 	}
@@ -67,6 +72,7 @@ mds_roots_new(mds_roots_t **out)
 		free(r);
 		return (MDS_ERR_NOMEM);
 	}
+	snprintf(r->signer, sizeof(r->signer), "%s", MDS_SIGNER);
 	*out = r;
 
 	return (MDS_OK);
@@ -117,6 +123,32 @@ mds_roots_add_pinned(mds_roots_t *r)
 {
 	return (mds_roots_add_pem(r, mds_pinned_roots_pem,
 	    strlen(mds_pinned_roots_pem)));
+}
+
+int
+mds_roots_set_signer(mds_roots_t *r, const char *host)
+{
+	size_t	i, n;
+
+	if (r == NULL || host == NULL || (n = strlen(host)) == 0 ||
+	    n >= sizeof(r->signer))
+		return (MDS_ERR_ARG);
+	/* a DNS name (a leading "*." is X509_check_host's to match) */
+	for (i = 0; i < n; i++)
+		if (!(host[i] >= 'a' && host[i] <= 'z') &&
+		    !(host[i] >= 'A' && host[i] <= 'Z') &&
+		    !(host[i] >= '0' && host[i] <= '9') && host[i] != '.' &&
+		    host[i] != '-')
+			return (MDS_ERR_ARG);
+	memcpy(r->signer, host, n + 1);
+
+	return (MDS_OK);
+}
+
+const char *
+mds_roots_signer(const mds_roots_t *r)
+{
+	return (r != NULL ? r->signer : MDS_SIGNER);
 }
 
 size_t

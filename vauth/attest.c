@@ -83,11 +83,11 @@ cert_new(EVP_PKEY *pub)
 	return (x);
 }
 
-/* A self-signed root: CA:TRUE, keyCertSign. */
-X509 *
-attest_make_root(EVP_PKEY *key)
+/* a new certificate of key, subject C=US, O=provisioning test[, OU], CN */
+static X509 *
+cert_named(EVP_PKEY *key, const char *ou, const char *cn)
 {
-	X509 *x = NULL;
+	X509 *x;
 	X509_NAME *n;
 
 	if ((x = cert_new(key)) == NULL)
@@ -95,8 +95,24 @@ attest_make_root(EVP_PKEY *key)
 	n = X509_get_subject_name(x);
 	if (name_add(n, "C", "US") < 0 ||
 	    name_add(n, "O", "provisioning test") < 0 ||
-	    name_add(n, "CN", "vauth test root CA") < 0 ||
-	    X509_set_issuer_name(x, n) != 1 ||
+	    (ou != NULL && name_add(n, "OU", ou) < 0) ||
+	    name_add(n, "CN", cn) < 0) {
+		X509_free(x);
+		return (NULL);
+	}
+
+	return (x);
+}
+
+/* A self-signed root: CA:TRUE, keyCertSign. */
+X509 *
+attest_make_root(EVP_PKEY *key)
+{
+	X509 *x = NULL;
+
+	if ((x = cert_named(key, NULL, "vauth test root CA")) == NULL)
+		return (NULL);
+	if (X509_set_issuer_name(x, X509_get_subject_name(x)) != 1 ||
 	    add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
 	    add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
 	    add_ext(x, x, NID_subject_key_identifier, "hash") < 0 ||
@@ -142,24 +158,64 @@ fail:
 	return (r);
 }
 
+/* A CA under the root: x5c[1], for verifiers that must build a path. */
+static X509 *
+make_intermediate(vauth_t *v, EVP_PKEY *key)
+{
+	X509 *x = NULL;
+
+	if ((x = cert_named(key, NULL, "vauth test intermediate CA")) == NULL)
+		return (NULL);
+	if (X509_set_issuer_name(x, X509_get_subject_name(v->ca_cert)) != 1 ||
+	    add_ext(x, v->ca_cert, NID_basic_constraints,
+		"critical,CA:TRUE,pathlen:0") < 0 ||
+	    add_ext(x, v->ca_cert, NID_key_usage,
+		"critical,keyCertSign,cRLSign") < 0 ||
+	    add_ext(x, x, NID_subject_key_identifier, "hash") < 0 ||
+	    add_ext(x, v->ca_cert, NID_authority_key_identifier, "keyid") < 0 ||
+	    X509_sign(x, v->ca_key, EVP_sha256()) == 0) {
+		X509_free(x);
+		return (NULL);
+	}
+
+	return (x);
+}
+
+/* the attestation certificate's issuer: the intermediate, or the root */
+static X509 *
+issuer_cert(const vauth_t *v)
+{
+	return (v->int_cert != NULL ? v->int_cert : v->ca_cert);
+}
+
+static EVP_PKEY *
+issuer_key(const vauth_t *v)
+{
+	return (v->int_key != NULL ? v->int_key : v->ca_key);
+}
+
+/* what the certificate says: the key's AAGUID, unless a test says not */
+static const unsigned char *
+cert_aaguid(const vauth_t *v)
+{
+	return (v->cert_aaguid_set ? v->cert_aaguid : v->aaguid);
+}
+
 static X509 *
 make_leaf(vauth_t *v, EVP_PKEY *key)
 {
 	X509 *x = NULL;
-	X509_NAME *n;
 
-	if ((x = cert_new(key)) == NULL)
+	if ((x = cert_named(key, "Authenticator Attestation",
+	    "vauth batch")) == NULL)
 		return (NULL);
-	n = X509_get_subject_name(x);
-	if (name_add(n, "C", "US") < 0 ||
-	    name_add(n, "O", "provisioning test") < 0 ||
-	    name_add(n, "OU", "Authenticator Attestation") < 0 ||
-	    name_add(n, "CN", "vauth batch") < 0 ||
-	    X509_set_issuer_name(x, X509_get_subject_name(v->ca_cert)) != 1 ||
-	    add_ext(x, v->ca_cert, NID_basic_constraints, "CA:FALSE") < 0 ||
-	    add_ext(x, v->ca_cert, NID_authority_key_identifier, "keyid") < 0 ||
-	    add_aaguid_ext(x, v->aaguid) < 0 ||
-	    X509_sign(x, v->ca_key, EVP_sha256()) == 0) {
+	if (X509_set_issuer_name(x, X509_get_subject_name(issuer_cert(v))) !=
+		1 ||
+	    add_ext(x, issuer_cert(v), NID_basic_constraints, "CA:FALSE") < 0 ||
+	    add_ext(x, issuer_cert(v), NID_authority_key_identifier, "keyid") <
+		0 ||
+	    add_aaguid_ext(x, cert_aaguid(v)) < 0 ||
+	    X509_sign(x, issuer_key(v), EVP_sha256()) == 0) {
 		X509_free(x);
 		return (NULL);
 	}
@@ -179,7 +235,7 @@ leaf_ok(vauth_t *v)
 	int i, ok = 0;
 
 	if (v->att_cert == NULL || v->att_key == NULL ||
-	    (capub = X509_get0_pubkey(v->ca_cert)) == NULL ||
+	    (capub = X509_get0_pubkey(issuer_cert(v))) == NULL ||
 	    X509_verify(v->att_cert, capub) != 1 ||
 	    X509_check_private_key(v->att_cert, v->att_key) != 1 ||
 	    (obj = OBJ_txt2obj(OID_FIDO_AAGUID, 1)) == NULL ||
@@ -187,7 +243,7 @@ leaf_ok(vauth_t *v)
 	    (e = X509_get_ext(v->att_cert, i)) == NULL ||
 	    (d = X509_EXTENSION_get_data(e)) == NULL)
 		goto out;
-	aaguid_der(v->aaguid, der);
+	aaguid_der(cert_aaguid(v), der);
 	ok = ASN1_STRING_length(d) == (int)sizeof(der) &&
 	    memcmp(ASN1_STRING_get0_data(d), der, sizeof(der)) == 0;
 out:
@@ -325,6 +381,10 @@ attest_init(vauth_t *v)
 		    (v->ca_cert = attest_make_root(v->ca_key)) == NULL)
 			return (VAUTH_ERR_CRYPTO);
 	}
+	if (v->att_intermediate && v->int_cert == NULL &&
+	    ((v->int_key = vc_p256_generate()) == NULL ||
+		(v->int_cert = make_intermediate(v, v->int_key)) == NULL))
+		return (VAUTH_ERR_CRYPTO);
 	if (leaf_ok(v))
 		return (VAUTH_OK);
 	X509_free(v->att_cert);
@@ -382,8 +442,15 @@ attest_statement(vauth_t *v, EVP_PKEY *k, const unsigned char *ad, size_t adlen,
 	if (v->att_mode == VAUTH_ATT_PACKED) {
 		if ((n = i2d_X509(v->att_cert, &der)) <= 0 ||
 		    (x5c = cbu_array()) == NULL ||
-		    cbu_push(x5c, cbu_bytes(der, (size_t)n)) < 0 ||
-		    cbu_put_strp(m, "x5c", &x5c) < 0)
+		    cbu_push(x5c, cbu_bytes(der, (size_t)n)) < 0)
+			goto fail;
+		OPENSSL_free(der);
+		der = NULL;
+		if (v->int_cert != NULL &&
+		    ((n = i2d_X509(v->int_cert, &der)) <= 0 ||
+			cbu_push(x5c, cbu_bytes(der, (size_t)n)) < 0))
+			goto fail;
+		if (cbu_put_strp(m, "x5c", &x5c) < 0)
 			goto fail;
 	}
 done:

@@ -182,6 +182,8 @@ struct vauth {
 	/* configuration */
 	unsigned char aaguid[16];
 	int aaguid_set;
+	unsigned char cert_aaguid[16]; /* tests: the attestation cert's */
+	int cert_aaguid_set;
 	int att_mode;
 	char *ca_path;
 	char *state_path;
@@ -209,6 +211,9 @@ struct vauth {
 	uint32_t sign_count;
 	EVP_PKEY *ca_key;
 	X509 *ca_cert;
+	int att_intermediate;	/* tests: leaf under an intermediate CA */
+	EVP_PKEY *int_key;	/* made at each start, never stored */
+	X509 *int_cert;
 	EVP_PKEY *att_key;
 	X509 *att_cert;
 	struct rcred *creds;

@@ -35,7 +35,9 @@ enum {
 	OPT_MIN_PIN,
 	OPT_FW,
 	OPT_UP_TIMEOUT,
-	OPT_EXPORT_CA
+	OPT_EXPORT_CA,
+	OPT_CERT_AAGUID,
+	OPT_ATT_INTERMEDIATE
 };
 
 static const struct option longopts[] = {
@@ -53,6 +55,8 @@ static const struct option longopts[] = {
     {"fw", required_argument, NULL, OPT_FW},
     {"up-timeout", required_argument, NULL, OPT_UP_TIMEOUT},
     {"export-ca", required_argument, NULL, OPT_EXPORT_CA},
+    {"cert-aaguid", required_argument, NULL, OPT_CERT_AAGUID},
+    {"att-intermediate", no_argument, NULL, OPT_ATT_INTERMEDIATE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -64,7 +68,8 @@ static const char usage_text[] =
     "         [--attestation packed|self|none] [--ca FILE] [--pin PIN]\n"
     "         [--presence auto|delay:MS|deny[:MS]] [--protocol 1|2|both]\n"
     "         [--fail SPEC] [--up-timeout MS] [--max-creds N]\n"
-    "         [--min-pin-length N] [--fw N] [--verbose]\n"
+    "         [--min-pin-length N] [--fw N] [--cert-aaguid UUID]\n"
+    "         [--att-intermediate] [--verbose]\n"
     "       vauth --export-ca FILE.pem (--ca FILE | --state FILE)\n"
     "       vauth --help | --version\n"
     "\n"
@@ -102,6 +107,12 @@ static const char usage_text[] =
     "  --min-pin-length N  minimum PIN length of a new or reset\n"
     "                      authenticator (4; 4..63)\n"
     "  --fw N              firmwareVersion in getInfo (1)\n"
+    "  --cert-aaguid UUID  for tests: the AAGUID the attestation\n"
+    "                      certificate's extension names (default: the\n"
+    "                      key's; another one breaks WebAuthn 8.2.1)\n"
+    "  --att-intermediate  for tests: the attestation certificate is\n"
+    "                      signed by an intermediate CA under the root,\n"
+    "                      sent as x5c[1] (made at each start)\n"
     "  --verbose, -v       log to stderr (never PINs, tokens or keys)\n"
     "\n"
     "Fault spec: comma-separated KIND[:ARG][@N]; @N applies the fault to\n"
@@ -201,6 +212,17 @@ main(int argc, char **argv)
 				goto out;
 			}
 			r = vauth_set_aaguid(v, aaguid, sizeof(aaguid));
+			break;
+		case OPT_ATT_INTERMEDIATE:
+			r = vauth_set_att_intermediate(v, 1);
+			break;
+		case OPT_CERT_AAGUID:
+			if (vauth_parse_aaguid(optarg, aaguid,
+				sizeof(aaguid)) != VAUTH_OK) {
+				rv = bad("--cert-aaguid", optarg);
+				goto out;
+			}
+			r = vauth_set_cert_aaguid(v, aaguid, sizeof(aaguid));
 			break;
 		case OPT_ATTESTATION:
 			if (strcmp(optarg, "packed") == 0)

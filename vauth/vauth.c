@@ -73,6 +73,8 @@ vauth_free(vauth_t **vp)
 	EVP_PKEY_free(v->ka_key);
 	X509_free(v->ca_cert);
 	X509_free(v->att_cert);
+	EVP_PKEY_free(v->int_key);
+	X509_free(v->int_cert);
 	explicit_bzero(v, sizeof(*v));
 	free(v);
 	*vp = NULL;
@@ -158,6 +160,27 @@ vauth_set_aaguid(vauth_t *v, const unsigned char *aaguid, size_t len)
 		return (VAUTH_ERR_INVALID_ARGUMENT);
 	memcpy(v->aaguid, aaguid, 16);
 	v->aaguid_set = 1;
+
+	return (VAUTH_OK);
+}
+
+int
+vauth_set_cert_aaguid(vauth_t *v, const unsigned char *aaguid, size_t len)
+{
+	if (v == NULL || aaguid == NULL || len != 16 || v->started)
+		return (VAUTH_ERR_INVALID_ARGUMENT);
+	memcpy(v->cert_aaguid, aaguid, 16);
+	v->cert_aaguid_set = 1;
+
+	return (VAUTH_OK);
+}
+
+int
+vauth_set_att_intermediate(vauth_t *v, int on)
+{
+	if (v == NULL || v->started)
+		return (VAUTH_ERR_INVALID_ARGUMENT);
+	v->att_intermediate = on != 0;
 
 	return (VAUTH_OK);
 }

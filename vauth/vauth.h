@@ -79,6 +79,10 @@ const char *vauth_strerr(int);
 /* configuration, before vauth_start() */
 int vauth_set_aaguid(vauth_t *, const unsigned char *, size_t);
 int vauth_parse_aaguid(const char *, unsigned char *, size_t);
+/* tests: the AAGUID the attestation certificate names, if not the key's */
+int vauth_set_cert_aaguid(vauth_t *, const unsigned char *, size_t);
+/* tests: sign the attestation cert by an intermediate, sent in x5c[1] */
+int vauth_set_att_intermediate(vauth_t *, int);
 int vauth_set_attestation(vauth_t *, int);
 int vauth_set_ca_file(vauth_t *, const char *);
 int vauth_set_state_file(vauth_t *, const char *);

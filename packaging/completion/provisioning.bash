@@ -52,6 +52,10 @@ _prov_verb_opts()
 			    --attestation-none --no-self-check --timeout" ;;
 		verify)	echo "--options --body" ;;
 		esac ;;
+	mds)
+		case "$2" in
+		update)	echo "--signer" ;;
+		esac ;;
 	esac
 	echo "--help"
 }
@@ -79,7 +83,7 @@ _prov_takes_arg()
 	--timeout|--challenge-timeout|--interval|--rounds|--login-hint|\
 	--session-hours|--scopes|--client-secret-file|--certificate|\
 	--private-key|--options|--body|--mds-root|--mailers|--queue|--station|\
-	--lease-seconds|--status-file)
+	--lease-seconds|--status-file|--signer)
 		return 0 ;;
 	esac
 	return 1

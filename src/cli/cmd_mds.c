@@ -1,9 +1,10 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * mds update [FILE] | mds show AAGUID: the FIDO Metadata Service,
- * offline.  `update` verifies a BLOB against the pinned GlobalSign
- * roots (or --mds-root) and stores its entries in the state directory;
+ * mds update [FILE] | mds show AAGUID: the FIDO Metadata Service.
+ * `update` verifies a BLOB (FILE, or downloaded from the published
+ * URL) against the pinned GlobalSign roots (or --mds-root) and stores
+ * its entries in the state directory;
  * `show` says what is known of a model.  Stale metadata is always
  * named on stderr, never passed over silently.
  */
@@ -18,21 +19,25 @@
 
 #include "common.h"
 #include "extern.h"
+#include "graph.h"
 #include "mds.h"
 
 #define MDS_UPDATE	0
 #define MDS_SHOW	1
 
 #define ROOTS_MAX	(1024 * 1024)
+#define MDS_URL_ENV	"PROVISIONING_MDS_URL"	/* a mirror, tests */
 
 static void
 mds_usage(FILE *f, int sub)
 {
 	static const char *const lines[] = {
-	    "[--mds-root PEM] mds update FILE\n"
+	    "[--mds-root PEM] mds update [--signer HOST] [FILE]\n"
 	    "  verify a FIDO MDS3 BLOB (x5c to GlobalSign Root CA - R3 or "
-	    "Root R46,\n  or to the roots in PEM) and store its entries; "
-	    "a lower 'no' is refused",
+	    "Root R46,\n  or to the roots in PEM; the signing certificate "
+	    "issued to\n  " MDS_SIGNER ", or with --mds-root to HOST) and "
+	    "store its entries;\n  a lower 'no' is refused; without FILE "
+	    "it is downloaded",
 	    "[--json] mds show AAGUID\n"
 	    "  what the stored metadata says of a model: description, "
 	    "status reports,\n  certification level, attestation roots" };
@@ -50,9 +55,10 @@ mds_usage(FILE *f, int sub)
 		lead = "      ";
 	}
 	if (sub != MDS_SHOW)
-		fprintf(f, "The BLOB is published at %s;\nthis version does "
-		    "not download it: save it to FILE first.\nThe metadata "
-		    "is kept in STATE_DIR/%s.\n", MDS_URL, MDS_STORE_FILE);
+		fprintf(f, "Without FILE the BLOB is downloaded from %s\n(%s "
+		    "overrides the URL; --ca-bundle adds TLS roots).\nThe "
+		    "metadata is kept in STATE_DIR/%s.\n", MDS_URL,
+		    MDS_URL_ENV, MDS_STORE_FILE);
 }
 
 static int
@@ -73,14 +79,15 @@ warn_stale(const mds_t *m)
 {
 	if (mds_stale(m, time(NULL)))
 		log_warn("the FIDO metadata (no %lld) is stale: its "
-		    "nextUpdate %s has passed; get a newer BLOB and run "
-		    "'provisioning mds update FILE'", mds_no(m),
+		    "nextUpdate %s has passed; run 'provisioning mds "
+		    "update' for a newer BLOB", mds_no(m),
 		    mds_next_update(m));
 }
 
-/* --mds-root PEM replaces the pinned roots */
+/* --mds-root PEM replaces the pinned roots; --signer goes with it */
 static int
-load_roots(const struct prov_ctx *ctx, mds_roots_t **out)
+load_roots(const struct prov_ctx *ctx, const char *signer,
+    mds_roots_t **out)
 {
 	unsigned char	*buf = NULL;
 	size_t		 len;
@@ -105,6 +112,10 @@ load_roots(const struct prov_ctx *ctx, mds_roots_t **out)
 			fprintf(stderr, "provisioning: --mds-root %s: no PEM "
 			    "certificate in it\n", ctx->mds_root);
 	}
+	if (r == MDS_OK && signer != NULL &&
+	    (r = mds_roots_set_signer(*out, signer)) != MDS_OK)
+		cmd_usage_error("mds update", "--signer: '%.64s' is not a "
+		    "host name", signer);
 	if (r != MDS_OK) {
 		mds_roots_free(out);
 		return (-1);
@@ -113,42 +124,80 @@ load_roots(const struct prov_ctx *ctx, mds_roots_t **out)
 	return (0);
 }
 
+/*
+ * The published BLOB, through graph/ (the only HTTP client): TLS
+ * checked as for Graph, at most MDS_BLOB_MAX bytes.  It proves nothing
+ * by where it came from; mds_update() verifies it as a FILE.
+ */
 static int
-do_update(struct prov_ctx *ctx, const char *file)
+download(struct prov_ctx *ctx, const char *url, unsigned char **blob,
+    size_t *len)
+{
+	graph_client_t	*c = NULL;
+	int		 r;
+
+	if ((r = cli_graph_open(ctx, &c)) != EXIT_OK)
+		return (r);
+	log_info("downloading the FIDO metadata BLOB from %s", url);
+	if ((r = graph_fetch(c, url, MDS_BLOB_MAX, blob, len)) != GRAPH_OK) {
+		cli_graph_error(c, "mds update: cannot download the FIDO "
+		    "metadata", r);
+		fprintf(stderr, "provisioning: the stored metadata is "
+		    "unchanged; or save the BLOB elsewhere and run "
+		    "'provisioning mds update FILE'\n");
+		r = cli_graph_exit(r);
+	} else
+		r = EXIT_OK;
+	graph_client_free(&c);
+
+	return (r);
+}
+
+static int
+do_update(struct prov_ctx *ctx, const char *file, const char *signer)
 {
 	mds_roots_t	*roots = NULL;
 	mds_t		*m = NULL;
 	unsigned char	*blob = NULL;
+	const char	*src, *url;
 	char		 path[PATH_MAX], err[512];
 	size_t		 len;
 	bool		 updated;
 	int		 r, mr;
 
-	if (file == NULL) {
-		fprintf(stderr, "provisioning: mds update: downloading is not "
-		    "built in yet; save the BLOB first\n  (curl -fsSLo "
-		    "mds.jwt %s) and run 'provisioning mds update "
-		    "mds.jwt'\n", MDS_URL);
+	/* the public service's BLOB is signed for its host, always */
+	if (signer != NULL && ctx->mds_root == NULL) {
+		cmd_usage_error("mds update", "--signer needs --mds-root: "
+		    "the FIDO Alliance's BLOB is signed for %s", MDS_SIGNER);
 		return (EXIT_USAGE);
 	}
 	if (state_dir_ensure(ctx) < 0 ||
 	    store_path(ctx, path, sizeof(path)) < 0)
 		return (EXIT_USAGE);
-	if (load_roots(ctx, &roots) < 0)
+	if (load_roots(ctx, signer, &roots) < 0)
 		return (EXIT_USAGE);
-	errno = 0;
-	if (read_file_max(file, MDS_BLOB_MAX, &blob, &len) < 0) {
-		fprintf(stderr, "provisioning: mds update: %s: %s\n", file,
-		    errno == EFBIG ? "larger than the 32 MiB a BLOB may be" :
-		    strerror(errno));
-		r = EXIT_USAGE;
-		goto fail;
+	if (file == NULL) {
+		url = getenv(MDS_URL_ENV) != NULL && *getenv(MDS_URL_ENV) !=
+		    '\0' ? getenv(MDS_URL_ENV) : MDS_URL;
+		src = url;
+		if ((r = download(ctx, url, &blob, &len)) != EXIT_OK)
+			goto fail;
+	} else {
+		src = file;
+		errno = 0;
+		if (read_file_max(file, MDS_BLOB_MAX, &blob, &len) < 0) {
+			fprintf(stderr, "provisioning: mds update: %s: %s\n",
+			    file, errno == EFBIG ? "larger than the 32 MiB a "
+			    "BLOB may be" : strerror(errno));
+			r = EXIT_USAGE;
+			goto fail;
+		}
 	}
 	err[0] = '\0';
 	if ((mr = mds_update(roots, blob, len, path, &m, &updated, err,
 	    sizeof(err))) != MDS_OK) {
 		fprintf(stderr, "provisioning: mds update: %s: refused: %s%s\n",
-		    file, err[0] != '\0' ? err : mds_strerr(mr),
+		    cli_safe(src), err[0] != '\0' ? err : mds_strerr(mr),
 		    mr == MDS_ERR_ROLLBACK ? "" : "; the stored metadata is "
 		    "unchanged");
 		r = EXIT_USAGE;
@@ -263,11 +312,11 @@ do_show(struct prov_ctx *ctx, const char *aaguid)
 		return (EXIT_USAGE);
 	if ((mr = mds_load(path, &m)) == MDS_ERR_NOT_FOUND) {
 		fprintf(stderr, "provisioning: no FIDO metadata stored in %s; "
-		    "run 'provisioning mds update FILE'\n", path);
+		    "run 'provisioning mds update'\n", path);
 		return (EXIT_PARTIAL);
 	} else if (mr != MDS_OK) {
 		fprintf(stderr, "provisioning: %s: %s; run 'provisioning mds "
-		    "update FILE' again\n", path, mds_strerr(mr));
+		    "update' again\n", path, mds_strerr(mr));
 		return (EXIT_USAGE);
 	}
 	warn_stale(m);
@@ -304,17 +353,27 @@ cmd_mds(struct prov_ctx *ctx, int argc, char **argv)
 {
 	static const char *const subs[] = { "update", "show", NULL };
 	static const char *const names[] = { "mds update", "mds show" };
-	static const struct optdef defs[] = { { NULL, NULL, 0, 0 } };
-	struct opts	op;
-	int		c, k;
+	static const struct optdef udefs[] = {
+		{ "signer", "HOST", 's', 0 },
+		{ NULL, NULL, 0, 0 },
+	};
+	static const struct optdef sdefs[] = { { NULL, NULL, 0, 0 } };
+	struct opts	 op;
+	const char	*signer = NULL;
+	int		 c, k;
 
 	if ((k = opts_subverb("mds", argc, argv, subs)) == OPTS_HELP) {
 		mds_usage(stdout, -1);
 		return (EXIT_OK);
 	} else if (k < 0)
 		return (EXIT_USAGE);
-	opts_init(&op, names[k], defs, 0, argc - 1, argv + 1);
+	opts_init(&op, names[k], k == MDS_UPDATE ? udefs : sdefs, 0,
+	    argc - 1, argv + 1);
 	while ((c = opts_next(&op)) != OPTS_END) {
+		if (c == 's') {
+			signer = op.arg;
+			continue;
+		}
 		if (c != OPTS_HELP)
 			return (EXIT_USAGE);
 		mds_usage(stdout, k);
@@ -324,7 +383,7 @@ cmd_mds(struct prov_ctx *ctx, int argc, char **argv)
 		if (opts_operands(&op, 0, 1, "FILE") < 0)
 			return (EXIT_USAGE);
 		return (do_update(ctx, op.ind + 1 < argc ?
-		    argv[1 + op.ind] : NULL));
+		    argv[1 + op.ind] : NULL, signer));
 	}
 	if (opts_operands(&op, 1, 1, "AAGUID") < 0)
 		return (EXIT_USAGE);

@@ -58,7 +58,7 @@ static const struct verb {
 	{ "doctor", cmd_doctor, "preflight: permissions, policy, keys" },
 	{ "webauthn", cmd_webauthn, "webauthn create|verify (no Graph)" },
 	{ "deeplink", cmd_deeplink, "deeplink register|unregister|handle URL" },
-	{ "mds", cmd_mds, "mds update FILE | mds show AAGUID (FIDO metadata)" },
+	{ "mds", cmd_mds, "mds update [FILE] | mds show AAGUID (FIDO metadata)" },
 	{ "queue", cmd_queue, "queue init|add|status|retry|drain|report (a fleet, --queue URL)" },
 	{ "help", cmd_help, "help [COMMAND]: this list, or a command's options" },
 };

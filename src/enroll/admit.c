@@ -234,8 +234,10 @@ enroll_admit_key(struct run *run, const struct job *jb, struct key *k,
 /*
  * After the touch: where the admitting profile enforces attestation,
  * the key's attestation certificate must chain to a root the metadata
- * lists for its AAGUID.  Returns 0 when the credential may be posted;
- * -1 with why set.
+ * lists for its AAGUID.  Under any policy, a certificate whose AAGUID
+ * extension names another model (WebAuthn 8.2.1) is a failure where
+ * attestation is enforced and a warning elsewhere.  Returns 0 when the
+ * credential may be posted; -1 with why set.
  */
 int
 enroll_admit_attestation(struct run *run, const struct job *jb,
@@ -243,24 +245,48 @@ enroll_admit_attestation(struct run *run, const struct job *jb,
 {
 	struct enroll_verdict	 v;
 	const mds_entry_t	*e;
-	const unsigned char	*der[1];
-	size_t			 dlen[1];
+	const unsigned char	*der[CTAP_X5C_MAX];
+	size_t			 dlen[CTAP_X5C_MAX], i, n;
 	char			 err[256], who[192];
+	bool			 enforced;
 	int			 r;
 
-	if (run->policy == NULL || !enroll_key_verdict(run->policy,
+	enforced = run->policy != NULL && enroll_key_verdict(run->policy,
 	    jb->profiles, run->mds, run->mds_stale, ctap_cred_aaguid(cred),
-	    &v) || !v.attestation)
+	    &v) && v.attestation;
+	if (enforced)
+		profile_ref(who, sizeof(who), run->policy, v.profile);
+	/* the leaf, and the intermediates the key sent as the untrusted */
+	der[0] = ctap_cred_x5c_ptr(cred);
+	dlen[0] = ctap_cred_x5c_len(cred);
+	n = der[0] != NULL && dlen[0] > 0 ? 1 : 0;
+	for (i = 1; n > 0 && i < ctap_cred_x5c_count(cred) &&
+	    i < CTAP_X5C_MAX; i++)
+		if (ctap_cred_x5c_at(cred, i, &der[n], &dlen[n]) == 0)
+			n++;
+	err[0] = '\0';
+	if (der[0] != NULL && dlen[0] > 0 && ((r = mds_attestation_aaguid(
+	    der[0], dlen[0], ctap_cred_aaguid(cred), err, sizeof(err))) ==
+	    MDS_ERR_AAGUID || r == MDS_ERR_FORMAT)) {
+		if (enforced) {
+			snprintf(why, len, "%s enforces attestation, and %s "
+			    "(WebAuthn 8.2.1): Entra would refuse it; not "
+			    "registered", who, err);
+			return (-1);
+		}
+		log_warn("%s: %s (WebAuthn 8.2.1); no passkey profile "
+		    "enforces attestation, so it is registered all the same",
+		    jb->upn, err);
+	}
+	if (!enforced)
 		return (0);
-	profile_ref(who, sizeof(who), run->policy, v.profile);
 	if (run->mds == NULL) {
 		log_warn("%s: %s enforces attestation; without FIDO metadata "
 		    "the %s attestation is not checked before the POST",
 		    jb->upn, who, ctap_cred_attestation(cred));
 		return (0);
 	}
-	if ((der[0] = ctap_cred_x5c_ptr(cred)) == NULL ||
-	    (dlen[0] = ctap_cred_x5c_len(cred)) == 0) {
+	if (der[0] == NULL || dlen[0] == 0) {
 		snprintf(why, len, "%s enforces attestation, and the key "
 		    "sent %s attestation (no certificate chain): Entra would "
 		    "refuse it; not registered", who,
@@ -274,7 +300,7 @@ enroll_admit_attestation(struct run *run, const struct job *jb,
 		return (-1);
 	}
 	err[0] = '\0';
-	if ((r = mds_verify_attestation_chain(e, der, dlen, 1, err,
+	if ((r = mds_verify_attestation_chain(e, der, dlen, n, err,
 	    sizeof(err))) != MDS_OK) {
 		snprintf(why, len, "%s enforces attestation, and the key's "
 		    "attestation certificate does not chain to a root the "

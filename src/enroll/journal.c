@@ -64,13 +64,20 @@ static const char schema[] =
     " updated TEXT NOT NULL,"
     " credential_id TEXT, device TEXT, aaguid TEXT, method_id TEXT,"
     " model TEXT, display_name TEXT, attestation TEXT,"
-    " stage TEXT, error_code TEXT, message TEXT, request_id TEXT, reason TEXT);"
+    " stage TEXT, error_code TEXT, message TEXT, request_id TEXT, reason TEXT,"
+    " passkey_type TEXT, warning TEXT);"
     "CREATE INDEX enrollments_run ON enrollments(run_id, state);"
     "CREATE INDEX enrollments_state ON enrollments(state);"
     "CREATE TABLE transitions ( id INTEGER PRIMARY KEY,"
     " user_id INTEGER NOT NULL, run_id INTEGER,"
     " at TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL, detail TEXT);"
     "CREATE INDEX transitions_user ON transitions(user_id);";
+
+/* schema 1 to 2: what Entra recorded, for the report */
+static const char migrate_2[] =
+    "ALTER TABLE enrollments ADD COLUMN passkey_type TEXT;"
+    "ALTER TABLE enrollments ADD COLUMN warning TEXT;"
+    "PRAGMA user_version = 2;";
 
 const char *
 journal_strerr(int r)
@@ -361,6 +368,8 @@ schema_ensure(journal_t *j)
 			r = JOURNAL_ERR_CORRUPT;
 			goto fail;
 		}
+		if (ver == 1 && (r = exec(j, migrate_2)) != JOURNAL_OK)
+			goto fail;
 	}
 	r = journal_db_commit(j);
 fail:

@@ -35,7 +35,7 @@
  * aaguid, model and display_name: it is recorded after makeCredential
  * and BEFORE the POST, so a crash between the two is found by
  * journal_pending_reconcile().  done after key_touched carries
- * method_id and attestation.  A done user stays done: to enroll them
+ * method_id, attestation, passkey_type and any warning.  A done user stays done: to enroll them
  * again (e.g. --replace), journal_user_forget() first.
  *
  * Users: the key of a user is the object id when known, else the UPN
@@ -75,7 +75,7 @@
 					   not ours, or others can write it */
 
 #define JOURNAL_FILE		"journal.sqlite"
-#define JOURNAL_SCHEMA		1	/* PRAGMA user_version */
+#define JOURNAL_SCHEMA		2	/* PRAGMA user_version; 1 is migrated */
 #define JOURNAL_BUSY_MS		10000
 
 enum journal_state {
@@ -118,6 +118,9 @@ struct journal_fields {
 	const char	*model;		/* key model (getInfo / Graph) */
 	const char	*display_name;	/* the passkey's display name */
 	const char	*attestation;	/* Graph's attestationLevel */
+	const char	*passkey_type;	/* done: Graph's passkeyType */
+	const char	*warning;	/* done: what Entra recorded otherwise
+					   than the key (cut at 511 bytes) */
 	const char	*stage;		/* failed: the stage that failed */
 	const char	*error_code;	/* failed */
 	const char	*message;	/* failed: why (cut at 511 bytes) */
@@ -141,6 +144,8 @@ typedef struct journal_entry {
 	char			 model[JOURNAL_SHORT_LEN];
 	char			 display_name[JOURNAL_SHORT_LEN];
 	char			 attestation[JOURNAL_SHORT_LEN];
+	char			 passkey_type[JOURNAL_SHORT_LEN];
+	char			 warning[JOURNAL_MSG_LEN];
 	char			 stage[JOURNAL_SHORT_LEN];
 	char			 error_code[JOURNAL_SHORT_LEN];
 	char			 message[JOURNAL_MSG_LEN];

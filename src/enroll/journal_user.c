@@ -93,13 +93,16 @@ entry_from_row(sqlite3_stmt *st, journal_entry_t *e)
 	copy_col(st, 17, e->model, sizeof(e->model));
 	copy_col(st, 18, e->display_name, sizeof(e->display_name));
 	copy_col(st, 19, e->attestation, sizeof(e->attestation));
+	copy_col(st, 20, e->passkey_type, sizeof(e->passkey_type));
+	copy_col(st, 21, e->warning, sizeof(e->warning));
 }
 
 #define ENTRY_COLS							\
     "u.upn, u.upn_lower, u.object_id, e.state, e.attempts, e.run_id,"	\
     " e.created, e.updated, e.credential_id, e.device, e.aaguid,"	\
     " e.method_id, e.stage, e.error_code, e.message, e.request_id,"	\
-    " e.reason, e.model, e.display_name, e.attestation"			\
+    " e.reason, e.model, e.display_name, e.attestation,"		\
+    " e.passkey_type, e.warning"					\
     " FROM users u LEFT JOIN enrollments e ON e.user_id = u.id"
 
 static int
@@ -219,7 +222,7 @@ check_fields(const struct journal_fields *f)
 #define SHORT(x) ((x) != NULL && strlen(x) >= JOURNAL_SHORT_LEN)
 	if (SHORT(f->device) || SHORT(f->aaguid) || SHORT(f->method_id) ||
 	    SHORT(f->model) || SHORT(f->display_name) ||
-	    SHORT(f->attestation) ||
+	    SHORT(f->attestation) || SHORT(f->passkey_type) ||
 	    SHORT(f->stage) || SHORT(f->error_code) ||
 	    SHORT(f->request_id) || SHORT(f->reason))
 		return (-1);
@@ -451,7 +454,7 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 {
 	static const struct journal_fields none;
 	sqlite3_stmt	*st = NULL;
-	char		 msg[JOURNAL_MSG_LEN];
+	char		 msg[JOURNAL_MSG_LEN], warn[JOURNAL_MSG_LEN];
 	char		 detail[JOURNAL_CREDID_LEN + 3 * JOURNAL_SHORT_LEN];
 	const char	*sql;
 	int		 r;
@@ -461,6 +464,9 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 	msg[0] = '\0';
 	if (f->message != NULL)
 		cut_utf8(f->message, msg, sizeof(msg));
+	warn[0] = '\0';
+	if (f->warning != NULL)
+		cut_utf8(f->warning, warn, sizeof(warn));
 	if (from == JOURNAL_ST_NONE && to != JOURNAL_ST_NONE) {
 		if ((r = stmt_id_text(j, "INSERT OR IGNORE INTO enrollments "
 		    "(user_id, state, created, updated) VALUES (?, ?, " NOW
@@ -473,7 +479,8 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 		    "credential_id = NULL, device = NULL, aaguid = NULL, "
 		    "method_id = NULL, model = NULL, display_name = NULL, "
 		    "attestation = NULL, stage = NULL, error_code = NULL, "
-		    "message = NULL, request_id = NULL, reason = NULL "
+		    "message = NULL, request_id = NULL, reason = NULL, "
+		    "passkey_type = NULL, warning = NULL "
 		    "WHERE user_id = ?1";
 	else if (to == JOURNAL_ST_FAILED)
 		sql = "UPDATE enrollments SET state = ?2, run_id = ?3, "
@@ -492,7 +499,9 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 		    "method_id = coalesce(?8, method_id), "
 		    "model = coalesce(?14, model), "
 		    "display_name = coalesce(?15, display_name), "
-		    "attestation = coalesce(?16, attestation) "
+		    "attestation = coalesce(?16, attestation), "
+		    "passkey_type = coalesce(?17, passkey_type), "
+		    "warning = coalesce(?18, warning) "
 		    "WHERE user_id = ?1";
 	if ((r = journal_db_prepare(j, sql, &st)) != JOURNAL_OK)
 		return (r);
@@ -514,6 +523,8 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 	bind_opt(st, 14, f->model);
 	bind_opt(st, 15, f->display_name);
 	bind_opt(st, 16, f->attestation);
+	bind_opt(st, 17, f->passkey_type);
+	bind_opt(st, 18, f->warning != NULL ? warn : NULL);
 	r = journal_db_step(j, st);
 	journal_db_release(j, st);
 	st = NULL;

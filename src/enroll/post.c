@@ -90,6 +90,11 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	memset(&jf, 0, sizeof(jf));
 	jf.method_id = graph_method_id(m);
 	jf.attestation = graph_method_attestation_level(m);
+	if (*graph_method_passkey_type(m) != '\0')
+		jf.passkey_type = graph_method_passkey_type(m);
+	/* the report carries the mismatch: a warning outlives the log */
+	if (mismatch[0] != '\0')
+		jf.warning = mismatch;
 	/* Entra names the model from the AAGUID when it knows it */
 	if (*graph_method_model(m) != '\0')
 		jf.model = graph_method_model(m);

@@ -40,6 +40,8 @@ enroll_reconcile_one(const journal_entry_t *e, void *arg)
 	if ((m = graph_methods_find_cred(ms, e->credential_id)) != NULL) {
 		jf.method_id = graph_method_id(m);
 		jf.attestation = graph_method_attestation_level(m);
+		if (*graph_method_passkey_type(m) != '\0')
+			jf.passkey_type = graph_method_passkey_type(m);
 		r = journal_user_set_state(run->j, e->user_key,
 		    JOURNAL_ST_DONE, &jf);
 		log_info("resume: %s was registered before the interruption",

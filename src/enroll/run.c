@@ -355,6 +355,8 @@ enroll_write_report(struct run *run)
 		rs.display_name = e.display_name;
 		rs.device = e.device;
 		rs.attestation = e.attestation;
+		rs.passkey_type = e.passkey_type;
+		rs.warning = e.warning;
 		/* a failed write is kept in rep and said by report_close() */
 		if ((rc = report_success(rep, &rs)) != REPORT_OK &&
 		    rc != REPORT_ERR_IO)

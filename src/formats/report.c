@@ -46,7 +46,8 @@ struct report {
 };
 
 static const char hdr_success[] = "time,user,user_id,method_id,"
-    "credential_id,aaguid,model,display_name,device,attestation_level\n";
+    "credential_id,aaguid,model,display_name,device,attestation_level,"
+    "passkey_type,warning\n";
 static const char hdr_failures[] = "time,user,stage,error_code,message,"
     "request_id\n";
 static const char hdr_pins[] = "time,user,device,pin\n";
@@ -741,6 +742,8 @@ report_success(report_t *r, const struct report_success *s)
 		    json_set(o, "display_name", s->display_name) < 0 ||
 		    json_set(o, "device", s->device) < 0 ||
 		    json_set(o, "attestation_level", s->attestation) < 0 ||
+		    json_set(o, "passkey_type", s->passkey_type) < 0 ||
+		    json_set(o, "warning", s->warning) < 0 ||
 		    (js = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 		    NULL) {
 			rc = REPORT_ERR_INTERNAL;
@@ -768,6 +771,10 @@ report_success(report_t *r, const struct report_success *s)
 		put_cell(&b, s->device, ',');
 		buf_append(&b, ",", 1);
 		put_cell(&b, s->attestation, ',');
+		buf_append(&b, ",", 1);
+		put_cell(&b, s->passkey_type, ',');
+		buf_append(&b, ",", 1);
+		put_cell(&b, s->warning, ',');
 		buf_append(&b, "\n", 1);
 	}
 	if ((rc = emit(r, &b)) == REPORT_OK && s->credential_id != NULL &&

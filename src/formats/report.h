@@ -83,6 +83,10 @@ struct report_success {
 	const char	*display_name;	/* of the passkey */
 	const char	*device;	/* key path or serial */
 	const char	*attestation;	/* Graph's attestationLevel */
+	/* new columns go last: scripts read the old ones by position */
+	const char	*passkey_type;	/* Graph's passkeyType */
+	const char	*warning;	/* what Entra recorded otherwise than
+					   the key ("" when it agreed) */
 };
 
 struct report_failure {

@@ -12,7 +12,8 @@ BLOB is a compact JWS; the header's alg is what the name says.
 Written to OUTDIR: roots.pem (R3 + R46), root-r3.pem, root-r46.pem,
 wrong-root.pem, att-root.pem / att-leaf.der / att-other-leaf.der (an
 attestation CA listed in the metadata, and leaves to check against
-it), vauth-root.pem (the entry's attestation root: --vauth-root, or a
+it; att-leaf-{otheraaguid,critical,badext}.der carry a wrong AAGUID
+extension), vauth-root.pem (the entry's attestation root: --vauth-root, or a
 generated one), and the BLOBs listed in BLOBS below (NAME.jwt), plus
 blobs.json with what each one is.
 """
@@ -22,6 +23,7 @@ import datetime
 import json
 import os
 import sys
+import uuid
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,6 +35,8 @@ from cryptography.x509.oid import NameOID
 VAUTH_AAGUID = "76617574-682d-7465-7374-2d6b65790001"
 REVOKED_AAGUID = "0badc0de-0000-4000-8000-00000000dead"
 ATT_AAGUID = "a77e57ed-0000-4000-8000-000000000a77"
+OTHER_AAGUID = "0ddba11c-0000-4000-8000-0000000000dd"
+OID_AAGUID = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
@@ -49,7 +53,8 @@ def rsa_key():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def cert(subject, key, issuer, issuer_key, ca, san=None, days=3650):
+def cert(subject, key, issuer, issuer_key, ca, san=None, days=3650,
+         ext=None):
     b = (x509.CertificateBuilder()
          .subject_name(subject).issuer_name(issuer)
          .public_key(key.public_key())
@@ -67,7 +72,16 @@ def cert(subject, key, issuer, issuer_key, ca, san=None, days=3650):
     if san:
         b = b.add_extension(x509.SubjectAlternativeName(
             [x509.DNSName(san)]), critical=False)
+    if ext is not None:        # (value DER, critical)
+        b = b.add_extension(x509.UnrecognizedExtension(OID_AAGUID, ext[0]),
+                            critical=ext[1])
     return b.sign(issuer_key, hashes.SHA256())
+
+
+def aaguid_ext(aaguid, critical=False, raw=None):
+    """id-fido-gen-ce-aaguid: an OCTET STRING of the 16 bytes."""
+    v = raw if raw is not None else b"\x04\x10" + uuid.UUID(aaguid).bytes
+    return (v, critical)
 
 
 def der_b64(c):
@@ -166,7 +180,15 @@ def main(argv):
     inter = cert(n_int, k_int, n_r46, k_r46, True)
     leaf = cert(name("mds.fidoalliance.org"), k_leaf, n_int, k_int, False,
                 "mds.fidoalliance.org")
-    leaf_ec = cert(name("mds-ec.test"), k_ec, n_int, k_int, False)
+    leaf_ec = cert(name("mds.fidoalliance.org"), k_ec, n_int, k_int, False,
+                   "mds.fidoalliance.org")
+    # chains to the roots, but issued to another host (any GlobalSign
+    # customer), and a private metadata signer for --signer
+    k_oh = rsa_key()
+    leaf_oh = cert(name("mds.example.org"), k_oh, n_int, k_int, False,
+                   "mds.example.org")
+    leaf_priv = cert(name("metadata.corp.example"), k_oh, n_int, k_int,
+                     False, "metadata.corp.example")
     n_w = name("Wrong Root", "Elsewhere")
     wrong = cert(n_w, k_wrong, n_w, k_wrong, True)
     wint = cert(name("Wrong CA"), k_wint, n_w, k_wrong, True)
@@ -180,7 +202,14 @@ def main(argv):
     n_att = name("Test Attestation Root")
     att_root = cert(n_att, k_att, n_att, k_att, True)
     att_leaf = cert(name("Test Attestation Leaf"), k_attl, n_att, k_att,
-                    False)
+                    False, ext=aaguid_ext(ATT_AAGUID))
+    # the AAGUID extension: another model's, critical, malformed
+    att_leaf_other = cert(name("Test Attestation Leaf"), k_attl, n_att,
+                          k_att, False, ext=aaguid_ext(OTHER_AAGUID))
+    att_leaf_crit = cert(name("Test Attestation Leaf"), k_attl, n_att,
+                         k_att, False, ext=aaguid_ext(ATT_AAGUID, True))
+    att_leaf_bad = cert(name("Test Attestation Leaf"), k_attl, n_att, k_att,
+                        False, ext=aaguid_ext(None, raw=b"\x04\x04abcd"))
     k_o = ec.generate_private_key(ec.SECP256R1())
     n_o = name("Other Attestation Root")
     o_root = cert(n_o, k_o, n_o, k_o, True)
@@ -199,6 +228,12 @@ def main(argv):
         "att-root.pem": pem(att_root), "vauth-root.pem": pem(vauth_root),
         "att-leaf.der": att_leaf.public_bytes(serialization.Encoding.DER),
         "att-other-leaf.der": o_leaf.public_bytes(
+            serialization.Encoding.DER),
+        "att-leaf-otheraaguid.der": att_leaf_other.public_bytes(
+            serialization.Encoding.DER),
+        "att-leaf-critical.der": att_leaf_crit.public_bytes(
+            serialization.Encoding.DER),
+        "att-leaf-badext.der": att_leaf_bad.public_bytes(
             serialization.Encoding.DER),
         "att-other-root.der": o_root.public_bytes(
             serialization.Encoding.DER),
@@ -226,6 +261,10 @@ def main(argv):
                       "ES256"), "ES256 with an EC leaf"),
         "ps256": (jws({"alg": "PS256", "x5c": cross}, body(14), k_leaf,
                       "PS256"), "PS256"),
+        "private": (jws({"alg": "RS256", "x5c": [der_b64(c) for c in
+                                                 (leaf_priv, inter, r46x)]},
+                        body(16), k_oh, "RS256"),
+                    "no 16, signed for metadata.corp.example (--signer)"),
         "stale": (jws(rs, body(30, "2020-01-01"), k_leaf, "RS256"),
                   "nextUpdate 2020-01-01: accepted with a warning"),
         # the bad ones (no 20: higher than any good one before stale)
@@ -238,6 +277,10 @@ def main(argv):
                             k_ec, "ES256"),
                         "header RS256, but the leaf key is EC (ES256 "
                         "signature)"),
+        "otherhost": (jws({"alg": "RS256", "x5c": [der_b64(c) for c in
+                                                   (leaf_oh, inter, r46x)]},
+                          body(20), k_oh, "RS256"),
+                      "chains to the roots, signed for mds.example.org"),
         "nox5c": (jws({"alg": "RS256"}, body(20), k_leaf, "RS256"),
                   "no x5c"),
         "crit": (jws({"alg": "RS256", "x5c": cross, "crit": ["b64"],

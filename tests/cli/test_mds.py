@@ -9,12 +9,15 @@ every refused BLOB that the stored metadata is byte for byte the same.
 """
 
 import hashlib
+import http.server
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 SRCDIR = os.environ.get("SRCDIR") or os.path.abspath(
@@ -24,6 +27,8 @@ PROV = os.environ.get("PROVISIONING") or os.path.join(
     BINDIR, "src", "cli", "provisioning")
 VAUTH = os.environ.get("VAUTH") or os.path.join(BINDIR, "vauth", "vauth")
 GEN = os.path.join(SRCDIR, "tests", "cli", "mds_gen.py")
+sys.path.insert(0, os.path.join(SRCDIR, "tests", "graph-emulator"))
+import tls  # noqa: E402  (the emulator's test CA and server certificate)
 
 VAUTH_AAGUID = "76617574-682d-7465-7374-2d6b65790001"
 REVOKED_AAGUID = "0badc0de-0000-4000-8000-00000000dead"
@@ -159,6 +164,10 @@ class Mds(unittest.TestCase):
         for name, why in (("badsig", "signature does not verify"),
                           ("tampered", "signature does not verify"),
                           ("wrongroot", "certificate chain"),
+                          ("otherhost", "not issued to "
+                           "mds.fidoalliance.org"),
+                          ("private", "not issued to "
+                           "mds.fidoalliance.org"),
                           ("algnone", "alg none refused"),
                           ("algnone_empty", "alg none refused"),
                           ("alghs256", "alg HS256 refused"),
@@ -197,9 +206,25 @@ class Mds(unittest.TestCase):
         self.assertEqual((j["no"], j["entries"], j["updated"], j["stale"]),
                          (14, 3, True, False))
 
-        # a lower no is a replay: refused, no 14 kept
-        self.refused("lower", why="lower than the stored no 14")
+        # private metadata: another signer host, only with --mds-root
+        rc, _, err = self.run_prov("mds", "update", "--signer",
+                                   "metadata.corp.example", "private.jwt",
+                                   roots=None)
+        self.assertEqual(rc, 2)
+        self.assertIn("--signer needs --mds-root", err)
+        rc, _, err = self.run_prov("mds", "update", "--signer", "a/b",
+                                   "private.jwt")
+        self.assertEqual(rc, 2)
+        self.assertIn("not a host name", err)
         self.assertEqual(self.no(), 14)
+        rc, out, err = self.run_prov("mds", "update", "--signer",
+                                     "metadata.corp.example", "private.jwt")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("metadata no 16", out)
+
+        # a lower no is a replay: refused, no 16 kept
+        self.refused("lower", why="lower than the stored no 16")
+        self.assertEqual(self.no(), 16)
 
         # stale: accepted, and named on every use
         rc, out, err = self.update("stale")
@@ -212,11 +237,6 @@ class Mds(unittest.TestCase):
         self.assertIn("warning: the FIDO metadata (no 30) is stale: its "
                       "nextUpdate 2020-01-01 has passed", err)
         self.assertIn("(stale)", out)
-
-        # no FILE: not downloaded (yet), said so
-        rc, _, err = self.run_prov("mds", "update")
-        self.assertEqual(rc, 2)
-        self.assertIn("downloading is not built in", err)
 
     def test_usage(self):
         rc, out, _ = self.run_prov("mds", "--help", roots=None)
@@ -232,6 +252,156 @@ class Mds(unittest.TestCase):
         self.assertEqual(rc, 2)
         rc, _, err = self.run_prov("mds", "update", "a", "b", roots=None)
         self.assertEqual(rc, 2)
+        rc, _, err = self.run_prov("mds", "show", "--signer", "x",
+                                   VAUTH_AAGUID, roots=None)
+        self.assertEqual(rc, 2)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """GET /NAME.jwt serves that BLOB; anything else is a 404."""
+
+    def do_GET(self):
+        self.server.paths.append(self.path)
+        path = os.path.join(self.server.root, self.path.lstrip("/"))
+        if "/" in self.path.lstrip("/") or not os.path.isfile(path):
+            self.send_error(404)
+            return
+        with open(path, "rb") as f:
+            data = f.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+class Download(unittest.TestCase):
+    """mds update without FILE: over HTTPS, verified as a FILE is."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mds-dl.")
+        cls.gen = os.path.join(cls.tmp, "gen")
+        cls.state = os.path.join(cls.tmp, "state")
+        subprocess.run([sys.executable, GEN, cls.gen], check=True,
+                       timeout=120)
+        os.makedirs(os.path.join(cls.tmp, "tls"))
+        cls.ca, cert, key = tls.ensure_certs(os.path.join(cls.tmp, "tls"))
+        cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                    Handler)
+        cls.httpd.socket = tls.server_context(cert, key).wrap_socket(
+            cls.httpd.socket, server_side=True)
+        cls.httpd.root = cls.gen
+        cls.httpd.paths = []
+        cls.port = cls.httpd.server_address[1]
+        cls.thread = threading.Thread(target=cls.httpd.serve_forever,
+                                      daemon=True)
+        cls.thread.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.httpd.shutdown()
+        cls.httpd.server_close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def fetch(self, url, ca=True, roots="roots.pem", retries="0"):
+        pre = ["--state-dir", self.state]
+        if ca:
+            pre += ["--ca-bundle", self.ca]
+        if roots:
+            pre += ["--mds-root", os.path.join(self.gen, roots)]
+        env = dict(os.environ, LC_ALL="C", PROVISIONING_HTTP_RETRIES=retries)
+        env.pop("PROVISIONING_MDS_URL", None)
+        if url is not None:
+            env["PROVISIONING_MDS_URL"] = url
+        r = subprocess.run([PROV] + pre + ["mds", "update"],
+                           capture_output=True, text=True, timeout=120,
+                           env=env)
+        return r.returncode, r.stdout, r.stderr
+
+    def url(self, name):
+        return "https://127.0.0.1:%d/%s.jwt" % (self.port, name)
+
+    def stored(self):
+        with open(os.path.join(self.state, "mds.json"), "rb") as f:
+            return f.read()
+
+    def test_download(self):
+        # the test CA is not trusted without --ca-bundle: nothing stored
+        rc, _, err = self.fetch(self.url("valid"), ca=False)
+        self.assertEqual(rc, 5, err)
+        self.assertIn("untrusted issuer", err)
+        self.assertFalse(os.path.exists(os.path.join(self.state,
+                                                     "mds.json")))
+
+        rc, out, err = self.fetch(self.url("valid"))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("metadata no 10: 3 entries", out)
+        self.assertIn("/valid.jwt", self.httpd.paths)
+        before = self.stored()
+
+        # a BLOB with a bad signature, or signed for another host, from
+        # the URL is refused as a FILE would be: the stored one is kept
+        for name, why in (("badsig", "signature does not verify"),
+                          ("otherhost", "not issued to "
+                           "mds.fidoalliance.org"),
+                          ("lower", "lower than the stored no 10")):
+            with self.subTest(blob=name):
+                rc, _, err = self.fetch(self.url(name))
+                self.assertEqual(rc, 2, err)
+                self.assertIn("mds update: %s: refused: " % self.url(name),
+                              err)
+                self.assertIn(why, err)
+                self.assertEqual(self.stored(), before)
+
+        # the pinned GlobalSign roots do not trust the test PKI
+        rc, _, err = self.fetch(self.url("r46only"), roots=None)
+        self.assertEqual(rc, 2, err)
+        self.assertIn("certificate chain", err)
+        self.assertEqual(self.stored(), before)
+
+        # 404: the status named, nothing stored
+        rc, _, err = self.fetch(self.url("absent"))
+        self.assertEqual(rc, 5, err)
+        self.assertIn("answered HTTP 404", err)
+        self.assertIn("stored metadata is unchanged", err)
+        self.assertEqual(self.stored(), before)
+
+        rc, out, err = self.fetch(self.url("r46only"))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("metadata no 11", out)
+
+    def test_unreachable(self):
+        # a port nobody listens on: one retry announced, then the host
+        # and the fix named, exit 5, no metadata written
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        state = os.path.join(self.tmp, "state-unreachable")
+        r = subprocess.run(
+            [PROV, "--state-dir", state, "--ca-bundle", self.ca,
+             "--mds-root", os.path.join(self.gen, "roots.pem"), "mds",
+             "update"], capture_output=True, text=True, timeout=120,
+            env=dict(os.environ, LC_ALL="C", PROVISIONING_HTTP_RETRIES="1",
+                     PROVISIONING_MDS_URL="https://127.0.0.1:%d/" % port))
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn("cannot reach 127.0.0.1:%d: no connection" % port,
+                      r.stderr)
+        self.assertIn("retry 1 of 1", r.stderr)
+        self.assertIn("cannot download the FIDO metadata", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(state, "mds.json")))
+        # and an http:// URL is refused before anything is sent
+        r = subprocess.run(
+            [PROV, "--state-dir", state, "mds", "update"],
+            capture_output=True, text=True, timeout=60,
+            env=dict(os.environ, LC_ALL="C",
+                     PROVISIONING_MDS_URL="http://127.0.0.1:%d/" % port))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("not an https:// URL", r.stderr)
 
 
 if __name__ == "__main__":

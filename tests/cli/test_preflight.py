@@ -22,6 +22,7 @@ keys of each model are attached and their CTAP logs counted:
 - --dry-run and doctor USER say the same of the attached keys.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -188,6 +189,110 @@ class Preflight(unittest.TestCase):
             self.assertIn("'Attested keys'", rows[0]["message"])
             self.assertIn("not registered", r.err)
 
+    def test_attestation_certificate_aaguid(self):
+        # WebAuthn 8.2.1: vauth's model, its root in the metadata, but
+        # the attestation certificate's AAGUID extension names another
+        # model: under an enforcing profile it is not POSTed
+        self.mds()
+        k = self.env.add_key("certaaguid", "--cert-aaguid", ATT_AAGUID)
+        r = self.enroll(k, "pf1")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(self.env.key_commands(k).count("0x01"), 1)
+        self.assertEqual(self.env.passkeys("pf1" + D), [])
+        rows = [f for f in self.env.failures() if f["user"] == "pf1" + D]
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["stage"], "attestation", rows[0])
+        self.assertEqual(rows[0]["error_code"], "attestation_refused")
+        why = ("the attestation certificate is for AAGUID %s, but the key "
+               "says %s" % (ATT_AAGUID, VAUTH_AAGUID))
+        self.assertIn(why, rows[0]["message"])
+        self.assertIn("'Attested keys'", rows[0]["message"])
+        self.assertIn(why, r.err)
+        self.assertIn("not registered", r.err)
+        # attestation not enforced: a warning, and the credential is
+        # sent (the emulator's python-fido2 refuses it, as a verifying
+        # server would)
+        profiles = config(self.pki)["policy"]["passkeyProfiles"]
+        profiles[0]["attestationEnforcement"] = "disabled"
+        self.env.emu.set_policy(passkeyProfiles=profiles)
+        k2 = self.env.add_key("certaaguid2", "--cert-aaguid", ATT_AAGUID)
+        r = self.enroll(k2, "pf2")
+        self.assertIn(why, r.err)
+        self.assertIn("registered all the same", r.err)
+        self.assertNotIn("not registered", r.err)
+        rows = [f for f in self.env.failures() if f["user"] == "pf2" + D]
+        self.assertEqual([f["stage"] for f in rows], ["register"], rows)
+        # and a key whose certificate is right passes both ways
+        good = self.env.add_key("good")
+        r = self.enroll(good, "pf3")
+        self.assertEqual(r.rc, 0, r)
+        self.assertNotIn("WebAuthn 8.2.1", r.err)
+
+    def test_recorded_in_the_report(self):
+        # what Entra recorded goes into the report: attestation_level and
+        # passkey_type at the end of the old columns, and a warning when
+        # it is not what the key made (also in the log)
+        self.mds()
+        k = self.env.add_key("k1")
+        r = self.enroll(k, "pf1", "--report", "report.csv")
+        self.assertEqual(r.rc, 0, r)
+        with open(self.env.path("report.csv")) as f:
+            self.assertTrue(f.readline().endswith(
+                ",device,attestation_level,passkey_type,warning\n"))
+        row = [x for x in self.env.report() if x["user"] == "pf1" + D][0]
+        self.assertEqual((row["attestation_level"], row["passkey_type"],
+                          row["warning"]), ("attested", "deviceBound", ""))
+        self.assertEqual(row["aaguid"], VAUTH_AAGUID)
+        # Entra answers with another passkey type / another AAGUID
+        for user, field, value, want in (
+                ("pf2", "passkeyType", "synced",
+                 "passkey type synced, not deviceBound"),
+                ("pf3", "aaGuid", OTHER_AAGUID,
+                 "AAGUID %s, not the key's %s" % (OTHER_AAGUID,
+                                                   VAUTH_AAGUID))):
+            self.env.emu.set_faults([{
+                "kind": "token_value", "path": "/fido2Methods$",
+                "method": "POST", "field": field, "value": value}])
+            k = self.env.add_key("k" + user)
+            r = self.enroll(k, user, "--report", "report.csv")
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn("warning: %s%s: Entra recorded %s" % (user, D,
+                                                                want), r.err)
+            row = [x for x in self.env.report() if x["user"] == user + D][0]
+            self.assertEqual(row["warning"], want, row)
+            if field == "passkeyType":
+                self.assertEqual(row["passkey_type"], "synced")
+        # JSON Lines: the same fields
+        self.env.emu.set_faults([{
+            "kind": "token_value", "path": "/fido2Methods$",
+            "method": "POST", "field": "passkeyType", "value": "synced"}])
+        k = self.env.add_key("k4")
+        r = self.env.run("--json", "--device", k.path, "enroll", "pf4" + D,
+                         "--pin", "random", "--pins-out", "pins.csv",
+                         "--report", "report.jsonl")
+        self.assertEqual(r.rc, 0, r)
+        self.env.emu.clear_faults()
+        with open(self.env.path("report.jsonl")) as f:
+            rows = [json.loads(ln) for ln in f]
+        self.assertEqual([(x["user"], x["attestation_level"],
+                           x["passkey_type"], x["warning"]) for x in rows],
+                         [("pf4" + D, "attested", "synced",
+                           "passkey type synced, not deviceBound")])
+
+    def test_attestation_intermediate(self):
+        # x5c[1..] are the untrusted chain: the leaf is signed by an
+        # intermediate under the root the metadata lists, and only the
+        # intermediate the key sends connects them (libfido2 1.12 hands
+        # out x5c[0] alone; the rest is read from the statement)
+        self.mds()
+        k = self.env.add_key("inter", "--att-intermediate")
+        r = self.enroll(k, "pf1")
+        self.assertEqual(r.rc, 0, r)
+        self.assertNotIn("does not chain", r.err)
+        pk = self.env.passkeys("pf1" + D)
+        self.assertEqual(len(pk), 1)
+        self.assertEqual(pk[0]["attestationLevel"], "attested")
+
     def test_stale_and_missing_metadata(self):
         good = self.env.add_key("good")
         r = self.enroll(good, "pf1")
@@ -227,6 +332,48 @@ class Preflight(unittest.TestCase):
         self.assertIn("'Attested keys'", bad[0])
         for k in (good, rev):
             self.untouched(k)
+
+
+class NoPolicyPermission(unittest.TestCase):
+    """doctor and enroll when the token may not read the FIDO2 policy."""
+
+    def test_doctor_without_policy_read(self):
+        pki = Pki.make()
+        self.addCleanup(lambda: (shutil.rmtree(pki.tmp, ignore_errors=True),
+                                 setattr(Pki, "tmp", None)))
+        cfg = config(pki)
+        for c in cfg["clients"]:
+            if c["client_id"] == e2e.CLIENT_ID:
+                c["app_roles"] = [r for r in c["app_roles"]
+                                  if not r.startswith("Policy.")]
+        env = e2e.Env(self, cfg, name="nopolicy")
+        r = env.run("--mds-root", os.path.join(pki.gen, "roots.pem"), "mds",
+                    "update", os.path.join(pki.gen, "valid.jwt"))
+        self.assertEqual(r.rc, 0, r)
+        rev = env.add_key("rev", "--aaguid", REVOKED_AAGUID)
+        r = env.run("doctor", "pf1" + D)
+        # a warning, not a failure: Entra still decides at registration
+        self.assertEqual(r.rc, 0, r)
+        line = [ln for ln in r.out.splitlines()
+                if "permission.policy" in ln]
+        self.assertEqual(len(line), 1, r.out)
+        self.assertTrue(line[0].startswith("warn "), line[0])
+        self.assertIn("cannot read the FIDO2 policy (Policy.Read."
+                      "AuthenticationMethod missing)", line[0])
+        self.assertNotIn("Attested keys", r.out)
+        self.assertIn("FIDO metadata no 10", r.out)
+        r = env.run("--json", "doctor", "pf1" + D)
+        self.assertEqual(r.rc, 0, r)
+        checks = {c["check"]: c for c in json.loads(r.out)["checks"]}
+        self.assertEqual(checks["permission.policy"]["status"], "warn")
+        # enroll says once that the check is skipped, and the key the
+        # metadata reports revoked is used: Entra decides
+        r = env.run("--device", rev.path, "enroll", "pf1" + D, "--pin",
+                    "random", "--pins-out", "pins.csv")
+        self.assertEqual(r.err.count("cannot read the FIDO2 policy (it "
+                                     "needs Policy.Read.AuthenticationMethod)"),
+                         1, r.err)
+        self.assertEqual(env.key_commands(rev).count("0x01"), 1)
 
 
 if __name__ == "__main__":

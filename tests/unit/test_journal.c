@@ -148,6 +148,65 @@ test_open_schema(void **state)
 	assert_null(j);
 }
 
+/* a schema 1 journal gains passkey_type and warning, rows kept */
+static void
+test_migrate_1(void **state)
+{
+	struct tmp		*t = *state;
+	journal_t		*j = jopen(t);
+	struct journal_fields	 f;
+	journal_entry_t		 e;
+	sqlite3			*db = NULL;
+	sqlite3_stmt		*s = NULL;
+
+	full_run(j, "Bob@Contoso.com", OID_A);
+	journal_free(&j);
+	/* back to what version 1 wrote */
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE enrollments DROP "
+	    "COLUMN passkey_type; ALTER TABLE enrollments DROP COLUMN "
+	    "warning; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	j = jopen(t);
+	assert_int_equal(journal_user_get(j, OID_A, &e), JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_DONE);
+	assert_string_equal(e.method_id, "method-1");
+	assert_string_equal(e.passkey_type, "");
+	assert_string_equal(e.warning, "");
+	/* a new attempt records them, and clears them on the next */
+	assert_int_equal(journal_user_forget(j, OID_A), JOURNAL_OK);
+	memset(&f, 0, sizeof(f));
+	f.upn = "Bob@Contoso.com";
+	set(j, OID_A, JOURNAL_ST_PENDING, &f);
+	memset(&f, 0, sizeof(f));
+	f.object_id = OID_A;
+	set(j, OID_A, JOURNAL_ST_RESOLVED, &f);
+	set(j, OID_A, JOURNAL_ST_OPTIONS_FETCHED, NULL);
+	memset(&f, 0, sizeof(f));
+	f.credential_id = CRED;
+	set(j, OID_A, JOURNAL_ST_KEY_TOUCHED, &f);
+	memset(&f, 0, sizeof(f));
+	f.method_id = "method-2";
+	f.attestation = "attested";
+	f.passkey_type = "deviceBound";
+	f.warning = "AAGUID 00000000-0000-0000-0000-000000000000, not the "
+	    "key's ee882879-721c-4913-9775-3dfcce97072a";
+	set(j, OID_A, JOURNAL_ST_DONE, &f);
+	journal_free(&j);
+	j = jopen(t);
+	assert_int_equal(journal_user_get(j, OID_A, &e), JOURNAL_OK);
+	assert_string_equal(e.passkey_type, "deviceBound");
+	assert_non_null(strstr(e.warning, "not the key's ee882879"));
+	journal_free(&j);
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
+	    &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
 static void
 test_not_a_journal(void **state)
 {
@@ -740,6 +799,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_1, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_schema, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_journal, setup,

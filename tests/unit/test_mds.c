@@ -167,6 +167,40 @@ test_chain(void **state)
 	    MDS_ERR_CHAIN);
 }
 
+/* the leaf must be issued to the signer host, whatever it chains to */
+static void
+test_signer(void **state)
+{
+	mds_roots_t	*r = roots("roots.pem");
+	mds_t		*m = NULL;
+	unsigned char	*buf;
+	char		 err[512];
+	size_t		 len;
+
+	assert_int_equal(verify("roots.pem", "otherhost", NULL),
+	    MDS_ERR_SIGNER);
+	assert_int_equal(verify("roots.pem", "private", NULL),
+	    MDS_ERR_SIGNER);
+	assert_string_equal(mds_roots_signer(r), MDS_SIGNER);
+	assert_int_equal(mds_roots_set_signer(r, ""), MDS_ERR_ARG);
+	assert_int_equal(mds_roots_set_signer(r, "a b"), MDS_ERR_ARG);
+	assert_int_equal(mds_roots_set_signer(r, "metadata.corp.example"),
+	    MDS_OK);
+	fixture("private.jwt", &buf, &len);
+	assert_int_equal(mds_blob_verify(r, buf, len, &m, err, sizeof(err)),
+	    MDS_OK);
+	assert_int_equal(mds_no(m), 16);
+	mds_free(&m);
+	free(buf);
+	/* and then the public service's own leaf is not that signer */
+	fixture("valid.jwt", &buf, &len);
+	assert_int_equal(mds_blob_verify(r, buf, len, &m, err, sizeof(err)),
+	    MDS_ERR_SIGNER);
+	assert_non_null(strstr(err, "not issued to metadata.corp.example"));
+	free(buf);
+	mds_roots_free(&r);
+}
+
 static void
 test_pinned(void **state)
 {
@@ -437,12 +471,54 @@ test_attestation(void **state)
 	mds_free(&m);
 }
 
+/* WebAuthn 8.2.1: the leaf's id-fido-gen-ce-aaguid against authData */
+static void
+test_aaguid_ext(void **state)
+{
+	unsigned char	*der;
+	char		 err[256];
+	size_t		 len;
+
+	fixture("att-leaf.der", &der, &len);
+	assert_int_equal(mds_attestation_aaguid(der, len, ATT, err,
+	    sizeof(err)), MDS_OK);
+	assert_int_equal(mds_attestation_aaguid(der, len,
+	    "A77E57ED-0000-4000-8000-000000000A77", NULL, 0), MDS_OK);
+	assert_int_equal(mds_attestation_aaguid(der, len, VAUTH, err,
+	    sizeof(err)), MDS_ERR_AAGUID);
+	assert_non_null(strstr(err, "for AAGUID " ATT ", but the key says "
+	    VAUTH));
+	assert_int_equal(mds_attestation_aaguid(der, len, "nonsense", NULL,
+	    0), MDS_ERR_ARG);
+	free(der);
+	fixture("att-leaf-otheraaguid.der", &der, &len);
+	assert_int_equal(mds_attestation_aaguid(der, len, ATT, NULL, 0),
+	    MDS_ERR_AAGUID);
+	free(der);
+	fixture("att-leaf-critical.der", &der, &len);
+	assert_int_equal(mds_attestation_aaguid(der, len, ATT, err,
+	    sizeof(err)), MDS_ERR_FORMAT);
+	assert_non_null(strstr(err, "critical"));
+	free(der);
+	fixture("att-leaf-badext.der", &der, &len);
+	assert_int_equal(mds_attestation_aaguid(der, len, ATT, NULL, 0),
+	    MDS_ERR_FORMAT);
+	free(der);
+	/* no extension: optional, and said so */
+	fixture("att-other-leaf.der", &der, &len);
+	assert_int_equal(mds_attestation_aaguid(der, len, ATT, NULL, 0),
+	    MDS_ERR_NOT_FOUND);
+	assert_int_equal(mds_attestation_aaguid(der, len - 1, ATT, NULL, 0),
+	    MDS_ERR_FORMAT);
+	free(der);
+}
+
 static void
 test_strerr(void **state)
 {
 	int r;
 
-	for (r = MDS_OK; r >= MDS_ERR_CRYPTO; r--)
+	for (r = MDS_OK; r >= MDS_ERR_AAGUID; r--)
 		assert_string_not_equal(mds_strerr(r), "unknown error");
 	assert_string_equal(mds_strerr(-100), "unknown error");
 }
@@ -453,6 +529,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_chain),
+		cmocka_unit_test(test_signer),
 		cmocka_unit_test(test_pinned),
 		cmocka_unit_test(test_alg),
 		cmocka_unit_test(test_signature),
@@ -460,6 +537,7 @@ main(void)
 		cmocka_unit_test(test_payload),
 		cmocka_unit_test(test_store),
 		cmocka_unit_test(test_attestation),
+		cmocka_unit_test(test_aaguid_ext),
 		cmocka_unit_test(test_strerr),
 	};
 

@@ -222,6 +222,9 @@ test_report_csv(void **state)
 	s.display_name = "=HYPERLINK(\"http://evil\",\"x\")";
 	s.device = "unix:/tmp/k1";
 	s.attestation = "attested";
+	s.passkey_type = "deviceBound";
+	s.warning = "AAGUID 00000000-0000-0000-0000-000000000000, not the "
+	    "key's ee882879-721c-4913-9775-3dfcce97072a";
 	assert_int_equal(report_success(r, &s), REPORT_OK);
 	assert_int_equal(report_failure(r, NULL), REPORT_ERR_ARG);
 	report_free(&r);
@@ -229,18 +232,24 @@ test_report_csv(void **state)
 	s.user = "+bob@contoso.com";
 	s.credential_id = "Bk3Gx1s";
 	s.display_name = "Bob";
+	s.warning = NULL;
 	assert_int_equal(report_success(r, &s), REPORT_OK);
 	report_free(&r);
 	txt = slurp(t->path);
+	/* the old columns in their order, the new ones at the end */
 	assert_int_equal(count_str(txt, "time,user,user_id,method_id,"
 	    "credential_id,aaguid,model,display_name,device,"
-	    "attestation_level\n"), 1);
+	    "attestation_level,passkey_type,warning\n"), 1);
 	/* every cell is defused, ids too (csv_unescape() reads them back) */
 	assert_non_null(strstr(txt, ",alice@contoso.com,0f8fad5b-d9cb-469f-"
 	    "a165-70867728950e,'-Qk3Gx1s,'-Qk3Gx1s-AmxBzT0_8v3Y,ee882879-721c-"
 	    "4913-9775-3dfcce97072a,YubiKey 5 NFC,\"'=HYPERLINK(\"\"http://"
-	    "evil\"\",\"\"x\"\")\",unix:/tmp/k1,attested\n"));
+	    "evil\"\",\"\"x\"\")\",unix:/tmp/k1,attested,deviceBound,\"AAGUID "
+	    "00000000-0000-0000-0000-000000000000, not the key's ee882879-"
+	    "721c-4913-9775-3dfcce97072a\"\n"));
 	assert_non_null(strstr(txt, ",'+bob@contoso.com,"));
+	assert_non_null(strstr(txt, ",Bob,unix:/tmp/k1,attested,deviceBound,"
+	    "\n"));
 	free(txt);
 }
 
@@ -259,6 +268,8 @@ test_report_jsonl(void **state)
 	s.user = "alice@contoso.com";
 	s.credential_id = "-abc";
 	s.display_name = "=1+1 \"q\" \xff bad\x01";
+	s.passkey_type = "deviceBound";
+	s.warning = "passkey type synced, not deviceBound";
 	assert_int_equal(report_success(r, &s), REPORT_OK);
 	s.user = "bob@contoso.com";
 	s.credential_id = "bob1";
@@ -281,6 +292,10 @@ test_report_jsonl(void **state)
 	    "display_name")), "=1+1 \"q\" ? bad?");
 	assert_true(json_is_null(json_object_get(o, "method_id")));
 	assert_non_null(json_object_get(o, "time"));
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "passkey_type")), "deviceBound");
+	assert_string_equal(json_string_value(json_object_get(o, "warning")),
+	    "passkey type synced, not deviceBound");
 	json_decref(o);
 	o = json_loads(nl + 1, 0, &je);
 	assert_non_null(o);
