@@ -22,6 +22,7 @@ Environment: USERS=N, KEYS="1 4 8", LATENCY=50 (ms per Graph request),
 PRESENCE=200 (ms per touch), BUILD=build-bench, VERBOSE=1 (-v; 2: -vv;
 log kept),
 KEEP=1 (keep the temporary directories), STATE=1 (vauth --state files),
+PERF=FILE (enroll under perf record --call-graph dwarf; no figures),
 NO_VERIFY=1 (enroll --no-verify), EMU_LOG=1 (emulator --log
 requests.log, kept: one line per request with its server time).
 """
@@ -202,6 +203,10 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             "--failures", os.path.join(work, "failures.csv")]
         if os.environ.get("NO_VERIFY") == "1":
             enroll.append("--no-verify")
+        if os.environ.get("PERF"):
+            # a profile, not figures: rusage then counts perf too
+            enroll = ["perf", "record", "-e", "cpu-clock", "--call-graph",
+                      "dwarf", "-o", os.environ["PERF"], "--"] + enroll
         show(enroll, shown_env)
         log = os.path.join(work, "enroll.log")
         emu0 = proc_cpu_s(emu_pid)
