@@ -1,9 +1,10 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Prefetch: resolve the next user and fetch their creationOptions, so a
- * challenge is ready when a key frees up (the ready queue is bounded:
- * challenges expire after five minutes).
+ * Prefetch: resolve the next users (up to 20 in one $batch) and fetch
+ * each one's creationOptions, so a challenge is ready when a key frees
+ * up (the ready queue is bounded: challenges expire after five minutes,
+ * so options are fetched one user at a time, as room comes).
  */
 
 #include <stdio.h>
@@ -326,17 +327,17 @@ wait_room(struct run *run)
 static void
 prefetch_chunk(struct run *run, graph_client_t *c, size_t first, size_t n)
 {
-	struct chunk	ch;
-	size_t		i, m;
+	const struct enroll_user	*u;
+	struct chunk			 ch;
+	size_t				 i, m;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.run = run;
 	ch.c = c;
 	for (i = 0, m = 0; i < n; i++) {
-		const struct enroll_user *u = &run->users->v[first + i];
-
 		if ((ch.jb[m] = prefetch_start(run, first + i)) == NULL)
 			continue;
+		u = &run->users->v[first + i];
 		ch.ref[m++] = u->id != NULL ? u->id : u->ref;
 	}
 	ch.n = m;
