@@ -19,8 +19,10 @@ counts every request that reached it (the token request included) over the
 users enrolled; tls_handshakes counts the connections (distinct client
 ports) whose session was not resumed, tls_resumed those that were.
 Environment: USERS=N, KEYS="1 4 8", LATENCY=50 (ms per Graph request),
-PRESENCE=200 (ms per touch), BUILD=build-bench, VERBOSE=1 (-v, log kept),
+PRESENCE=200 (ms per touch), BUILD=build-bench, VERBOSE=1 (-v; 2: -vv;
+log kept),
 KEEP=1 (keep the temporary directories), STATE=1 (vauth --state files),
+PERF=FILE (enroll under perf record --call-graph dwarf; no figures),
 NO_VERIFY=1 (enroll --no-verify), EMU_LOG=1 (emulator --log
 requests.log, kept: one line per request with its server time).
 """
@@ -192,14 +194,19 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
                        stdout=subprocess.DEVNULL)
         login_tc = tls_counts(os.path.join(emu_dir, "access.log")) or \
             (0, 0, 0)
-        verbose = os.environ.get("VERBOSE") == "1"
-        enroll = g + (["-v"] if verbose else []) + [
+        verbose = {"1": ["-v"], "2": ["-vv"]}.get(os.environ.get("VERBOSE"),
+                                                  [])
+        enroll = g + verbose + [
             "enroll", "--csv", csv, "--parallel", "--pin", "random",
             "--pins-out", os.path.join(work, "pins.csv"),
             "--report", os.path.join(work, "report.csv"),
             "--failures", os.path.join(work, "failures.csv")]
         if os.environ.get("NO_VERIFY") == "1":
             enroll.append("--no-verify")
+        if os.environ.get("PERF"):
+            # a profile, not figures: rusage then counts perf too
+            enroll = ["perf", "record", "-e", "cpu-clock", "--call-graph",
+                      "dwarf", "-o", os.environ["PERF"], "--"] + enroll
         show(enroll, shown_env)
         log = os.path.join(work, "enroll.log")
         emu0 = proc_cpu_s(emu_pid)
@@ -244,7 +251,7 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
         subprocess.run(["sh", os.path.join(EMU, "stop.sh"), emu_dir],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if os.environ.get("KEEP") == "1" or \
-                os.environ.get("VERBOSE") == "1" or \
+                os.environ.get("VERBOSE") in ("1", "2") or \
                 os.environ.get("EMU_LOG") == "1":
             print("  kept %s" % work)
         else:

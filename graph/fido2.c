@@ -383,141 +383,45 @@ fail:
 
 /* $batch: who holds a passkey */
 
-static json_t *
-batch_body(graph_client_t *c, const char *const *ids, const size_t *idx,
-    size_t m)
+static char *
+has_url(graph_client_t *c, const char *id)
 {
-	json_t	*body, *reqs, *rq;
-	char	*p, *url, num[24];
-	size_t	 i;
+	char	*p, *url;
 
-	if ((body = json_object()) == NULL || (reqs = json_array()) == NULL ||
-	    json_object_set_new(body, "requests", reqs) < 0) {
-		json_decref(body);
+	if ((p = user_path(c, id)) == NULL)
 		return (NULL);
-	}
-	for (i = 0; i < m; i++) {
-		if ((p = user_path(c, ids[idx[i]])) == NULL ||
-		    (url = gfmt("%s/authentication/fido2Methods", p)) ==
-		    NULL) {
-			free(p);
-			json_decref(body);
-			return (NULL);
-		}
-		free(p);
-		snprintf(num, sizeof(num), "%zu", i);
-		rq = json_pack("{s:s,s:s,s:s}", "id", num, "method", "GET",
-		    "url", url);
-		free(url);
-		if (rq == NULL || json_array_append_new(reqs, rq) < 0) {
-			json_decref(body);
-			return (NULL);
-		}
-	}
+	url = gfmt("%s/authentication/fido2Methods", p);
+	free(p);
 
-	return (body);
+	return (url);
 }
 
-/* one chunk of at most 20 users; inner 429/5xx are resent */
-static int
-batch_chunk(graph_client_t *c, const char *const *ids, size_t off, size_t n,
-    int *has)
+static void
+has_done(graph_client_t *c, void *arg, size_t i, int r, const json_t *body)
 {
-	struct batch_item	 items[GRAPH_BATCH_MAX];
-	size_t			 idx[GRAPH_BATCH_MAX], again[GRAPH_BATCH_MAX];
-	size_t			 m = n, k, i, na;
-	json_t			*body = NULL, *j = NULL, *val;
-	char			*s = NULL;
-	long long		 wait;
-	int			 round, r, st;
+	int	*has = arg;
+	json_t	*val = json_object_get(body, "value");
 
-	for (i = 0; i < n; i++) {
-		idx[i] = off + i;
-		has[off + i] = -1;
-	}
-	for (round = 0; m > 0; round++) {
-		if ((body = batch_body(c, ids, idx, m)) == NULL ||
-		    (s = json_dumps(body, JSON_COMPACT)) == NULL) {
-			r = GRAPH_ERR_INTERNAL;
-			goto fail;
-		}
-		/* only GETs inside: resending the whole batch is safe */
-		if ((r = gcall(c, "POST", "/$batch", s, G_IDEMPOTENT,
-		    &perm_read, &j)) != GRAPH_OK)
-			goto fail;
-		if (parse_batch(j, m, items) < 0) {
-			err_set(c, 200, "", "malformed $batch reply", NULL);
-			r = GRAPH_ERR_PROTOCOL;
-			goto fail;
-		}
-		wait = -1;
-		for (k = 0, na = 0; k < m; k++) {
-			st = items[k].status;
-			if (st == 200) {
-				val = json_object_get(items[k].body, "value");
-				has[idx[k]] = !json_is_array(val) ? -1 :
-				    json_array_size(val) > 0;
-			} else if (st == 0 || st == 429 || st >= 500) {
-				again[na++] = idx[k];
-				if (items[k].retry_after > wait)
-					wait = items[k].retry_after;
-			} else {
-				has[idx[k]] = -1;
-				log_debug("%s: %s: %d", __func__, ids[idx[k]],
-				    st);
-			}
-		}
-		json_decref(j);
-		j = NULL;
-		json_decref(body);
-		body = NULL;
-		free(s);
-		s = NULL;
-		if (na == 0)
-			break;
-		/* an inner Retry-After of hours is not waited for either */
-		if (wait > c->max_retry_after) {
-			log_warn("Graph asks to wait %lld s (Retry-After in "
-			    "$batch), longer than %d s: not waiting; %zu "
-			    "users left unchecked", wait, c->max_retry_after,
-			    na);
-			break;
-		}
-		if (round >= c->max_retries) {
-			log_info("%zu batched requests still throttled or "
-			    "failing: giving up on them", na);
-			break;
-		}
-		if (wait < 0)
-			wait = 1 + round;
-		log_info("%zu of %zu batched requests throttled or failed "
-		    "(429/5xx), retrying them in %lld s", na, m, wait);
-		if (!http_sleep_ms(wait * 1000)) {
-			r = GRAPH_ERR_CANCELLED;
-			goto fail;
-		}
-		memcpy(idx, again, na * sizeof(idx[0]));
-		m = na;
-	}
-	r = GRAPH_OK;
-fail:
-	json_decref(j);
-	json_decref(body);
-	free(s);
-
-	return (r);
+	if (r != GRAPH_OK) {
+		log_debug("%s: %zu: %s", __func__, i, graph_strerr(r));
+		has[i] = -1;
+	} else
+		has[i] = !json_is_array(val) ? -1 : json_array_size(val) > 0;
+	(void)c;
 }
 
 int
 graph_batch_has_passkey(graph_client_t *c, const char *const *ids, size_t n,
     int *has)
 {
-	size_t	off, m;
-	int	r;
+	struct batch_get	bg = { &perm_read, has_url, has_done, NULL };
+	size_t			off, m;
+	int			r;
 
 	for (off = 0; off < n; off += m) {
 		m = n - off < GRAPH_BATCH_MAX ? n - off : GRAPH_BATCH_MAX;
-		if ((r = batch_chunk(c, ids, off, m, has)) != GRAPH_OK)
+		bg.arg = has + off;
+		if ((r = batch_gets(c, ids + off, m, &bg)) != GRAPH_OK)
 			return (r);
 	}
 

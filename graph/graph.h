@@ -325,6 +325,22 @@ int	graph_group_members(graph_client_t *, const char *group_id,
 	    graph_member_cb *, void *arg);
 
 /*
+ * Resolve users (UPN or object id) in JSON $batch requests of 20.  The
+ * callback runs once per ref, in no set order, with what graph_user_get()
+ * would have returned for that user alone: GRAPH_OK and the user
+ * (borrowed for the call), or the error, which graph_last_*() describe
+ * while the callback runs (a batch that failed as a whole fails each of
+ * its users so).  Returns the first batch's error, GRAPH_OK if none.
+ */
+#define GRAPH_BATCH_MAX	20	/* requests in one $batch (Graph's limit) */
+
+typedef void graph_resolve_cb(void *arg, size_t i, int r,
+    const graph_user_t *);
+
+int	graph_users_resolve(graph_client_t *, const char *const *refs,
+	    size_t n, graph_resolve_cb *, void *arg);
+
+/*
  * Does each user hold at least one FIDO2 method?  JSON $batch, 20
  * requests per round trip, inner 429/5xx retried.  has[i]: 1 yes, 0 no,
  * -1 that user failed (404, 403, ...).  Returns an error only when the

@@ -18,7 +18,6 @@
 
 #define GRAPH_MAX_BODY		(4 * 1024 * 1024)	/* any response */
 #define GRAPH_JSON_MAX_DEPTH	32
-#define GRAPH_BATCH_MAX		20
 #define GRAPH_CACHE_MAX		(1024 * 1024)
 
 /* an access token and what came with it; every string is secret-safe */
@@ -269,5 +268,23 @@ struct batch_item {
 
 /* responses[] indexed by the numeric request id 0..n-1 */
 int	parse_batch(const json_t *, size_t n, struct batch_item *);
+
+/*
+ * One $batch of n <= GRAPH_BATCH_MAX GETs, url(ref) each.  done() is
+ * called once per ref: GRAPH_OK with the inner body, or the error the
+ * request alone would have ended with (the client's last error says
+ * which); a batch that failed as a whole fails every ref left with its
+ * error, which is also returned.
+ */
+struct batch_get {
+	const struct gperm	*perm;
+	char			*(*url)(graph_client_t *, const char *ref);
+	void			 (*done)(graph_client_t *, void *arg, size_t i,
+				    int r, const json_t *body);
+	void			*arg;
+};
+
+int	batch_gets(graph_client_t *, const char *const *refs, size_t n,
+	    const struct batch_get *);
 
 #endif /* PROV_GRAPH_INT_H */

@@ -759,11 +759,12 @@ http_once(graph_client_t *c, const struct http_req *q,
 	/*
 	 * libcurl silently resends a request when a reused connection dies
 	 * before any reply: never acceptable for a POST that may have been
-	 * processed, so those get a connection of their own.
+	 * processed, so those get a connection of their own.  It stays open
+	 * for later GETs: closed at once, its TLS session (the newest in
+	 * the cache, which the next POST offers) would not resume.
 	 */
 	if (!(q->flags & HTTP_IDEMPOTENT)) {
 		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-		curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
 		if (c->guard != NULL) {
 			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION,
 			    guard_cb);
@@ -771,6 +772,7 @@ http_once(graph_client_t *c, const struct http_req *q,
 			curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 		}
 	}
+	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 2L);
 	if (!c->verify) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -91,6 +91,81 @@ fail:
 	return (r);
 }
 
+/* many users, 20 per $batch */
+
+struct resolve {
+	const char *const	*refs;
+	graph_resolve_cb	*cb;
+	void			*arg;
+	size_t			 off;
+};
+
+static char *
+resolve_url(graph_client_t *c, const char *ref)
+{
+	char	*p, *url;
+
+	if ((p = user_path(c, ref)) == NULL)
+		return (NULL);
+	url = gfmt("%s?" USER_SELECT, p);
+	free(p);
+
+	return (url);
+}
+
+/* as graph_user_get() ends for the user alone */
+static void
+resolve_done(graph_client_t *c, void *arg, size_t i, int r,
+    const json_t *body)
+{
+	struct resolve	*rs = arg;
+	graph_user_t	*u = NULL;
+
+	if (r == GRAPH_OK && parse_user(body, &u) < 0) {
+		err_set(c, 200, "", "malformed user object", NULL);
+		r = GRAPH_ERR_PROTOCOL;
+	} else if (r == GRAPH_ERR_NOT_FOUND)
+		err_hint(c, "no user '%s' in this tenant", rs->refs[i]);
+	rs->cb(rs->arg, rs->off + i, r, u);
+	graph_user_free(&u);
+}
+
+int
+graph_users_resolve(graph_client_t *c, const char *const *refs, size_t n,
+    graph_resolve_cb *cb, void *arg)
+{
+	struct resolve		rs = { NULL, cb, arg, 0 };
+	struct batch_get	bg = { &perm_user, resolve_url, resolve_done,
+				    &rs };
+	graph_user_t		*u = NULL;
+	size_t			m;
+	int			r, first = GRAPH_OK;
+
+	/* a lone user is a plain GET */
+	if (n == 1) {
+		r = graph_user_get(c, refs[0], &u);
+		cb(arg, 0, r, u);
+		graph_user_free(&u);
+		return (r);
+	}
+	for (; rs.off < n; rs.off += m) {
+		m = n - rs.off < GRAPH_BATCH_MAX ? n - rs.off :
+		    GRAPH_BATCH_MAX;
+		rs.refs = refs + rs.off;
+		r = batch_gets(c, rs.refs, m, &bg);
+		if (first == GRAPH_OK)
+			first = r;
+		if (r == GRAPH_ERR_CANCELLED) {
+			/* the users not asked for fail as cancelled too */
+			for (rs.off += m; rs.off < n; rs.off++)
+				cb(arg, rs.off, r, NULL);
+			break;
+		}
+	}
+
+	return (first);
+}
+
 /* identity */
 
 void

@@ -1,9 +1,10 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Prefetch: resolve the next user and fetch their creationOptions, so a
- * challenge is ready when a key frees up (the ready queue is bounded:
- * challenges expire after five minutes).
+ * Prefetch: resolve the next users (up to 20 in one $batch) and fetch
+ * each one's creationOptions, so a challenge is ready when a key frees
+ * up (the ready queue is bounded: challenges expire after five minutes,
+ * so options are fetched one user at a time, as room comes).
  */
 
 #include <stdio.h>
@@ -168,62 +169,79 @@ unreconciled(struct run *run, struct job *jb)
 	return (e.state != JOURNAL_ST_DONE && e.credential_id[0] != '\0');
 }
 
-/* resolve + options for one user; the job is queued or finished */
-static void
-prefetch_one(struct run *run, graph_client_t *c, size_t idx)
+/* a job for the user, journalled pending; NULL: finished already */
+static struct job *
+prefetch_start(struct run *run, size_t idx)
 {
 	const struct enroll_user	*u = &run->users->v[idx];
-	graph_user_t			*gu = NULL;
 	struct journal_fields		 jf;
 	struct job			*jb;
-	const char			*type;
-	int				 r;
 
 	if ((jb = calloc(1, sizeof(*jb))) == NULL) {
 		enroll_fatal(run, ENROLL_ERR_INTERNAL, "out of memory");
-		return;
+		return (NULL);
 	}
 	jb->idx = idx;
 	enroll_user_key(u, jb->key, sizeof(jb->key));
 	if (journal_done(run, jb)) {
 		enroll_job_skip(run, jb, "enrolled by an earlier run", true);
-		return;
+		return (NULL);
 	}
 	if (unreconciled(run, jb)) {
 		enroll_job_fail(run, jb, "resume", "outcome_unknown",
 		    "an earlier "
 		    "registration may have reached Graph, which could not be "
 		    "asked; run again when Graph answers", NULL);
-		return;
+		return (NULL);
 	}
 	memset(&jf, 0, sizeof(jf));
 	jf.upn = strchr(u->ref, '@') ? u->ref : NULL;
 	if (enroll_journal_set(run, jb, JOURNAL_ST_PENDING, &jf) < 0) {
 		enroll_job_free(jb);
-		return;
+		return (NULL);
 	}
 	log_info("%s: looking the user up in Entra ID", u->ref);
-	if ((r = graph_user_get(c, u->id != NULL ? u->id : u->ref, &gu)) !=
-	    GRAPH_OK) {
+
+	return (jb);
+}
+
+/* users claimed together, resolved in one $batch */
+struct chunk {
+	struct run	*run;
+	graph_client_t	*c;
+	struct job	*jb[GRAPH_BATCH_MAX];	/* NULL once finished */
+	const char	*ref[GRAPH_BATCH_MAX];
+	size_t		 n;
+};
+
+/* graph_resolve_cb: the user as Graph knows them, or their failure */
+static void
+resolved(void *arg, size_t i, int r, const graph_user_t *gu)
+{
+	struct chunk	*ch = arg;
+	struct run	*run = ch->run;
+	struct job	*jb = ch->jb[i];
+	const char	*type;
+
+	ch->jb[i] = NULL;
+	if (r != GRAPH_OK) {
 		if (r == GRAPH_ERR_NOT_FOUND)
 			enroll_job_fail(run, jb, "resolve", "user_not_found",
 			    "no such user in the tenant; check the UPN or "
-			    "object id", graph_last_request_id(c));
+			    "object id", graph_last_request_id(ch->c));
 		else
-			enroll_graph_fail(run, jb, c, "resolve", r);
+			enroll_graph_fail(run, jb, ch->c, "resolve", r);
 		return;
 	}
 	if ((jb->upn = strdup(graph_user_upn(gu))) == NULL ||
 	    (jb->id = strdup(graph_user_id(gu))) == NULL ||
 	    (jb->name = strdup(graph_user_display_name(gu))) == NULL) {
-		graph_user_free(&gu);
 		enroll_job_fail(run, jb, "resolve", "internal", "out of memory",
 		    NULL);
 		return;
 	}
 	type = graph_user_type(gu);
 	if (strcasecmp(type, "Guest") == 0) {
-		graph_user_free(&gu);
 		enroll_job_fail(run, jb, "resolve", "guest_user",
 		    "guest accounts "
 		    "cannot hold passkeys in Entra ID (not supported for "
@@ -231,12 +249,20 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 		return;
 	}
 	if (!graph_user_enabled(gu)) {
-		graph_user_free(&gu);
 		enroll_job_fail(run, jb, "resolve", "account_disabled", "the "
 		    "account is disabled; enable it in Entra ID first", NULL);
 		return;
 	}
-	graph_user_free(&gu);
+	ch->jb[i] = jb;
+}
+
+/* a resolved user: options fetched, then queued for a key or finished */
+static void
+prefetch_resolved(struct run *run, graph_client_t *c, struct job *jb)
+{
+	const struct enroll_user	*u = &run->users->v[jb->idx];
+	struct journal_fields		 jf;
+
 	memset(&jf, 0, sizeof(jf));
 	jf.upn = jb->upn;
 	jf.object_id = jb->id;
@@ -273,38 +299,94 @@ prefetch_one(struct run *run, graph_client_t *c, size_t idx)
 	pthread_mutex_unlock(&run->lock);
 }
 
+/*
+ * Room in the ready queue: a challenge is fetched only when a key will
+ * want it soon (it expires).  False when the run stops or no key is left.
+ */
+static bool
+wait_room(struct run *run)
+{
+	bool	go;
+
+	pthread_mutex_lock(&run->lock);
+	while (!run->stop && run->ready.n >= run->ready_cap &&
+	    run->workers_alive > 0)
+		pthread_cond_wait(&run->cond, &run->lock);
+	go = !run->stop && (run->workers_alive > 0 || run->o->dry_run);
+	pthread_mutex_unlock(&run->lock);
+
+	return (go && !enroll_stopping(run));
+}
+
+/*
+ * Users first..first+n-1: resolved in one $batch, then each fetches its
+ * options when there is room for it.  A stopped run gives the rest to
+ * the ready queue as they are: fail_leftovers() frees them (stopped) or
+ * fails them (no key left) as it does what no key took.
+ */
+static void
+prefetch_chunk(struct run *run, graph_client_t *c, size_t first, size_t n)
+{
+	const struct enroll_user	*u;
+	struct chunk			 ch;
+	size_t				 i, m;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.run = run;
+	ch.c = c;
+	for (i = 0, m = 0; i < n; i++) {
+		if ((ch.jb[m] = prefetch_start(run, first + i)) == NULL)
+			continue;
+		u = &run->users->v[first + i];
+		ch.ref[m++] = u->id != NULL ? u->id : u->ref;
+	}
+	ch.n = m;
+	if (m > 0)
+		(void)graph_users_resolve(c, ch.ref, m, resolved, &ch);
+	for (i = 0; i < ch.n; i++) {
+		if (ch.jb[i] == NULL)
+			continue;
+		if (wait_room(run)) {
+			prefetch_resolved(run, c, ch.jb[i]);
+			continue;
+		}
+		pthread_mutex_lock(&run->lock);
+		enroll_queue_push(&run->ready, ch.jb[i], false);
+		pthread_cond_broadcast(&run->cond);
+		pthread_mutex_unlock(&run->lock);
+	}
+}
+
 void *
 enroll_prefetcher(void *arg)
 {
 	struct run	*run = arg;
 	graph_client_t	*c = NULL;
-	size_t		 idx;
+	size_t		 first, n;
 
 	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
 		enroll_fatal(run, ENROLL_ERR_INTERNAL,
 		    "cannot create a Graph client");
 		return (NULL);
 	}
-	for (;;) {
+	while (wait_room(run)) {
 		pthread_mutex_lock(&run->lock);
-		while (!run->stop && run->ready.n >= run->ready_cap &&
-		    run->workers_alive > 0)
-			pthread_cond_wait(&run->cond, &run->lock);
-		if (run->stop || run->next_in >= run->users->n ||
-		    (run->workers_alive == 0 && !run->o->dry_run)) {
+		if (run->next_in >= run->users->n) {
 			pthread_mutex_unlock(&run->lock);
 			break;
 		}
-		idx = run->next_in++;
+		first = run->next_in;
+		n = run->users->n - first;
+		if (n > GRAPH_BATCH_MAX)
+			n = GRAPH_BATCH_MAX;
+		run->next_in += n;
 		run->prefetching++;
 		pthread_mutex_unlock(&run->lock);
-		prefetch_one(run, c, idx);
+		prefetch_chunk(run, c, first, n);
 		pthread_mutex_lock(&run->lock);
 		run->prefetching--;
 		pthread_cond_broadcast(&run->cond);
 		pthread_mutex_unlock(&run->lock);
-		if (enroll_stopping(run))
-			break;
 	}
 	graph_client_free(&c);
 

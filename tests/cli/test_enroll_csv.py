@@ -12,6 +12,10 @@ failures.csv grows across runs (never truncated, one header), and so
 does the report (each enrollment once).  A CSV without a user column
 stops at once with exit 2 and a clear message, before any key or Graph
 call.
+
+test_batched_resolution: 21 rows are resolved in one $batch of 20 (its
+unknown user a failure row, two inner 429s resent in a second batch)
+and one lone GET, then creationOptions and the POST each.
 """
 
 import os
@@ -123,6 +127,39 @@ class EnrollCsv(unittest.TestCase):
         self.assertEqual(env.total_added(), 5)
         # and adds no report row twice
         env.assert_report_matches(env.report(), good)
+
+    def test_batched_resolution(self):
+        cfg = e2e.basic_config()
+        upns = ["batch%02d" % i + D for i in range(21)]
+        cfg["users"] += [e2e.member(u.split("@")[0]) for u in upns
+                         if not u.startswith("batch05")]
+        env = e2e.Env(self, cfg, name="csvbatch")
+        env.add_keys(2, pin=PIN)
+        env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
+        env.emu.set_faults([{"kind": "429", "batch": True, "count": 2,
+                             "path": "/users/", "retry_after": 1}])
+        r = env.run("enroll", "--csv", env.path("users.csv"), "--parallel",
+                    "--pin", "keep", "--pin-env", "E2E_PIN",
+                    env=env.env(E2E_PIN=PIN), timeout=180)
+        self.assertEqual(r.rc, 1, r)
+        got = [(x["user"], x["stage"], x["error_code"])
+               for x in env.failures()]
+        self.assertEqual(got, [("batch05" + D, "resolve",
+                                "user_not_found")], r)
+        good = [u for u in upns if not u.startswith("batch05")]
+        env.assert_one_passkey([u.split("@")[0] for u in good])
+        counts = env.state()["requests"]["counts"]
+
+        def n(prefix):
+            return sum(v for k, v in counts.items() if k.startswith(prefix))
+        # 20 + 2 resent inner lookups in two batches; the 21st alone
+        self.assertEqual(n("POST /v1.0/$batch"), 2, counts)
+        self.assertEqual(n("$batch:GET /v1.0/users/{id} 200"), 19, counts)
+        self.assertEqual(n("$batch:GET /v1.0/? 404"), 1, counts)
+        self.assertEqual(n("$batch:GET /v1.0/? 429"), 2, counts)
+        self.assertEqual(n("GET /v1.0/users/{id} "), 1, counts)
+        self.assertEqual(n("POST /v1.0/users/{id}/authentication/"
+                           "fido2Methods 201"), 20, counts)
 
 
 if __name__ == "__main__":

@@ -599,6 +599,132 @@ test_batch(void **state)
 	graph_client_free(&c);
 }
 
+/* requests the emulator answered whose "METHOD /path STATUS" key starts so */
+static long long
+emu_count(const char *prefix)
+{
+	json_t		*st = emu_state(), *v;
+	const char	*k;
+	long long	 n = 0;
+
+	json_object_foreach(json_object_get(json_object_get(st, "requests"),
+	    "counts"), k, v)
+		if (strncmp(k, prefix, strlen(prefix)) == 0)
+			n += json_integer_value(v);
+	json_decref(st);
+
+	return (n);
+}
+
+struct got {
+	graph_client_t	*c;
+	int		 r[45];
+	char		 upn[45][64];
+	char		 hint[45][128];
+	int		 calls;
+};
+
+static void
+got_user(void *arg, size_t i, int r, const graph_user_t *u)
+{
+	struct got *g = arg;
+
+	assert_true(i < 45);
+	assert_int_equal(g->r[i], 99);	/* once per user */
+	g->r[i] = r;
+	g->calls++;
+	if (u != NULL)
+		snprintf(g->upn[i], sizeof(g->upn[i]), "%s",
+		    graph_user_upn(u));
+	else
+		assert_int_not_equal(r, GRAPH_OK);
+	snprintf(g->hint[i], sizeof(g->hint[i]), "%s", graph_last_hint(g->c));
+}
+
+static void
+resolve(graph_client_t *c, const char *const *refs, size_t n, struct got *g)
+{
+	size_t i;
+
+	memset(g, 0, sizeof(*g));
+	g->c = c;
+	for (i = 0; i < 45; i++)
+		g->r[i] = 99;
+	(void)graph_users_resolve(c, refs, n, got_user, g);
+	assert_int_equal(g->calls, (int)n);
+}
+
+/*
+ * Users resolved 20 per $batch: an unknown one fails as its lone GET
+ * would (404, the hint), an inner 429 is waited out, a Retry-After of
+ * hours is not, and 20 and 21 users take one and two batches.
+ */
+static void
+test_resolve_batch(void **state)
+{
+	graph_client_t	*c = app();
+	const char	*ids[45];
+	char		 upn[45][64];
+	struct got	 g;
+	long long	 before;
+	int		 i;
+
+	for (i = 0; i < 45; i++) {
+		snprintf(upn[i], sizeof(upn[i]), "bulk%04d@contoso.example", i);
+		ids[i] = upn[i];
+	}
+	ids[0] = ALICE;
+	ids[7] = "nobody@contoso.example";
+
+	/* exactly 20: one batch, no GET of its own */
+	before = emu_count("POST /v1.0/$batch 200");
+	resolve(c, ids, 20, &g);
+	assert_int_equal(emu_count("POST /v1.0/$batch 200") - before, 1);
+	assert_int_equal(g.r[0], GRAPH_OK);
+	assert_string_equal(g.upn[0], "alice@contoso.example");
+	assert_int_equal(g.r[7], GRAPH_ERR_NOT_FOUND);
+	assert_non_null(strstr(g.hint[7], "no user 'nobody@contoso.example'"));
+	for (i = 1; i < 20; i++)
+		if (i != 7) {
+			assert_int_equal(g.r[i], GRAPH_OK);
+			assert_string_equal(g.upn[i], upn[i]);
+		}
+
+	/* 21: two batches */
+	before = emu_count("POST /v1.0/$batch 200");
+	resolve(c, ids, 21, &g);
+	assert_int_equal(emu_count("POST /v1.0/$batch 200") - before, 2);
+	assert_int_equal(g.r[20], GRAPH_OK);
+	assert_string_equal(g.upn[20], upn[20]);
+
+	/* inner 429s (Retry-After: 1) on three users: resent, all found */
+	faults("{\"kind\":\"429\",\"batch\":true,\"count\":3,"
+	    "\"path\":\"/users/\"}");
+	before = emu_count("$batch:GET /v1.0/? 429");
+	resolve(c, ids, 45, &g);
+	for (i = 0; i < 45; i++)
+		assert_int_equal(g.r[i], i == 7 ? GRAPH_ERR_NOT_FOUND :
+		    GRAPH_OK);
+	assert_int_equal(emu_count("$batch:GET /v1.0/? 429") - before, 3);
+
+	/* an inner Retry-After of hours: those users fail as throttled */
+	ctl("DELETE", "faults", NULL);
+	faults("{\"kind\":\"429\",\"batch\":true,\"count\":1,"
+	    "\"retry_after\":100000}");
+	resolve(c, ids, 3, &g);
+	assert_int_equal(g.r[0], GRAPH_ERR_THROTTLED);
+	assert_non_null(strstr(g.hint[0], "100000 s"));
+	assert_int_equal(g.r[1], GRAPH_OK);
+	assert_int_equal(g.r[2], GRAPH_OK);
+
+	/* a lone user is a plain GET */
+	before = emu_count("GET /v1.0/users/");
+	resolve(c, ids + 7, 1, &g);
+	assert_int_equal(g.r[0], GRAPH_ERR_NOT_FOUND);
+	assert_int_equal(emu_count("GET /v1.0/users/") - before, 1);
+	graph_client_free(&c);
+}
+
 static void
 test_policy(void **state)
 {
@@ -800,6 +926,7 @@ main(void)
 		cmocka_unit_test_setup(test_tap, setup),
 		cmocka_unit_test_setup(test_groups, setup),
 		cmocka_unit_test_setup(test_batch, setup),
+		cmocka_unit_test_setup(test_resolve_batch, setup),
 		cmocka_unit_test_setup(test_policy, setup),
 		cmocka_unit_test_setup(test_device_code, setup),
 		cmocka_unit_test_setup(test_device_code_slow_down, setup),

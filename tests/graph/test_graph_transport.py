@@ -10,6 +10,12 @@ show that HTTP/2 was used, that the credential headers were seen and
 redacted, and no secret value (client secret, access and refresh
 tokens, the PIN set on the key) may appear in anything printed or
 written but the token cache.
+
+test_posts_resume_tls: an enroll of six users on one key sends each
+POST of a credential on a connection of its own (never a reused one,
+which libcurl could resend blindly), and those connections resume the
+TLS session of the one before: one full handshake at most among them
+(nghttpx's access log says which connections were resumed).
 """
 
 import glob
@@ -48,6 +54,27 @@ class Transport(unittest.TestCase):
                 for k in ("access_token", "refresh_token"):
                     if e.get(k):
                         self.secrets.add(e[k])
+
+    def test_posts_resume_tls(self):
+        cfg = e2e.basic_config()
+        upns = ["tls%d@contoso.example" % i for i in range(6)]
+        cfg["users"] += [e2e.member(u) for u in upns]
+        env = e2e.Env(self, cfg, name="tlsresume")
+        self.assertTrue(env.emu.h2, "no HTTP/2 front")
+        env.add_key()
+        env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
+        r = env.run("enroll", "--csv", env.path("users.csv"), "--parallel",
+                    "--pin", "random", "--pins-out", env.path("pins.csv"))
+        self.assertEqual(r.rc, 0, r)
+        with open(os.path.join(env.tmp, "emu", "access.log")) as f:
+            rows = [line.split() for line in f if line.strip()]
+        posts = [x for x in rows if x[3] == "POST" and
+                 x[4].endswith("/authentication/fido2Methods")]
+        self.assertEqual(len(posts), 6, rows)
+        ports = [x[0] for x in posts]
+        self.assertEqual(len(set(ports)), 6, posts)
+        full = [x for x in posts if x[1] != "r"]
+        self.assertLessEqual(len(full), 1, posts)
 
     def test_h2_trace_has_no_secrets(self):
         env = self.env
