@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # Install the Debian 12 packages the build, tests and demo need
-# (dpkg-dev, lintian, bash-completion: cpack -G DEB and its tests).
+# (dpkg-dev, lintian, bash-completion: cpack -G DEB and its tests;
+# tmux: the kiosk board's test).
 # Skips apt when everything is already there; uses sudo when not root.
 set -eu
 
@@ -10,7 +11,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
  libjansson-dev libsqlite3-dev libcmocka-dev python3 python3-fido2
  python3-cryptography nghttp2-proxy mandoc ca-certificates procps
  libpq-dev postgresql libcairo2-dev poppler-utils
- dpkg-dev lintian bash-completion"
+ dpkg-dev lintian bash-completion tmux"
 
 missing=""
 for p in $PKGS; do
