@@ -162,19 +162,18 @@ void
 enroll_job_finish(struct run *run, struct job *jb, size_t *counter,
     enum progress_outcome outcome, const char *what, const char *detail)
 {
+	const char *why = detail != NULL ? detail : what != NULL ? what : "";
+
 	progress_event(run->prog, outcome, jb->idx + 1, job_user(jb, run), what,
 	    detail);
-	station_tally(run->station, outcome == PROGRESS_DONE ? TALLY_DONE :
-	    outcome == PROGRESS_FAILED ? TALLY_FAILED : TALLY_SKIPPED);
-	if (jb->slot[0] != '\0' && outcome == PROGRESS_DONE)
-		station_event(run->station, jb->slot, SLOT_DONE, NULL,
-		    "remove the key and hand it to the user");
-	else if (jb->slot[0] != '\0')
-		station_event(run->station, jb->slot, SLOT_FAILED, NULL,
-		    "%s%s%s", outcome == PROGRESS_SKIPPED ? "skipped: " : "",
-		    detail != NULL ? detail : what != NULL ? what : "",
-		    outcome == PROGRESS_SKIPPED ? "; replug the key to use it "
-		    "for the next user" : "");
+	if (outcome == PROGRESS_DONE)
+		station_finish(run->station, jb->slot, TALLY_DONE, "remove the "
+		    "key and hand it to the user");
+	else if (outcome == PROGRESS_SKIPPED)
+		station_finish(run->station, jb->slot, TALLY_SKIPPED, "skipped: "
+		    "%s; replug the key to use it for the next user", why);
+	else
+		station_finish(run->station, jb->slot, TALLY_FAILED, "%s", why);
 	pthread_mutex_lock(&run->lock);
 	(*counter)++;
 	run->finished++;

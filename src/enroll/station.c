@@ -349,22 +349,48 @@ station_add_total(station_t *st, size_t n)
 	pthread_mutex_unlock(&st->lock);
 }
 
-void
-station_tally(station_t *st, enum station_tally t)
-{
-	bool bad;
+static void vevent(station_t *, const char *, enum slot_state, const char *,
+    int, const char *, va_list) __attribute__((format(printf, 6, 0)));
 
-	if (st == NULL)
-		return;
+/*
+ * Slot `name` (NULL: none) enters `state`, with the user (NULL: keep the
+ * one it has; "" none) and a message; `tally` (a TALLY_*, or -1) moves
+ * the totals.  One status file write for both.
+ */
+static void
+vevent(station_t *st, const char *name, enum slot_state state,
+    const char *user, int tally, const char *fmt, va_list ap)
+{
+	struct slot	*s = NULL;
+	long long	 now;
+	bool		 bad;
+
+	now = station_wall_ms();
 	pthread_mutex_lock(&st->lock);
-	if (t == TALLY_DONE)
+	if (tally == TALLY_DONE)
 		st->done++;
-	else if (t == TALLY_FAILED)
+	else if (tally == TALLY_FAILED)
 		st->failed++;
-	else
+	else if (tally == TALLY_SKIPPED)
 		st->skipped++;
-	/* a user with no slot (not found, no key) moves the totals too */
-	bad = write_status(st, station_wall_ms()) != STATION_OK;
+	if (name != NULL && name[0] != '\0' &&
+	    (s = slot_get(st, name)) != NULL) {
+		if (state == SLOT_INSERTED || state == SLOT_REMOVED) {
+			s->user[0] = '\0';
+			s->t_assigned = 0;
+		}
+		if (user != NULL) {
+			snprintf(s->user, sizeof(s->user), "%s", user);
+			s->t_assigned = user[0] != '\0' ? now : 0;
+		}
+		s->state = state;
+		s->since = now;
+		s->msg[0] = '\0';
+		if (fmt != NULL)
+			vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+		emit(st, s, now);
+	}
+	bad = (s != NULL || tally >= 0) && write_status(st, now) != STATION_OK;
 	pthread_mutex_unlock(&st->lock);
 	/* after the lock: the board's log handler takes it */
 	if (bad)
@@ -372,47 +398,29 @@ station_tally(station_t *st, enum station_tally t)
 		    st->status_file);
 }
 
-/*
- * Slot `name` enters `state`, with the user (NULL: keep the one it has;
- * "" none) and a message.
- */
 void
 station_event(station_t *st, const char *name, enum slot_state state,
     const char *user, const char *fmt, ...)
 {
-	struct slot	*s;
-	va_list		 ap;
-	long long	 now;
-	bool		 bad = false;
+	va_list ap;
 
 	if (st == NULL || name == NULL)
 		return;
-	now = station_wall_ms();
-	pthread_mutex_lock(&st->lock);
-	if ((s = slot_get(st, name)) == NULL)
-		goto out;
-	if (state == SLOT_INSERTED || state == SLOT_REMOVED) {
-		s->user[0] = '\0';
-		s->t_assigned = 0;
-	}
-	if (user != NULL) {
-		snprintf(s->user, sizeof(s->user), "%s", user);
-		s->t_assigned = user[0] != '\0' ? now : 0;
-	}
-	s->state = state;
-	s->since = now;
-	s->msg[0] = '\0';
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
-		va_end(ap);
-	}
-	emit(st, s, now);
-	bad = write_status(st, now) != STATION_OK;
-out:
-	pthread_mutex_unlock(&st->lock);
-	/* after the lock: the board's log handler takes it */
-	if (bad)
-		log_warn("station: cannot write the status file %s",
-		    st->status_file);
+	va_start(ap, fmt);
+	vevent(st, name, state, user, -1, fmt, ap);
+	va_end(ap);
+}
+
+void
+station_finish(station_t *st, const char *name, enum station_tally t,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st == NULL)
+		return;
+	va_start(ap, fmt);
+	vevent(st, name, t == TALLY_DONE ? SLOT_DONE : SLOT_FAILED, NULL,
+	    (int)t, fmt, ap);
+	va_end(ap);
 }

@@ -60,7 +60,10 @@ void		 station_note(station_t *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 /* a round of the station brings `n` more users */
 void		 station_add_total(station_t *, size_t n);
-void		 station_tally(station_t *, enum station_tally);
+/* ... and its slot (NULL or "": none) is done, or failed */
+void		 station_finish(station_t *, const char *slot,
+		    enum station_tally, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
 void		 station_event(station_t *, const char *slot, enum slot_state,
 		    const char *user, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));
