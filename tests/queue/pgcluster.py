@@ -165,6 +165,18 @@ class Cluster:
         self.close()
 
 
+def started(test):
+    """A running cluster for a unittest.TestCase, stopped at its cleanup;
+    the test is skipped where PostgreSQL is not installed."""
+    try:
+        pg = Cluster()
+    except Unavailable as e:
+        test.skipTest(str(e))
+    pg.start()
+    test.addCleanup(pg.close)
+    return pg
+
+
 def main(argv):
     if len(argv) < 3 or argv[1] != "run" or argv[2] != "--" or \
             len(argv) < 4:

@@ -33,12 +33,7 @@ LEASE = 5
 
 class Fleet(unittest.TestCase):
     def setUp(self):
-        try:
-            self.pg = pgcluster.Cluster()
-        except pgcluster.Unavailable as e:
-            self.skipTest(str(e))
-        self.pg.start()
-        self.addCleanup(self.pg.close)
+        self.pg = pgcluster.started(self)
 
     def in_flight(self, station, states=("claimed", "reconcile",
                                          "resolved", "options_fetched",

@@ -30,12 +30,7 @@ UPN = "lease01@contoso.example"
 
 class Lease(unittest.TestCase):
     def setUp(self):
-        try:
-            self.pg = pgcluster.Cluster()
-        except pgcluster.Unavailable as e:
-            self.skipTest(str(e))
-        self.pg.start()
-        self.addCleanup(self.pg.close)
+        self.pg = pgcluster.started(self)
         cfg = e2e.basic_config()
         cfg["users"].append(e2e.member("lease01"))
         self.env = e2e.Env(self, cfg, name="lease")

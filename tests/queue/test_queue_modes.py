@@ -25,12 +25,7 @@ PIN = "57721566"
 
 class Modes(unittest.TestCase):
     def setUp(self):
-        try:
-            self.pg = pgcluster.Cluster()
-        except pgcluster.Unavailable as e:
-            self.skipTest(str(e))
-        self.pg.start()
-        self.addCleanup(self.pg.close)
+        self.pg = pgcluster.started(self)
 
     def setup_env(self, name, n):
         cfg = e2e.basic_config()
