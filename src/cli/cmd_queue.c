@@ -359,6 +359,9 @@ q_report(queue_t *q, const char *rpath, const char *fpath, bool json)
 		r = EXIT_USAGE;
 		goto fail;
 	}
+	/* the queue is the record: one fsync each, at close */
+	report_sync_at_close(fr.ok);
+	report_sync_at_close(fr.fails);
 	if ((r = queue_report(q, false, report_row, &fr)) != QUEUE_OK) {
 		if (r == -1)
 			fprintf(stderr, "provisioning: cannot write the "
@@ -366,6 +369,14 @@ q_report(queue_t *q, const char *rpath, const char *fpath, bool json)
 		else
 			queue_error(q, "report", r);
 		r = r == -1 ? EXIT_USAGE : cli_queue_exit(r);
+		goto fail;
+	}
+	/* a lost write (a full disk, a quota) is said, not a report line */
+	if (report_close(&fr.ok, err, sizeof(err)) != REPORT_OK ||
+	    report_close(&fr.fails, err, sizeof(err)) != REPORT_OK) {
+		fprintf(stderr, "provisioning: cannot write the report: %s\n",
+		    err);
+		r = EXIT_USAGE;
 		goto fail;
 	}
 	fprintf(stderr, "%zu enrolled (report: %s), %zu failed (failures: "

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,18 @@ no_core_dumps(void)
 
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/*
+ * glibc gives each thread that contends its own arena (up to 8 a core):
+ * with a thread per key, prefetchers and posters that is several MiB of
+ * half-empty heaps.  The threads mostly wait on keys and sockets, and
+ * the per-thread cache takes the small allocations, so two are enough.
+ */
+static void
+few_arenas(void)
+{
+	(void)mallopt(M_ARENA_MAX, 2);
 }
 
 static cmd_fn cmd_help;
@@ -385,6 +398,7 @@ main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.progname = "provisioning";
 	no_core_dumps();
+	few_arenas();
 	if ((vargv = calloc((size_t)argc + 3, sizeof(*vargv))) == NULL) {
 		fprintf(stderr, "provisioning: out of memory\n");
 		return (EXIT_USAGE);

@@ -109,6 +109,14 @@ close_output(report_t **rp, const char *what)
 	return (-1);
 }
 
+static void *
+admit_main(void *arg)
+{
+	enroll_admit_setup(arg);
+
+	return (NULL);
+}
+
 int
 enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
     graph_client_t *admin, const struct enroll_list *users,
@@ -117,10 +125,11 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	struct run		 run;
 	struct reconcile_ctx	 rc;
 	struct worker		 w[64];
-	pthread_t		 pre[PREFETCHERS_MAX], pst[POSTERS_MAX], hub;
+	pthread_t		 pre[PREFETCHERS_MAX], pst[POSTERS_MAX], hub, adm;
 	char			 path[4096], **keys = NULL;
 	size_t			 nkeys = 0, nw = 0, npre, npost, i;
 	int			 r = ENROLL_ERR_LOCAL, jr;
+	bool			 admitting = false;
 	/* a kiosk: a worker per key as keys are plugged in */
 	bool			 hubbed = o->station && !o->as_user &&
 				    o->keys_mode == KEYS_ONE_PER_USER;
@@ -182,8 +191,15 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 			log_info("resume: %zu interrupted users reconciled "
 			    "with Graph", rc.fixed);
 	}
-	/* what Entra will accept, read once, before any key is touched */
-	enroll_admit_setup(&run);
+	/*
+	 * What Entra will accept, read once, before any key is touched for
+	 * a user: the request is in flight while the keys are listed (the
+	 * listing only asks each key what it is).
+	 */
+	if (pthread_create(&adm, NULL, admit_main, &run) == 0)
+		admitting = true;
+	else
+		enroll_admit_setup(&run);
 	/* the keys, one worker each (one worker for one-key-per-user) */
 	if (!o->dry_run && hubbed) {
 		/* the hub counts as a worker until it ends */
@@ -222,6 +238,10 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 				nw++;
 			}
 		}
+	}
+	if (admitting) {
+		pthread_join(adm, NULL);
+		admitting = false;
 	}
 	run.workers_alive = nw + (hubbed ? 1 : 0);
 	/* a hub's keys come and go: a few users ready for the next ones */
@@ -292,6 +312,8 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 		    JOURNAL_RUN_PARTIAL : r == ENROLL_ERR_CANCELLED ?
 		    JOURNAL_RUN_INTERRUPTED : JOURNAL_RUN_FAILED);
 out:
+	if (admitting)
+		pthread_join(adm, NULL);
 	if (keys != NULL) {
 		for (i = 0; i < nkeys; i++)
 			free(keys[i]);
@@ -339,6 +361,7 @@ enroll_write_report(struct run *run)
 		    err);
 		return (-1);
 	}
+	report_sync_at_close(rep);
 	for (i = 0; i < run->users->n; i++) {
 		u = &run->users->v[i];
 		enroll_user_key(u, key, sizeof(key));

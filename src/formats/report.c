@@ -41,6 +41,7 @@ struct report {
 	enum report_kind	 kind;
 	char			*path;
 	int			 err;	/* errno of the first failed write */
+	bool			 sync_close;	/* fsync once, at close */
 	struct seen		 seen;
 	pthread_mutex_t		 lock;
 };
@@ -633,6 +634,8 @@ report_close(report_t **rp, char *err, size_t errlen)
 	if (rp == NULL || (r = *rp) == NULL)
 		return (REPORT_OK);
 	e = r->err;
+	if (r->sync_close && r->fd >= 0 && e == 0 && sync_fd(r->fd) < 0)
+		e = errno;
 	/* close(2) is where NFS and quotas report a lost write */
 	if (r->fd >= 0 && close(r->fd) < 0 && e == 0)
 		e = errno;
@@ -652,7 +655,14 @@ report_path(const report_t *r)
 	return (r != NULL ? r->path : NULL);
 }
 
-/* one row: one write under both locks, then fsync; the buffer is wiped */
+void
+report_sync_at_close(report_t *r)
+{
+	if (r != NULL)
+		r->sync_close = true;
+}
+
+/* one row: one write under both locks, then fsync (or at close); wiped */
 static int
 emit(report_t *r, struct buf *b)
 {
@@ -669,7 +679,7 @@ emit(report_t *r, struct buf *b)
 		rc = REPORT_ERR_IO;
 	} else {
 		if (write_all(r->fd, b->ptr, b->len) < 0 ||
-		    sync_fd(r->fd) < 0) {
+		    (!r->sync_close && sync_fd(r->fd) < 0)) {
 			if (r->err == 0)
 				r->err = errno;
 			log_warn("%s: %s", r->path, strerror(errno));

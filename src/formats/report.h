@@ -108,6 +108,12 @@ void		 report_free(report_t **rp);
 /* report_free(), but REPORT_ERR_IO if a write or the close failed */
 int		 report_close(report_t **rp, char *err, size_t errlen);
 const char	*report_path(const report_t *);
+/*
+ * Rows written from the journal at the end of a run: one fsync at
+ * report_close() instead of one a row (the journal is the record, a
+ * re-run writes them again).  Rows written as users finish keep theirs.
+ */
+void		 report_sync_at_close(report_t *);
 
 /* NULL members are empty cells; time is now (UTC, ISO 8601) */
 int		 report_success(report_t *, const struct report_success *);

@@ -742,7 +742,9 @@ test_unsafe_targets(void **state)
 	struct stat	 st;
 	char		 target[400], err[512];
 	struct report_failure f;
+	struct report_success s;
 	FILE		*fp;
+	char		*txt;
 
 	snprintf(target, sizeof(target), "%s/victim", t->dir);
 	assert_non_null(fp = fopen(target, "w"));
@@ -782,6 +784,29 @@ test_unsafe_targets(void **state)
 	r = ropen(t->path, REPORT_FAILURES);
 	assert_int_equal(report_failure(r, &f), REPORT_OK);
 	assert_int_equal(report_close(&r, err, sizeof(err)), REPORT_OK);
+	/* synced at close: a lost write is still said there */
+	assert_int_equal(report_open("/dev/full", REPORT_SUCCESS_CSV, &r, err,
+	    sizeof(err)), REPORT_OK);
+	report_sync_at_close(r);
+	memset(&s, 0, sizeof(s));
+	s.user = "a@b";
+	s.credential_id = "Bk3Gx1s";
+	assert_int_equal(report_success(r, &s), REPORT_ERR_IO);
+	assert_int_equal(report_close(&r, err, sizeof(err)), REPORT_ERR_IO);
+	assert_non_null(strstr(err, "No space left on device"));
+	/* and its rows are all there after the close */
+	assert_int_equal(unlink(t->path), 0);
+	r = ropen(t->path, REPORT_SUCCESS_CSV);
+	report_sync_at_close(r);
+	assert_int_equal(report_success(r, &s), REPORT_OK);
+	s.user = "c@d";
+	s.credential_id = "Ck3Gx1s";
+	assert_int_equal(report_success(r, &s), REPORT_OK);
+	assert_int_equal(report_close(&r, err, sizeof(err)), REPORT_OK);
+	txt = slurp(t->path);
+	assert_non_null(strstr(txt, ",a@b,"));
+	assert_non_null(strstr(txt, ",c@d,"));
+	free(txt);
 }
 
 int
