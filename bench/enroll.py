@@ -13,6 +13,8 @@ peak RSS (wait4 rusage of that process only).  Never fails on time.
     QUICK=1 /usr/bin/python3 bench/enroll.py    100 users
     /usr/bin/python3 bench/enroll.py --json     also one JSON object per row
     /usr/bin/python3 bench/enroll.py --memory   peak RSS, 100 vs 100,000 rows
+    /usr/bin/python3 bench/enroll.py --startup  exec to the first key I/O
+                                                (5 users, 1 key, strace)
 The emulator's HTTP/2 front (nghttpx) logs one line per request with its
 client port and whether the TLS session was resumed: graph_requests_per_user
 counts every request that reached it (the token request included) over the
@@ -203,6 +205,11 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             "--failures", os.path.join(work, "failures.csv")]
         if os.environ.get("NO_VERIFY") == "1":
             enroll.append("--no-verify")
+        trace = os.path.join(work, "strace.out")
+        if os.environ.get("STARTUP") == "1":
+            # timestamps only on the calls that mark the start-up
+            enroll = ["strace", "-f", "--seccomp-bpf", "-ttt", "-o", trace,
+                      "-e", "trace=execve,connect,fdatasync,fsync"] + enroll
         if os.environ.get("PERF"):
             # a profile, not figures: rusage then counts perf too
             enroll = ["perf", "record", "-e", "cpu-clock", "--call-graph",
@@ -229,6 +236,8 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             "emu_cpu": (proc_cpu_s(emu_pid) or 0) - (emu0 or 0),
             "vauth_cpu": sum(proc_cpu_s(q.pid) or 0 for q in vpids) - vauth0,
             "log": log, "work": work})
+        if os.environ.get("STARTUP") == "1":
+            res.update(startup_marks(trace, keys_dir))
         # the login before the timed run is not counted
         tc = tls_counts(os.path.join(emu_dir, "access.log"))
         if tc is not None:
@@ -257,6 +266,51 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
         else:
             shutil.rmtree(work, ignore_errors=True)
     return res
+
+
+def startup_marks(trace, keys_dir):
+    """From an strace -ttt log: exec to the first Graph connect, to the
+    first connect to a key's socket, and the fsyncs before that."""
+    t_exec = t_graph = t_key = None
+    syncs = 0
+    with open(trace) as f:
+        for line in f:
+            parts = line.split(None, 2)
+            if len(parts) < 3:
+                continue
+            t, call = float(parts[1]), parts[2]
+            if call.startswith("execve(") and t_exec is None:
+                t_exec = t
+            elif t_key is None and call.startswith(("fsync(",
+                                                      "fdatasync(")):
+                syncs += 1
+            elif call.startswith("connect("):
+                if keys_dir in call and t_key is None:
+                    t_key = t
+                elif "AF_INET" in call and t_graph is None:
+                    t_graph = t
+    ms = lambda t: round(1000 * (t - t_exec), 1) \
+        if t is not None and t_exec is not None else None
+    return {"exec_to_graph_ms": ms(t_graph), "exec_to_key_ms": ms(t_key),
+            "fsyncs_before_key": syncs}
+
+
+def startup():
+    """Start-up to the first key I/O, under strace (RUNS times)."""
+    b, prov, vauth = build_dir()
+    print("# %s, build %s; %d users, 1 key, strace -f --seccomp-bpf" % (
+        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), b,
+        env_int("USERS", 5)))
+    os.environ["STARTUP"] = "1"
+    for _ in range(env_int("RUNS", 3)):
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+        r = run_one(prov, vauth, 1, env_int("USERS", 5),
+                    env_int("LATENCY", 50), env_int("PRESENCE", 200))
+        print(json.dumps({k: r.get(k) for k in (
+            "exec_to_graph_ms", "exec_to_key_ms", "fsyncs_before_key",
+            "rc")} | {"load_before": load}, sort_keys=True), flush=True)
+    return 0
 
 
 def wait_socket(path):
@@ -384,6 +438,8 @@ def main():
     nusers = env_int("USERS", 100 if quick else 1000)
     keys = [int(k) for k in os.environ.get("KEYS", "1 4 8 16").split()]
     as_json = "--json" in sys.argv[1:]
+    if "--startup" in sys.argv[1:]:
+        return startup()
     if "--memory" in sys.argv[1:]:
         return memory(latency_default=env_int("LATENCY", 0))
     latency = env_int("LATENCY", 50)
