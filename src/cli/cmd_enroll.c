@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "common.h"
-#include "csvin.h"
 #include "enroll.h"
 #include "extern.h"
 #include "graph.h"
@@ -308,63 +307,6 @@ parse_opts(int mode, int argc, char **argv, struct enroll_opts *o,
 	return (0);
 }
 
-/* CSV rows: bad rows and duplicates are failures.csv lines, not stops */
-static int
-from_csv(const char *path, const struct enroll_opts *o,
-    struct enroll_list *l, size_t *bad)
-{
-	csvin_t			*c = NULL;
-	csvin_row_t		 row;
-	report_t		*fails = NULL;
-	struct report_failure	 rf;
-	char			 err[512], msg[600];
-	int			 r = EXIT_USAGE;
-
-	if (csvin_open(path, &c, err, sizeof(err)) != CSVIN_OK) {
-		fprintf(stderr, "provisioning: %s: %s\n", path, err);
-		return (EXIT_USAGE);
-	}
-	while (csvin_next(c, &row) == CSVIN_OK) {
-		if (row.status == CSVIN_ROW_OK) {
-			if (enroll_list_add(l, row.user, NULL, NULL,
-			    row.line) < 0)
-				goto fail;
-			continue;
-		}
-		if (fails == NULL && report_open(o->failures_path,
-		    REPORT_FAILURES, &fails, err, sizeof(err)) != REPORT_OK) {
-			fprintf(stderr, "provisioning: %s\n", err);
-			goto fail;
-		}
-		if (row.status == CSVIN_ROW_DUPLICATE)
-			snprintf(msg, sizeof(msg), "line %zu: duplicate of "
-			    "line %zu; enrolled once", row.line, row.dup_of);
-		else
-			snprintf(msg, sizeof(msg), "line %zu: %s", row.line,
-			    row.reason);
-		memset(&rf, 0, sizeof(rf));
-		rf.user = row.user[0] ? row.user : row.excerpt;
-		rf.stage = "csv";
-		rf.error_code = row.code;
-		rf.message = msg;
-		if (report_failure(fails, &rf) != REPORT_OK)
-			goto fail;
-		(*bad)++;
-		/* the reason may quote the hostile cell */
-		fprintf(stderr, "provisioning: %s: %s\n", path, cli_safe(msg));
-	}
-	r = EXIT_OK;
-fail:
-	if (report_close(&fails, err, sizeof(err)) != REPORT_OK) {
-		fprintf(stderr, "provisioning: cannot write the failures "
-		    "file: %s\n", err);
-		r = EXIT_USAGE;
-	}
-	csvin_free(&c);
-
-	return (r);
-}
-
 struct group_walk {
 	struct enroll_list	*all;
 	size_t			 skipped;
@@ -565,6 +507,9 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	struct enroll_opts	 o;
 	struct sources		 src;
 	struct enroll_list	 l;
+	struct enroll_list_source ls;
+	struct enroll_source	 users;
+	struct cli_csv_users	*cu = NULL;
 	struct enroll_summary	 sum;
 	graph_client_t		*admin = NULL;
 	char			*last_summary = NULL;
@@ -696,7 +641,8 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 	for (;;) {
 		if (src.csv != NULL) {
 			snprintf(source, sizeof(source), "csv:%s", src.csv);
-			if ((r = from_csv(src.csv, &o, &l, &bad)) != EXIT_OK)
+			if ((r = cli_csv_users_open(src.csv, &o, &cu, &users,
+			    &bad)) != EXIT_OK)
 				break;
 		} else if (src.group != NULL) {
 			snprintf(source, sizeof(source), "group:%s",
@@ -704,6 +650,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 			if ((r = open_admin(ctx, &admin)) != EXIT_OK ||
 			    (r = from_group(admin, src.group, &l)) != EXIT_OK)
 				break;
+			enroll_source_list(&users, &ls, &l);
 		} else {
 			snprintf(source, sizeof(source), "users");
 			for (i = first; i < argc; i++)
@@ -712,16 +659,17 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 					r = EXIT_USAGE;
 					goto out;
 				}
+			enroll_source_list(&users, &ls, &l);
 		}
 		memset(&sum, 0, sizeof(sum));
-		if (l.n == 0 && mode == MODE_ENROLL)
+		if (users.total == 0 && mode == MODE_ENROLL)
 			fprintf(stderr, "nothing to enroll: %s\n", src.csv ?
 			    "no usable row in the CSV file" :
 			    "no member of the group needs a passkey");
-		if (l.n > 0) {
+		if (users.total > 0) {
 			if ((r = open_admin(ctx, &admin)) != EXIT_OK)
 				break;
-			r = exit_code_of(enroll_run(&o, &hooks, admin, &l,
+			r = exit_code_of(enroll_run(&o, &hooks, admin, &users,
 			    source, &sum));
 			print_summary(&sum, &o, &last_summary);
 			/* enrolled, but the operator has no letter to hand
@@ -737,6 +685,7 @@ run_enroll(struct prov_ctx *ctx, int mode, int argc, char **argv)
 			if (r == EXIT_OK)
 				r = EXIT_PARTIAL;
 		}
+		cli_csv_users_free(&cu);
 		enroll_list_reset(&l);
 		round++;
 		if (mode == MODE_ENROLL || src.csv != NULL || sum.no_pin ||
@@ -760,6 +709,7 @@ out:
 	if (last_summary != NULL)
 		fputs(last_summary, stderr);
 	free(last_summary);
+	cli_csv_users_free(&cu);
 	enroll_list_reset(&l);
 	graph_client_free(&admin);
 	enroll_pinbook_free(&o.pinbook);
@@ -784,14 +734,6 @@ int
 cmd_kiosk(struct prov_ctx *ctx, int argc, char **argv)
 {
 	return (run_enroll(ctx, MODE_KIOSK, argc, argv));
-}
-
-/* for queue add: the same users enroll would take */
-int
-cli_users_csv(const char *path, const struct enroll_opts *o,
-    struct enroll_list *l, size_t *bad)
-{
-	return (from_csv(path, o, l, bad));
 }
 
 int

@@ -77,11 +77,18 @@ int	cli_graph_open(const struct prov_ctx *, struct graph_client **);
 int	cli_graph_exit(int);			/* GRAPH_ERR_* -> EXIT_* */
 void	cli_graph_error(struct graph_client *, const char *, int);
 
-/* cmd_enroll.c: users from a CSV file or a group; the signed-in admin */
+/* csvusers.c: the users of a CSV file, read as the run takes them */
 struct enroll_opts;
 struct enroll_list;
+struct enroll_source;
+struct cli_csv_users;
+int	cli_csv_users_open(const char *, const struct enroll_opts *,
+	    struct cli_csv_users **, struct enroll_source *, size_t *bad);
+void	cli_csv_users_free(struct cli_csv_users **);
 int	cli_users_csv(const char *, const struct enroll_opts *,
 	    struct enroll_list *, size_t *);
+
+/* cmd_enroll.c: users from a group; the signed-in admin */
 int	cli_users_group(struct graph_client *, const char *,
 	    struct enroll_list *);
 int	cli_admin_open(struct prov_ctx *, struct graph_client **);

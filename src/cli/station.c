@@ -394,6 +394,8 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 	struct slot		 claim;
 	struct enroll_steps	 steps;
 	struct enroll_list	 l;
+	struct enroll_list_source ls;
+	struct enroll_source	 users;
 	struct enroll_summary	 sum, tot;
 	graph_client_t		*admin = NULL;
 	pthread_t		 hb;
@@ -508,7 +510,8 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 			}
 		}
 		memset(&sum, 0, sizeof(sum));
-		er = enroll_run(o, hooks, admin, &l, "queue", &sum);
+		enroll_source_list(&users, &ls, &l);
+		er = enroll_run(o, hooks, admin, &users, "queue", &sum);
 		enroll_list_reset(&l);
 		tot.enrolled += sum.enrolled;
 		tot.skipped += sum.skipped;

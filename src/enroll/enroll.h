@@ -48,12 +48,13 @@ char	*enroll_pinbook_get(enroll_pinbook_t *, const char *key);
 
 /*
  * A second journal beside journal_path (the fleet queue): told every
- * step of user `idx` of the list (state: a JOURNAL_ST_*, fields as in
- * journal.h) after the journal has it and before the pipeline's next
- * externally visible action (the key, the POST).  It returns 0 to go
- * on, ENROLL_STEP_LOST if the user is no longer this run's (it is
- * abandoned: not touched, not posted), or another negative value to
- * stop the run as a journal failure would (ENROLL_ERR_NET).
+ * step of user `idx` (0-based, in the source's order; state: a
+ * JOURNAL_ST_*, fields as in journal.h) after the journal has it and
+ * before the pipeline's next externally visible action (the key, the
+ * POST).  It returns 0 to go on, ENROLL_STEP_LOST if the user is no
+ * longer this run's (it is abandoned: not touched, not posted), or
+ * another negative value to stop the run as a journal failure would
+ * (ENROLL_ERR_NET).
  */
 struct journal_fields;
 
@@ -148,6 +149,31 @@ int	enroll_list_add(struct enroll_list *, const char *ref,
 	    const char *upn, const char *id, size_t line);
 void	enroll_list_reset(struct enroll_list *);
 
+/*
+ * Where a run's users come from, in order and one at a time, so that
+ * an input of any length costs no memory per user: a list (below), or
+ * the caller's stream (a CSV file read as the run goes).  next() fills
+ * *u, whose strings live until its next call, and returns 0; 1 at the
+ * end; -1 on an error it has said on stderr (the run stops as on a
+ * journal failure).  rewind() starts over: the report at the end goes
+ * through the users again.  `total` is how many next() gives.  Called
+ * from one thread at a time.
+ */
+struct enroll_source {
+	size_t	  total;
+	int	(*next)(void *arg, struct enroll_user *u);
+	int	(*rewind)(void *arg);
+	void	 *arg;
+};
+
+/* the list's users; `pos` is the source's, the list stays the caller's */
+struct enroll_list_source {
+	const struct enroll_list	*l;
+	size_t				 pos;
+};
+void	enroll_source_list(struct enroll_source *,
+	    struct enroll_list_source *, const struct enroll_list *);
+
 struct enroll_summary {
 	size_t	enrolled;
 	size_t	failed;
@@ -214,13 +240,13 @@ bool	enroll_key_verdict(const graph_policy_t *, uint32_t set,
 #define ENROLL_ERR_CANCELLED	 -6	/* the operator stopped the run */
 
 /*
- * Enroll every user of the list with the signed-in Graph client
+ * Enroll every user of the source with the signed-in Graph client
  * `admin` (the caller keeps it; workers use clones); `source` names the
- * list for the journal.  Returns ENROLL_OK, ENROLL_PARTIAL or an
+ * input for the journal.  Returns ENROLL_OK, ENROLL_PARTIAL or an
  * ENROLL_ERR_* code, having said on stderr what went wrong.
  */
 int	enroll_run(const struct enroll_opts *, const struct enroll_hooks *,
-	    graph_client_t *admin, const struct enroll_list *,
+	    graph_client_t *admin, const struct enroll_source *,
 	    const char *source, struct enroll_summary *);
 const char *enroll_strerr(int);
 

@@ -21,7 +21,9 @@
 
 /* one user moving through the pipeline */
 struct job {
-	size_t			 idx;		/* in the user list */
+	size_t			 idx;		/* in the source's order */
+	struct enroll_user	 user;		/* as the source gave it:
+						   the job's own copy */
 	char			 key[JOURNAL_KEY_LEN];	/* journal key */
 	char			*upn;
 	char			*id;
@@ -79,7 +81,12 @@ struct enroll_keymemo {
 struct run {
 	const struct enroll_hooks	*hooks;
 	const struct enroll_opts	*o;
-	const struct enroll_list	*users;
+	const struct enroll_source	*src;
+	pthread_mutex_t			 src_lock;	/* the source, one
+							   reader at a time */
+	size_t				 total;		/* users it gives */
+	bool				 src_end;	/* gave its last, or
+							   failed (run->lock) */
 	journal_t			*j;
 	long long			 run_id;
 	report_t			*failures;	/* at the first
@@ -96,7 +103,8 @@ struct run {
 
 	pthread_mutex_t			 lock;
 	pthread_cond_t			 cond;
-	size_t				 next_in;	/* next user to fetch */
+	size_t				 next_in;	/* users taken from the
+							   source */
 	size_t				 prefetching;
 	size_t				 keywork;
 	struct queue			 ready;
@@ -156,6 +164,10 @@ struct reconcile_ctx {
 
 /* job.c: the run's shared state, and how a job ends */
 void	enroll_user_key(const struct enroll_user *, char *, size_t);
+int	enroll_take_users(struct run *, struct enroll_user *, size_t max,
+	    size_t *n, size_t *first);
+void	enroll_user_clear(struct enroll_user *);
+bool	enroll_users_coming(const struct run *);
 void	enroll_say(struct run *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	enroll_queue_push(struct queue *, struct job *, bool front);

@@ -58,6 +58,109 @@ enroll_list_reset(struct enroll_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static int
+list_next(void *arg, struct enroll_user *u)
+{
+	struct enroll_list_source *ls = arg;
+
+	if (ls->pos >= ls->l->n)
+		return (1);
+	*u = ls->l->v[ls->pos++];
+
+	return (0);
+}
+
+static int
+list_rewind(void *arg)
+{
+	struct enroll_list_source *ls = arg;
+
+	ls->pos = 0;
+
+	return (0);
+}
+
+void
+enroll_source_list(struct enroll_source *src, struct enroll_list_source *ls,
+    const struct enroll_list *l)
+{
+	ls->l = l;
+	ls->pos = 0;
+	src->total = l->n;
+	src->next = list_next;
+	src->rewind = list_rewind;
+	src->arg = ls;
+}
+
+void
+enroll_user_clear(struct enroll_user *u)
+{
+	free(u->ref);
+	free(u->upn);
+	free(u->id);
+	memset(u, 0, sizeof(*u));
+}
+
+/* does the source have users nobody has taken yet?  (run->lock held) */
+bool
+enroll_users_coming(const struct run *run)
+{
+	return (!run->src_end && run->next_in < run->total);
+}
+
+/*
+ * Up to `max` next users of the source, each the caller's own copy;
+ * *first is the position of the first.  0, or -1 when the source
+ * failed: the run stops, as on a journal failure.
+ */
+int
+enroll_take_users(struct run *run, struct enroll_user *v, size_t max,
+    size_t *n, size_t *first)
+{
+	struct enroll_user	u;
+	int			r = 0;
+	bool			end = false;
+
+	*n = 0;
+	pthread_mutex_lock(&run->src_lock);
+	pthread_mutex_lock(&run->lock);
+	*first = run->next_in;
+	end = !enroll_users_coming(run);
+	pthread_mutex_unlock(&run->lock);
+	while (!end && *n < max) {
+		memset(&u, 0, sizeof(u));
+		if ((r = run->src->next(run->src->arg, &u)) != 0) {
+			end = true;
+			break;
+		}
+		memset(&v[*n], 0, sizeof(v[*n]));
+		v[*n].line = u.line;
+		if ((v[*n].ref = strdup(u.ref)) == NULL ||
+		    (u.upn != NULL && (v[*n].upn = strdup(u.upn)) == NULL) ||
+		    (u.id != NULL && (v[*n].id = strdup(u.id)) == NULL)) {
+			enroll_user_clear(&v[*n]);
+			r = -2;
+			end = true;
+			break;
+		}
+		(*n)++;
+	}
+	pthread_mutex_lock(&run->lock);
+	run->next_in += *n;
+	if (end || run->next_in >= run->total)
+		run->src_end = true;
+	pthread_cond_broadcast(&run->cond);
+	pthread_mutex_unlock(&run->lock);
+	pthread_mutex_unlock(&run->src_lock);
+	if (r == -2)
+		enroll_fatal(run, ENROLL_ERR_INTERNAL, "out of memory");
+	else if (r < 0)
+		enroll_fatal(run, ENROLL_ERR_LOCAL, "cannot read the users "
+		    "(see above)");
+
+	return (r < 0 ? -1 : 0);
+}
+
 /* the journal key of a list entry, before Graph resolved it */
 void
 enroll_user_key(const struct enroll_user *u, char *buf, size_t len)
@@ -143,6 +246,7 @@ enroll_job_free(struct job *jb)
 	if (jb == NULL)
 		return;
 	enroll_job_clear(jb);
+	enroll_user_clear(&jb->user);
 	webauthn_options_free(&jb->opts);
 	graph_client_free(&jb->uc);
 	free(jb->upn);
@@ -152,9 +256,9 @@ enroll_job_free(struct job *jb)
 }
 
 static const char *
-job_user(const struct job *jb, const struct run *run)
+job_user(const struct job *jb)
 {
-	return (jb->upn != NULL ? jb->upn : run->users->v[jb->idx].ref);
+	return (jb->upn != NULL ? jb->upn : jb->user.ref);
 }
 
 /* a terminal state: counted, announced, freed */
@@ -164,7 +268,7 @@ enroll_job_finish(struct run *run, struct job *jb, size_t *counter,
 {
 	const char *why = detail != NULL ? detail : what != NULL ? what : "";
 
-	progress_event(run->prog, outcome, jb->idx + 1, job_user(jb, run), what,
+	progress_event(run->prog, outcome, jb->idx + 1, job_user(jb), what,
 	    detail);
 	if (outcome == PROGRESS_DONE)
 		station_finish(run->station, jb->slot, TALLY_DONE, "remove the "
@@ -226,10 +330,10 @@ enroll_job_fail(struct run *run, struct job *jb, const char *stage,
 	    journal_user_set_state(run->j, jb->key, JOURNAL_ST_FAILED,
 	    &jf) != JOURNAL_OK)
 		log_warn("journal: cannot record the failure of %s",
-		    job_user(jb, run));
+		    job_user(jb));
 	(void)enroll_steps_tell(run, jb, JOURNAL_ST_FAILED, &jf);
 	memset(&rf, 0, sizeof(rf));
-	rf.user = job_user(jb, run);
+	rf.user = job_user(jb);
 	rf.stage = stage;
 	rf.error_code = code;
 	rf.message = msg;

@@ -33,7 +33,7 @@ next_ready(struct run *run, struct worker *w)
 			w->took = true;
 			break;
 		}
-		if (run->next_in >= run->users->n && run->prefetching == 0 &&
+		if (!enroll_users_coming(run) && run->prefetching == 0 &&
 		    run->keywork == 0)
 			break;
 		pthread_cond_wait(&run->cond, &run->lock);
@@ -446,7 +446,7 @@ users_left(struct run *run)
 
 	pthread_mutex_lock(&run->lock);
 	left = run->ready.n > 0 || run->prefetching > 0 ||
-	    run->next_in < run->users->n;
+	    enroll_users_coming(run);
 	pthread_mutex_unlock(&run->lock);
 
 	return (left);

@@ -169,19 +169,25 @@ unreconciled(struct run *run, struct job *jb)
 	return (e.state != JOURNAL_ST_DONE && e.credential_id[0] != '\0');
 }
 
-/* a job for the user, journalled pending; NULL: finished already */
+/*
+ * A job for user `idx`, which takes *u, journalled pending; NULL:
+ * finished already.
+ */
 static struct job *
-prefetch_start(struct run *run, size_t idx)
+prefetch_start(struct run *run, size_t idx, struct enroll_user *u)
 {
-	const struct enroll_user	*u = &run->users->v[idx];
-	struct journal_fields		 jf;
-	struct job			*jb;
+	struct journal_fields	 jf;
+	struct job		*jb;
 
 	if ((jb = calloc(1, sizeof(*jb))) == NULL) {
+		enroll_user_clear(u);
 		enroll_fatal(run, ENROLL_ERR_INTERNAL, "out of memory");
 		return (NULL);
 	}
 	jb->idx = idx;
+	jb->user = *u;
+	memset(u, 0, sizeof(*u));
+	u = &jb->user;
 	enroll_user_key(u, jb->key, sizeof(jb->key));
 	if (journal_done(run, jb)) {
 		enroll_job_skip(run, jb, "enrolled by an earlier run", true);
@@ -260,7 +266,7 @@ resolved(void *arg, size_t i, int r, const graph_user_t *gu)
 static void
 prefetch_resolved(struct run *run, graph_client_t *c, struct job *jb)
 {
-	const struct enroll_user	*u = &run->users->v[jb->idx];
+	const struct enroll_user	*u = &jb->user;
 	struct journal_fields		 jf;
 
 	memset(&jf, 0, sizeof(jf));
@@ -319,13 +325,14 @@ wait_room(struct run *run)
 }
 
 /*
- * Users first..first+n-1: resolved in one $batch, then each fetches its
- * options when there is room for it.  A stopped run gives the rest to
- * the ready queue as they are: fail_leftovers() frees them (stopped) or
- * fails them (no key left) as it does what no key took.
+ * The users taken, first..first+n-1: resolved in one $batch, then each
+ * fetches its options when there is room for it.  A stopped run gives
+ * the rest to the ready queue as they are: fail_leftovers() frees them
+ * (stopped) or fails them (no key left) as it does what no key took.
  */
 static void
-prefetch_chunk(struct run *run, graph_client_t *c, size_t first, size_t n)
+prefetch_chunk(struct run *run, graph_client_t *c, struct enroll_user *v,
+    size_t first, size_t n)
 {
 	const struct enroll_user	*u;
 	struct chunk			 ch;
@@ -335,9 +342,9 @@ prefetch_chunk(struct run *run, graph_client_t *c, size_t first, size_t n)
 	ch.run = run;
 	ch.c = c;
 	for (i = 0, m = 0; i < n; i++) {
-		if ((ch.jb[m] = prefetch_start(run, first + i)) == NULL)
+		if ((ch.jb[m] = prefetch_start(run, first + i, &v[i])) == NULL)
 			continue;
-		u = &run->users->v[first + i];
+		u = &ch.jb[m]->user;
 		ch.ref[m++] = u->id != NULL ? u->id : u->ref;
 	}
 	ch.n = m;
@@ -360,9 +367,10 @@ prefetch_chunk(struct run *run, graph_client_t *c, size_t first, size_t n)
 void *
 enroll_prefetcher(void *arg)
 {
-	struct run	*run = arg;
-	graph_client_t	*c = NULL;
-	size_t		 first, n;
+	struct run		*run = arg;
+	struct enroll_user	 v[GRAPH_BATCH_MAX];
+	graph_client_t		*c = NULL;
+	size_t			 first, n;
 
 	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
 		enroll_fatal(run, ENROLL_ERR_INTERNAL,
@@ -370,19 +378,19 @@ enroll_prefetcher(void *arg)
 		return (NULL);
 	}
 	while (wait_room(run)) {
+		/* counted as prefetching before the users leave the source:
+		 * a key worker never sees "none coming" in between */
 		pthread_mutex_lock(&run->lock);
-		if (run->next_in >= run->users->n) {
+		if (!enroll_users_coming(run)) {
 			pthread_mutex_unlock(&run->lock);
 			break;
 		}
-		first = run->next_in;
-		n = run->users->n - first;
-		if (n > GRAPH_BATCH_MAX)
-			n = GRAPH_BATCH_MAX;
-		run->next_in += n;
 		run->prefetching++;
 		pthread_mutex_unlock(&run->lock);
-		prefetch_chunk(run, c, first, n);
+		/* those taken before a failure go the way of a stopped run */
+		(void)enroll_take_users(run, v, GRAPH_BATCH_MAX, &n, &first);
+		if (n > 0)
+			prefetch_chunk(run, c, v, first, n);
 		pthread_mutex_lock(&run->lock);
 		run->prefetching--;
 		pthread_cond_broadcast(&run->cond);

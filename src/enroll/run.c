@@ -61,10 +61,12 @@ open_outputs(struct run *run)
 static void
 fail_leftovers(struct run *run)
 {
-	struct job	*jb;
-	const char	*code = "no_key";
-	char		 why[640], own[640];
-	bool		 nopin;
+	struct job		*jb;
+	struct enroll_user	 u;
+	const char		*code = "no_key";
+	char			 why[640], own[640];
+	size_t			 n, first;
+	bool			 nopin;
 
 	if ((nopin = enroll_key_nopin(run, why, sizeof(why))))
 		code = "no_pin";
@@ -88,10 +90,16 @@ fail_leftovers(struct run *run)
 	}
 	if (run->stop || enroll_interrupted(run) || run->o->dry_run)
 		return;
-	while (run->next_in < run->users->n) {
-		if ((jb = calloc(1, sizeof(*jb))) == NULL)
+	/* the users no prefetcher took: one at a time, as they come */
+	for (;;) {
+		if (enroll_take_users(run, &u, 1, &n, &first) < 0 || n == 0)
 			break;
-		jb->idx = run->next_in++;
+		if ((jb = calloc(1, sizeof(*jb))) == NULL) {
+			enroll_user_clear(&u);
+			break;
+		}
+		jb->idx = first;
+		jb->user = u;
 		enroll_job_fail(run, jb, "key", code, why, NULL);
 	}
 }
@@ -119,7 +127,7 @@ admit_main(void *arg)
 
 int
 enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
-    graph_client_t *admin, const struct enroll_list *users,
+    graph_client_t *admin, const struct enroll_source *users,
     const char *source, struct enroll_summary *sum)
 {
 	struct run		 run;
@@ -140,9 +148,11 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	run.admin = admin;
 	run.o = o;
 	run.used = o->used_keys != NULL ? o->used_keys : &run.own_used;
-	run.users = users;
+	run.src = users;
+	run.total = users->total;
 	run.t0 = now_ms();
 	pthread_mutex_init(&run.lock, NULL);
+	pthread_mutex_init(&run.src_lock, NULL);
 	pthread_mutex_init(&run.tty, NULL);
 	pthread_mutex_init(&run.failures_lock, NULL);
 	pthread_cond_init(&run.cond, NULL);
@@ -151,7 +161,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	if (o->station_keep != NULL) {
 		/* the caller's, across rounds: the totals add up */
 		run.station = o->station_keep;
-		station_add_total(run.station, users->n);
+		station_add_total(run.station, users->total);
 	} else if (o->station) {
 		struct station_opts so;
 
@@ -159,12 +169,12 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 		so.json = o->station_json;
 		so.plain = o->station_plain;
 		so.status_file = o->status_file;
-		so.total = users->n;
+		so.total = users->total;
 		if (station_new(&so, &run.station) != STATION_OK)
 			goto out;
 	}
 	/* the board shows the progress: no second display on the tty */
-	if (progress_new(stderr, users->n, station_has_board(run.station) ?
+	if (progress_new(stderr, users->total, station_has_board(run.station) ?
 	    PROGRESS_QUIET : PROGRESS_AUTO, &run.prog) != PROGRESS_OK)
 		goto out;
 	if (!o->dry_run && o->journal_path != NULL) {
@@ -285,7 +295,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	sum->failed = run.failed;
 	sum->skipped = run.skipped + run.already;
 	sum->earlier = run.already;
-	sum->total = users->n;
+	sum->total = users->total;
 	sum->no_pin = enroll_key_nopin(&run, path, sizeof(path));
 	sum->letters = run.letters;
 	sum->letters_missing = run.letters_missing;
@@ -304,7 +314,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	else if (sum->output_failed)
 		r = ENROLL_ERR_LOCAL;
 	else
-		r = run.failed > 0 || run.finished < users->n ?
+		r = run.failed > 0 || run.finished < users->total ?
 		    ENROLL_PARTIAL : ENROLL_OK;
 	if (run.j != NULL)
 		journal_run_end(run.j, run.run_id, r == ENROLL_OK ?
@@ -327,6 +337,7 @@ out:
 	if (o->station_keep == NULL)
 		station_free(&run.station);
 	pthread_mutex_destroy(&run.lock);
+	pthread_mutex_destroy(&run.src_lock);
 	pthread_mutex_destroy(&run.tty);
 	pthread_mutex_destroy(&run.failures_lock);
 	pthread_cond_destroy(&run.cond);
@@ -347,10 +358,9 @@ enroll_write_report(struct run *run)
 	report_t		*rep = NULL;
 	struct report_success	 rs;
 	journal_entry_t		 e;
+	struct enroll_user	 u;
 	char			 err[512], key[JOURNAL_KEY_LEN];
-	size_t			 i;
-	const struct enroll_user *u;
-	int			 r = -1, rc = REPORT_OK;
+	int			 r = -1, rc = REPORT_OK, sr;
 
 	if (run->o->report_path == NULL || run->j == NULL)
 		return (0);
@@ -362,9 +372,11 @@ enroll_write_report(struct run *run)
 		return (-1);
 	}
 	report_sync_at_close(rep);
-	for (i = 0; i < run->users->n; i++) {
-		u = &run->users->v[i];
-		enroll_user_key(u, key, sizeof(key));
+	/* the source again, from its first user */
+	if ((sr = run->src->rewind(run->src->arg)) < 0)
+		goto fail;
+	while ((sr = run->src->next(run->src->arg, &u)) == 0) {
+		enroll_user_key(&u, key, sizeof(key));
 		if (journal_user_get(run->j, key, &e) != JOURNAL_OK ||
 		    e.state != JOURNAL_ST_DONE)
 			continue;
@@ -385,13 +397,16 @@ enroll_write_report(struct run *run)
 		    rc != REPORT_ERR_IO)
 			goto fail;
 	}
+	/* a source that failed has said why */
+	if (sr < 0)
+		goto fail;
 	r = 0;
 fail:
 	if (report_close(&rep, err, sizeof(err)) != REPORT_OK) {
 		fprintf(stderr, "provisioning: cannot write the report: %s\n",
 		    err);
 		r = -1;
-	} else if (r < 0)
+	} else if (r < 0 && rc != REPORT_OK)
 		fprintf(stderr, "provisioning: cannot write the report %s: "
 		    "%s\n", run->o->report_path, report_strerr(rc));
 
