@@ -7,7 +7,7 @@
 The journal stamps every state change (ms).  Per user:
   prefetch  pending -> options_fetched      (GET user + GET creationOptions)
   key       options_fetched -> key_touched  (ready-queue wait + key work)
-  post      key_touched -> registered       (post-queue wait + POST)
+  post      key_touched -> done             (post-queue wait + POST)
 and, over the run, how many users sat in each stage (Little's law:
 time-weighted mean).  'key' includes the wait in the ready queue, so
 with K keys always busy it holds >= K users; fewer means the keys
@@ -42,8 +42,7 @@ def main():
               ("  resolve", "pending", "resolved"),
               ("  options", "resolved", "options_fetched"),
               ("key", "options_fetched", "key_touched"),
-              ("post", "key_touched", "registered"),
-              ("journal", "registered", "done")]
+              ("post", "key_touched", "done")]
     print("%d users in %.1f s (first pending to last done)" % (
         len(users), (t1 - t0) / 1e3))
     print("%-10s %8s %8s %8s %8s %10s" % ("stage", "mean ms", "p50",
