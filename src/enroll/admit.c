@@ -189,8 +189,13 @@ enroll_admit_setup(struct run *run)
 void
 enroll_admit_free(struct run *run)
 {
+	size_t i;
+
 	graph_policy_free(&run->policy);
 	mds_free(&run->mds);
+	for (i = 0; i < run->natt; i++)
+		free(run->att[i].der);
+	run->natt = 0;
 }
 
 /* the profiles of the job's user (after resolving); 0, or -1 failed */
@@ -231,6 +236,44 @@ enroll_admit_key(struct run *run, const struct job *jb, struct key *k,
 	return (true);
 }
 
+/* mds_attestation_aaguid(), remembered per certificate for the run */
+static int
+leaf_aaguid(struct run *run, const unsigned char *der, size_t len,
+    const char *aaguid, char *err, size_t errlen)
+{
+	struct att_memo	*m;
+	size_t		 i;
+	int		 r;
+
+	pthread_mutex_lock(&run->lock);
+	for (i = 0; i < run->natt; i++) {
+		m = &run->att[i];
+		if (m->len == len && memcmp(m->der, der, len) == 0 &&
+		    strcmp(m->aaguid, aaguid) == 0) {
+			snprintf(err, errlen, "%s", m->err);
+			r = m->r;
+			pthread_mutex_unlock(&run->lock);
+			return (r);
+		}
+	}
+	pthread_mutex_unlock(&run->lock);
+	r = mds_attestation_aaguid(der, len, aaguid, err, errlen);
+	pthread_mutex_lock(&run->lock);
+	if (run->natt < ATT_MEMO_MAX && strlen(aaguid) < sizeof(m->aaguid) &&
+	    (m = &run->att[run->natt])->der == NULL &&
+	    (m->der = malloc(len)) != NULL) {
+		memcpy(m->der, der, len);
+		m->len = len;
+		snprintf(m->aaguid, sizeof(m->aaguid), "%s", aaguid);
+		snprintf(m->err, sizeof(m->err), "%s", err);
+		m->r = r;
+		run->natt++;
+	}
+	pthread_mutex_unlock(&run->lock);
+
+	return (r);
+}
+
 /*
  * After the touch: where the admitting profile enforces attestation,
  * the key's attestation certificate must chain to a root the metadata
@@ -265,8 +308,8 @@ enroll_admit_attestation(struct run *run, const struct job *jb,
 		if (ctap_cred_x5c_at(cred, i, &der[n], &dlen[n]) == 0)
 			n++;
 	err[0] = '\0';
-	if (der[0] != NULL && dlen[0] > 0 && ((r = mds_attestation_aaguid(
-	    der[0], dlen[0], ctap_cred_aaguid(cred), err, sizeof(err))) ==
+	if (der[0] != NULL && dlen[0] > 0 && ((r = leaf_aaguid(run, der[0],
+	    dlen[0], ctap_cred_aaguid(cred), err, sizeof(err))) ==
 	    MDS_ERR_AAGUID || r == MDS_ERR_FORMAT)) {
 		if (enforced) {
 			snprintf(why, len, "%s enforces attestation, and %s "

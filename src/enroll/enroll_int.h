@@ -78,6 +78,20 @@ struct enroll_keymemo {
 	size_t	n;
 };
 
+/*
+ * An attestation certificate already checked against its AAGUID: a
+ * model's keys share one, so the check is done once a run, not once
+ * a user.
+ */
+#define ATT_MEMO_MAX	8
+struct att_memo {
+	unsigned char	*der;
+	size_t		 len;
+	char		 aaguid[40];
+	int		 r;		/* mds_attestation_aaguid()'s */
+	char		 err[256];
+};
+
 struct run {
 	const struct enroll_hooks	*hooks;
 	const struct enroll_opts	*o;
@@ -100,6 +114,8 @@ struct run {
 	struct mds			*mds;		/* stored FIDO
 							   metadata, or NULL */
 	bool				 mds_stale;
+	struct att_memo			 att[ATT_MEMO_MAX];	/* run->lock */
+	size_t				 natt;
 
 	pthread_mutex_t			 lock;
 	pthread_cond_t			 cond;
