@@ -1,10 +1,12 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Input CSV parser (see csvin.h for the accepted format).  The file is
- * read whole (bounded), converted to UTF-8, and parsed once into rows;
- * the raw text is wiped afterwards because a careless export may hold
- * columns we refuse to read (PINs).
+ * Input CSV parser (see csvin.h for the accepted format).  A regular
+ * UTF-8 file is read through a window of a few records, once to count
+ * and classify its rows and again as they are taken; anything else is
+ * read whole (bounded), converted to UTF-8, and parsed once into rows.
+ * Text read is wiped because a careless export may hold columns we
+ * refuse to read (PINs).
  */
 
 #include <sys/stat.h>
@@ -42,6 +44,9 @@ csvin_strerr(int r)
 		return ("unsupported CSV text encoding");
 	case CSVIN_ERR_HEADER:
 		return ("CSV header names no user column");
+	case CSVIN_ERR_CHANGED:
+		return ("the CSV file changed while it was being read; run "
+		    "again");
 	default:
 		return ("unknown csvin error");
 	}
@@ -171,62 +176,224 @@ decode(const unsigned char *buf, size_t len, csvin_t *c, char **text,
 	return (CSVIN_OK);
 }
 
-static int
-parse(csvin_t *c, const char *t, size_t tlen, char *err, size_t errlen)
-{
-	struct rec	 r;
-	size_t		 pos = 0, line = 1, nl;
-	int		 rc, have_header = 0;
+/*
+ * The window: refilled from the file so that a record (at most
+ * max_record bytes, plus the parser's look-ahead) never runs past its
+ * end before the file's.  The bytes left behind are wiped.
+ */
+#define LOOKAHEAD	8
 
-	memset(&r, 0, sizeof(r));
+static int
+refill(csvin_t *c)
+{
+	ssize_t	n;
+
+	if (c->fd < 0 || c->eof || c->wlen - c->wpos >= c->lim.max_record +
+	    LOOKAHEAD)
+		return (0);
+	memmove(c->win, c->win + c->wpos, c->wlen - c->wpos);
+	c->wlen -= c->wpos;
+	c->wpos = 0;
+	explicit_bzero(c->win + c->wlen, c->wcap - c->wlen);
+	while (c->wlen < c->wcap) {
+		n = pread(c->fd, c->win + c->wlen, c->wcap - c->wlen,
+		    c->rdoff);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return (-1);
+		if (n == 0) {
+			c->eof = 1;
+			break;
+		}
+		c->wlen += (size_t)n;
+		c->rdoff += n;
+	}
+	/* a file that grew or shrank since open is another file */
+	if (c->rdoff > c->st.st_size || (c->eof && c->rdoff != c->st.st_size))
+		c->changed = 1;
+
+	return (0);
+}
+
+/*
+ * A record over the limit or badly quoted is skipped to the end of its
+ * line, which may lie past the window: read on until it.
+ */
+static int
+skip_line(csvin_t *c, size_t *nl)
+{
+	size_t i;
+
+	while (c->wpos == c->wlen && c->wlen > 0 && !c->eof &&
+	    !csvin_is_eol(c->win[c->wlen - 1])) {
+		if (refill(c) < 0)
+			return (-1);
+		for (i = c->wpos; i < c->wlen && !csvin_is_eol(c->win[i]); i++)
+			;
+		c->wpos = i;
+		if (i == c->wlen)
+			continue;
+		c->wpos = i + 1;
+		if (c->win[i] == '\r' && c->wpos < c->wlen &&
+		    c->win[c->wpos] == '\n')
+			c->wpos++;
+		*nl = 1;
+		break;
+	}
+
+	return (0);
+}
+
+/*
+ * The next record that is not blank, and the line it starts on; *end
+ * at the end of the text.  CSVIN_OK, or _ERR_IO / _ERR_INTERNAL.
+ */
+static int
+next_record(csvin_t *c, struct rec *r, size_t *line, int *end)
+{
+	size_t	nl;
+
+	*end = 0;
+	for (;;) {
+		if (refill(c) < 0)
+			return (CSVIN_ERR_IO);
+		/* CRLF split by the window's end: one line break */
+		if (c->skip_lf && c->wpos < c->wlen) {
+			if (c->win[c->wpos] == '\n')
+				c->wpos++;
+			c->skip_lf = 0;
+			continue;
+		}
+		if (c->wpos >= c->wlen) {
+			*end = 1;
+			return (CSVIN_OK);
+		}
+		*line = c->line;
+		if (csvin_parse_record(c->win, c->wlen, &c->wpos, c->delim,
+		    c->lim.max_record, r, &nl) < 0)
+			return (CSVIN_ERR_INTERNAL);
+		if ((r->toolong || r->badquote == 2) && skip_line(c, &nl) < 0)
+			return (CSVIN_ERR_IO);
+		if (c->wpos == c->wlen && !c->eof && c->wpos > 0 &&
+		    c->win[c->wpos - 1] == '\r')
+			c->skip_lf = 1;
+		c->line += nl;
+		if (r->allblank && !r->toolong && !r->badquote)
+			continue;
+		return (CSVIN_OK);
+	}
+}
+
+static int
+rec_init(csvin_t *c, struct rec *r)
+{
+	memset(r, 0, sizeof(*r));
 	/*
 	 * csvin_parse_record() stops a record at max_record bytes of input,
 	 * which unquote to no more bytes, plus a NUL per field.
 	 */
-	buf_init(&r.b, c->lim.max_record < SIZE_MAX / 4 ?
+	buf_init(&r->b, c->lim.max_record < SIZE_MAX / 4 ?
 	    2 * c->lim.max_record + 64 : SIZE_MAX);
-	r.offcap = 16;
-	if ((r.off = calloc(r.offcap, sizeof(*r.off))) == NULL) {
+	r->offcap = 16;
+	if ((r->off = calloc(r->offcap, sizeof(*r->off))) == NULL)
+		return (-1);
+
+	return (0);
+}
+
+static void
+rec_free(struct rec *r)
+{
+	buf_reset(&r->b);
+	free(r->off);
+	memset(r, 0, sizeof(*r));
+}
+
+/* a row in memory, or the streamed file's current one */
+static int
+keep_row(csvin_t *c, struct row *w)
+{
+	struct row **p;
+
+	if (c->stream) {
+		csvin_row_free(c->cur);
+		c->cur = w;
+		return (0);
+	}
+	if (c->nrows == c->cap) {
+		if ((p = reallocarray(c->rows, c->cap ? c->cap * 2 : 64,
+		    sizeof(*p))) == NULL)
+			return (-1);
+		c->rows = p;
+		c->cap = c->cap ? c->cap * 2 : 64;
+	}
+	c->rows[c->nrows] = w;
+
+	return (0);
+}
+
+/*
+ * The first pass: the header, then every record classified and
+ * counted (and kept, in memory); a streamed file's rows are read again
+ * by csvin_next().
+ */
+static int
+parse(csvin_t *c, char *err, size_t errlen)
+{
+	struct rec	 r;
+	struct row	*w;
+	size_t		 line;
+	int		 rc, end, have_header = 0;
+
+	if (rec_init(c, &r) < 0) {
 		rc = CSVIN_ERR_INTERNAL;
 		goto fail;
 	}
+	if ((rc = refill(c)) < 0) {
+		rc = CSVIN_ERR_IO;
+		goto fail;
+	}
 	/* Excel's "sep=;" line */
-	if (tlen >= 5 && strncasecmp(t, "sep=", 4) == 0 &&
-	    (tlen == 5 || csvin_is_eol(t[5])) && !csvin_is_eol(t[4]) &&
-	    t[4] != '"') {
-		c->delim = t[4];
-		pos = csvin_next_line(t, tlen, 0);
-		line = 2;
+	if (c->wlen - c->wpos >= 5 && strncasecmp(c->win + c->wpos, "sep=",
+	    4) == 0 && (c->wlen - c->wpos == 5 ||
+	    csvin_is_eol(c->win[c->wpos + 5])) &&
+	    !csvin_is_eol(c->win[c->wpos + 4]) && c->win[c->wpos + 4] != '"') {
+		c->delim = c->win[c->wpos + 4];
+		c->wpos = csvin_next_line(c->win, c->wlen, c->wpos);
+		c->line = 2;
 	} else
-		c->delim = csvin_detect_delim(t, tlen);
-	while (pos < tlen) {
-		if (csvin_parse_record(t, tlen, &pos, c->delim,
-			c->lim.max_record, &r, &nl) < 0) {
-			rc = CSVIN_ERR_INTERNAL;
+		c->delim = csvin_detect_delim(c->win + c->wpos,
+		    c->wlen - c->wpos);
+	for (;;) {
+		if ((rc = next_record(c, &r, &line, &end)) != CSVIN_OK)
 			goto fail;
-		}
-		if (r.allblank && !r.toolong && !r.badquote) {
-			line += nl;
-			continue;
-		}
+		if (end)
+			break;
 		if (!have_header) {
 			if ((rc = csvin_parse_header(c, &r, err, errlen)) !=
 			    CSVIN_OK)
 				goto fail;
 			have_header = 1;
-		} else {
-			if (c->nrows >= c->lim.max_rows) {
-				errf(err, errlen, "the CSV file has more "
-				    "than %zu rows; split it", c->lim.max_rows);
-				rc = CSVIN_ERR_TOOBIG;
-				goto fail;
-			}
-			if (csvin_build_row(c, &r, line) < 0) {
-				rc = CSVIN_ERR_INTERNAL;
-				goto fail;
-			}
+			c->body_off = c->rdoff - (off_t)(c->wlen - c->wpos);
+			c->body_line = c->line;
+			c->body_skip_lf = c->skip_lf;
+			continue;
 		}
-		line += nl;
+		if (c->nrows >= c->lim.max_rows) {
+			errf(err, errlen, "the CSV file has more than %zu "
+			    "rows; split it", c->lim.max_rows);
+			rc = CSVIN_ERR_TOOBIG;
+			goto fail;
+		}
+		if ((w = csvin_build_row(c, &r, line)) == NULL ||
+		    keep_row(c, w) < 0) {
+			csvin_row_free(w);
+			rc = CSVIN_ERR_INTERNAL;
+			goto fail;
+		}
+		c->nstatus[w->status]++;
+		c->nrows++;
 	}
 	if (!have_header) {
 		errf(err, errlen, "the CSV file is empty; it needs a header "
@@ -234,12 +401,40 @@ parse(csvin_t *c, const char *t, size_t tlen, char *err, size_t errlen)
 		rc = CSVIN_ERR_HEADER;
 		goto fail;
 	}
+	if (c->changed) {
+		errf(err, errlen, "the file changed while it was being read; "
+		    "run again");
+		rc = CSVIN_ERR_CHANGED;
+		goto fail;
+	}
 	rc = CSVIN_OK;
 fail:
-	buf_reset(&r.b);
-	free(r.off);
+	rec_free(&r);
 
 	return (rc);
+}
+
+static csvin_t *
+csvin_new(const csvin_limits_t *lim)
+{
+	csvin_t *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (NULL);
+	c->ucol = c->fcol = -1;
+	c->fd = -1;
+	c->line = 1;
+	c->lim.max_file = CSVIN_MAX_FILE;
+	c->lim.max_record = CSVIN_MAX_RECORD;
+	c->lim.max_rows = CSVIN_MAX_ROWS;
+	if (lim != NULL && lim->max_file != 0)
+		c->lim.max_file = lim->max_file;
+	if (lim != NULL && lim->max_record != 0)
+		c->lim.max_record = lim->max_record;
+	if (lim != NULL && lim->max_rows != 0)
+		c->lim.max_rows = lim->max_rows;
+
+	return (c);
 }
 
 int
@@ -255,18 +450,8 @@ csvin_open_mem(const void *buf, size_t len, const csvin_limits_t *lim,
 	if (cp == NULL || (buf == NULL && len > 0))
 		return (CSVIN_ERR_ARG);
 	*cp = NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = csvin_new(lim)) == NULL)
 		return (CSVIN_ERR_INTERNAL);
-	c->ucol = c->fcol = -1;
-	c->lim.max_file = CSVIN_MAX_FILE;
-	c->lim.max_record = CSVIN_MAX_RECORD;
-	c->lim.max_rows = CSVIN_MAX_ROWS;
-	if (lim != NULL && lim->max_file != 0)
-		c->lim.max_file = lim->max_file;
-	if (lim != NULL && lim->max_record != 0)
-		c->lim.max_record = lim->max_record;
-	if (lim != NULL && lim->max_rows != 0)
-		c->lim.max_rows = lim->max_rows;
 	if (len > c->lim.max_file) {
 		errf(err, errlen, "the CSV file is larger than %zu bytes",
 		    c->lim.max_file);
@@ -276,7 +461,14 @@ csvin_open_mem(const void *buf, size_t len, const csvin_limits_t *lim,
 	if ((r = decode(buf, len, c, &text, &tlen, err,
 	    errlen)) != CSVIN_OK)
 		goto fail;
-	if ((r = parse(c, text, tlen, err, errlen)) != CSVIN_OK)
+	/* the whole text is the window, read to its end */
+	c->win = text;
+	c->wlen = c->wcap = tlen;
+	c->eof = 1;
+	r = parse(c, err, errlen);
+	c->win = NULL;
+	c->wlen = c->wcap = c->wpos = 0;
+	if (r != CSVIN_OK)
 		goto fail;
 	*cp = c;
 	c = NULL;
@@ -338,8 +530,95 @@ fail:
 	return (r);
 }
 
+/*
+ * A regular file in UTF-8 is streamed: parsed here once to count and
+ * classify its rows, then read again by csvin_next(), through a window
+ * of a few records.  Anything else (UTF-16, a pipe) is read whole.
+ */
+static int
+open_stream(const char *path, const csvin_limits_t *lim, csvin_t **cp,
+    char *err, size_t errlen)
+{
+	csvin_t			*c = NULL;
+	const unsigned char	*u;
+	const void		*eol;
+	size_t			 hl;
+	int			 r;
+
+	if ((c = csvin_new(lim)) == NULL)
+		return (CSVIN_ERR_INTERNAL);
+	c->stream = 1;
+	if ((c->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(c->fd, &c->st) < 0) {
+		errf(err, errlen, "%s", strerror(errno));
+		r = CSVIN_ERR_IO;
+		goto fail;
+	}
+	if (!S_ISREG(c->st.st_mode)) {
+		r = CSVIN_END;		/* not for streaming */
+		goto fail;
+	}
+	if ((size_t)c->st.st_size > c->lim.max_file) {
+		errf(err, errlen, "the CSV file is larger than %zu bytes",
+		    c->lim.max_file);
+		r = CSVIN_ERR_TOOBIG;
+		goto fail;
+	}
+	c->wcap = 2 * (c->lim.max_record + LOOKAHEAD) + 4096;
+	if ((c->win = malloc(c->wcap)) == NULL) {
+		r = CSVIN_ERR_INTERNAL;
+		goto fail;
+	}
+	if (refill(c) < 0) {
+		errf(err, errlen, "%s", strerror(errno));
+		r = CSVIN_ERR_IO;
+		goto fail;
+	}
+	u = (const unsigned char *)c->win;
+	if (c->wlen >= 2 && (memcmp(u, "\xff\xfe", 2) == 0 ||
+	    memcmp(u, "\xfe\xff", 2) == 0)) {
+		r = CSVIN_END;		/* UTF-16 (or 32): decoded whole */
+		goto fail;
+	}
+	c->encoding = "UTF-8";
+	if (c->wlen >= 3 && memcmp(u, "\xef\xbb\xbf", 3) == 0) {
+		c->encoding = "UTF-8 (BOM)";
+		c->wpos = 3;
+	}
+	/* NULs in the first line: UTF-16 without a byte-order mark */
+	hl = (eol = memchr(c->win + c->wpos, '\n', c->wlen - c->wpos)) !=
+	    NULL ? (size_t)((const char *)eol - (c->win + c->wpos)) :
+	    c->wlen - c->wpos;
+	if (memchr(c->win + c->wpos, '\0', hl) != NULL) {
+		errf(err, errlen, "the file looks like UTF-16 without a "
+		    "byte-order mark; save it as UTF-8 or as UTF-16 with BOM");
+		r = CSVIN_ERR_ENCODING;
+		goto fail;
+	}
+	if ((r = parse(c, err, errlen)) != CSVIN_OK)
+		goto fail;
+	if (rec_init(c, &c->rec) < 0) {
+		r = CSVIN_ERR_INTERNAL;
+		goto fail;
+	}
+	csvin_rewind(c);
+	*cp = c;
+	c = NULL;
+fail:
+	csvin_free(&c);
+
+	return (r);
+}
+
 int
 csvin_open(const char *path, csvin_t **cp, char *err, size_t errlen)
+{
+	return (csvin_open_lim(path, NULL, cp, err, errlen));
+}
+
+int
+csvin_open_lim(const char *path, const csvin_limits_t *lim, csvin_t **cp,
+    char *err, size_t errlen)
 {
 	unsigned char	*buf = NULL;
 	size_t		 len = 0;
@@ -349,16 +628,23 @@ csvin_open(const char *path, csvin_t **cp, char *err, size_t errlen)
 	if (path == NULL || cp == NULL)
 		return (CSVIN_ERR_ARG);
 	*cp = NULL;
-	if ((r = read_bounded(path, CSVIN_MAX_FILE, &buf, &len)) !=
-	    CSVIN_OK) {
+	if ((r = open_stream(path, lim, cp, err, errlen)) != CSVIN_END) {
+		if (r != CSVIN_OK && err != NULL && errlen > 0 &&
+		    err[0] == '\0')
+			errf(err, errlen, "%s", csvin_strerr(r));
+		return (r);
+	}
+	if ((r = read_bounded(path, lim != NULL && lim->max_file != 0 ?
+	    lim->max_file : CSVIN_MAX_FILE, &buf, &len)) != CSVIN_OK) {
 		if (r == CSVIN_ERR_TOOBIG)
-			errf(err, errlen, "the CSV file is larger than %d bytes",
-			    CSVIN_MAX_FILE);
+			errf(err, errlen, "the CSV file is larger than %zu "
+			    "bytes", lim != NULL && lim->max_file != 0 ?
+			    lim->max_file : (size_t)CSVIN_MAX_FILE);
 		else if (r == CSVIN_ERR_IO)
 			errf(err, errlen, "%s", strerror(errno));
 		return (r);
 	}
-	r = csvin_open_mem(buf, len, NULL, cp, err, errlen);
+	r = csvin_open_mem(buf, len, lim, cp, err, errlen);
 	freezero_buf(buf, len);
 
 	return (r);
@@ -372,13 +658,19 @@ csvin_free(csvin_t **cp)
 
 	if (cp == NULL || (c = *cp) == NULL)
 		return;
-	for (i = 0; i < c->nrows; i++)
+	for (i = 0; i < c->nrows && c->rows != NULL; i++)
 		csvin_row_free(c->rows[i]);
 	free(c->rows);
 	for (i = 0; i < c->ncols; i++)
 		free(c->cols[i].name);
 	free(c->cols);
-	free(c->dup);
+	csvin_dup_free(&c->dup);
+	if (c->win != NULL)
+		freezero_buf(c->win, c->wcap);
+	rec_free(&c->rec);
+	csvin_row_free(c->cur);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
 	*cp = NULL;
 }
@@ -398,14 +690,26 @@ csvin_count_status(const csvin_t *c, int status)
 	return (c->nstatus[status]);
 }
 
+/* row idx: any in memory; a streamed file's current one only */
+static const struct row *
+row_at(const csvin_t *c, size_t idx)
+{
+	if (c == NULL || idx >= c->nrows)
+		return (NULL);
+	if (!c->stream)
+		return (c->rows[idx]);
+
+	return (c->cur != NULL && c->sidx > 0 && idx == c->sidx - 1 ?
+	    c->cur : NULL);
+}
+
 int
 csvin_row(const csvin_t *c, size_t idx, csvin_row_t *out)
 {
 	const struct row *w;
 
-	if (c == NULL || out == NULL || idx >= c->nrows)
+	if (out == NULL || (w = row_at(c, idx)) == NULL)
 		return (CSVIN_ERR_ARG);
-	w = c->rows[idx];
 	memset(out, 0, sizeof(*out));
 	out->index = idx;
 	out->line = w->line;
@@ -421,11 +725,41 @@ csvin_row(const csvin_t *c, size_t idx, csvin_row_t *out)
 	return (CSVIN_OK);
 }
 
+/* the streamed file's next row, classified as the first pass did */
+static int
+stream_next(csvin_t *c, csvin_row_t *out)
+{
+	struct row	*w;
+	size_t		 line;
+	int		 r, end;
+
+	if (c->changed)
+		return (CSVIN_ERR_CHANGED);
+	if ((r = next_record(c, &c->rec, &line, &end)) != CSVIN_OK)
+		return (r);
+	if (c->changed || (end && c->sidx != c->nrows) ||
+	    (!end && c->sidx >= c->nrows)) {
+		c->changed = 1;
+		return (CSVIN_ERR_CHANGED);
+	}
+	if (end)
+		return (CSVIN_END);
+	if ((w = csvin_build_row(c, &c->rec, line)) == NULL)
+		return (CSVIN_ERR_INTERNAL);
+	csvin_row_free(c->cur);
+	c->cur = w;
+	c->sidx++;
+
+	return (csvin_row(c, c->sidx - 1, out));
+}
+
 int
 csvin_next(csvin_t *c, csvin_row_t *out)
 {
 	if (c == NULL || out == NULL)
 		return (CSVIN_ERR_ARG);
+	if (c->stream)
+		return (stream_next(c, out));
 	if (c->pos >= c->nrows)
 		return (CSVIN_END);
 
@@ -435,8 +769,28 @@ csvin_next(csvin_t *c, csvin_row_t *out)
 void
 csvin_rewind(csvin_t *c)
 {
-	if (c != NULL)
-		c->pos = 0;
+	struct stat st;
+
+	if (c == NULL)
+		return;
+	c->pos = 0;
+	if (!c->stream)
+		return;
+	csvin_row_free(c->cur);
+	c->cur = NULL;
+	c->sidx = 0;
+	c->wlen = c->wpos = 0;
+	explicit_bzero(c->win, c->wcap);
+	c->rdoff = c->body_off;
+	c->eof = 0;
+	c->line = c->body_line;
+	c->skip_lf = c->body_skip_lf;
+	/* rows that disagree with the counts are refused, not given */
+	if (fstat(c->fd, &st) < 0 || st.st_ino != c->st.st_ino ||
+	    st.st_dev != c->st.st_dev || st.st_size != c->st.st_size ||
+	    st.st_mtim.tv_sec != c->st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != c->st.st_mtim.tv_nsec)
+		c->changed = 1;
 }
 
 char
@@ -483,7 +837,7 @@ csvin_field(const csvin_t *c, size_t idx, const char *col)
 	const char		*p;
 	size_t			 i, k;
 
-	if (c == NULL || col == NULL || idx >= c->nrows)
+	if (c == NULL || col == NULL || row_at(c, idx) == NULL)
 		return (NULL);
 	csvin_name_norm(col, norm, sizeof(norm));
 	for (i = 0; i < c->ncols; i++)
@@ -491,7 +845,7 @@ csvin_field(const csvin_t *c, size_t idx, const char *col)
 			break;
 	if (i == c->ncols || c->cols[i].secret)
 		return (NULL);
-	w = c->rows[idx];
+	w = row_at(c, idx);
 	if (i >= w->ncells)
 		return (NULL);
 	for (p = w->cells, k = 0; k < i; k++)

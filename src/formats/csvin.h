@@ -34,7 +34,12 @@
  * file over the limits fail csvin_open().
  *
  * The whole file is parsed by csvin_open(), so the row count is known
- * before any key is touched.
+ * before any key is touched.  A regular UTF-8 file is then read again,
+ * a record at a time, by csvin_next(): its memory does not grow with
+ * its rows (a few records, and 12 bytes a distinct user for the
+ * duplicates); a file changed in between is CSVIN_ERR_CHANGED, never
+ * rows that disagree with the counts.  UTF-16 files and pipes are held
+ * in memory, row by row.
  */
 
 #ifndef PROV_CSVIN_H
@@ -50,6 +55,8 @@
 #define CSVIN_ERR_TOOBIG	-4	/* file size or row count over limit */
 #define CSVIN_ERR_ENCODING	-5	/* UTF-32, UTF-16 without BOM, ... */
 #define CSVIN_ERR_HEADER	-6	/* empty file or no user column */
+#define CSVIN_ERR_CHANGED	-7	/* csvin_next(): the file is not what
+					   csvin_open() read */
 
 /* default limits */
 #define CSVIN_MAX_FILE		(128 * 1024 * 1024)	/* bytes on disk */
@@ -78,7 +85,8 @@ typedef struct csvin_limits {
 
 /*
  * One row.  The strings belong to the csvin_t and live until
- * csvin_free(); none is NULL ("" when absent).
+ * csvin_free(), or for a streamed file until the next csvin_next() or
+ * csvin_rewind(); none is NULL ("" when absent).
  */
 typedef struct csvin_row {
 	size_t		 index;		/* 0-based position among rows */
@@ -109,13 +117,20 @@ const char	*csvin_strerr(int);
  */
 int		 csvin_open(const char *path, csvin_t **cp, char *err,
 		    size_t errlen);
+/* with limits other than the defaults; `lim` may be NULL */
+int		 csvin_open_lim(const char *path, const csvin_limits_t *lim,
+		    csvin_t **cp, char *err, size_t errlen);
 /* the same from memory; `lim` may be NULL (defaults) */
 int		 csvin_open_mem(const void *buf, size_t len,
 		    const csvin_limits_t *lim, csvin_t **cp, char *err,
 		    size_t errlen);
 void		 csvin_free(csvin_t **);
 
-/* rows in file order */
+/*
+ * Rows in file order.  csvin_row() and csvin_field() answer for any
+ * row of a file held in memory, and for the row csvin_next() gave last
+ * of a streamed one (CSVIN_ERR_ARG / NULL for the others).
+ */
 size_t		 csvin_count(const csvin_t *);
 /* counts by status: CSVIN_ROW_OK, _ERROR, _DUPLICATE */
 size_t		 csvin_count_status(const csvin_t *, int status);

@@ -9,8 +9,13 @@
 #ifndef PROV_CSVIN_INT_H
 #define PROV_CSVIN_INT_H
 
+#include <sys/types.h>
+#include <sys/stat.h>
+
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common.h"
 
 #include "csvin.h"
 
@@ -44,27 +49,17 @@ struct col {
 	int	 secret;
 };
 
-struct dupent {
-	const char	*key;
-	size_t		 line;
-};
-
-struct csvin {
-	struct row	**rows;
-	size_t		  nrows;
-	size_t		  cap;
-	size_t		  pos;		/* iterator */
-	size_t		  nstatus[3];
-	struct col	 *cols;
-	size_t		  ncols;
-	int		  ucol;		/* user column */
-	int		  fcol;		/* fallback id column or -1 */
-	char		  delim;
-	const char	 *encoding;
-	struct dupent	 *dup;		/* open addressing, cap power of 2 */
-	size_t		  dupcap;
-	size_t		  dupn;
-	csvin_limits_t	  lim;
+/*
+ * The users seen, for duplicates: a keyed 64-bit hash of each distinct
+ * key (0: empty slot) and the line it was first on, 12 bytes a user
+ * and no strings, so that a streamed file keeps no row.
+ */
+struct duptab {
+	uint64_t	*h;
+	uint32_t	*line;
+	size_t		 cap;		/* any size: slot = h % cap */
+	size_t		 n;
+	void		*mac;		/* EVP_MAC_CTX: SipHash, random key */
 };
 
 /* a record being parsed: fields unquoted into one scratch buffer */
@@ -79,6 +74,45 @@ struct rec {
 	int	 allblank;
 };
 
+struct csvin {
+	struct row	**rows;		/* in memory only */
+	size_t		  nrows;	/* rows in the file */
+	size_t		  cap;
+	size_t		  pos;		/* iterator */
+	size_t		  nstatus[3];
+	struct col	 *cols;
+	size_t		  ncols;
+	int		  ucol;		/* user column */
+	int		  fcol;		/* fallback id column or -1 */
+	char		  delim;
+	const char	 *encoding;
+	struct duptab	  dup;
+	csvin_limits_t	  lim;
+
+	/*
+	 * The text being parsed: a window onto the file (streamed), or
+	 * the whole decoded text (in memory: fd -1, eof from the start).
+	 */
+	int		  stream;
+	int		  fd;
+	struct stat	  st;		/* at open: a changed file is said */
+	char		 *win;
+	size_t		  wcap;
+	size_t		  wlen;
+	size_t		  wpos;
+	off_t		  rdoff;	/* file offset of win[wlen] */
+	int		  eof;
+	int		  skip_lf;	/* a CR ended the window */
+	size_t		  line;		/* line of the text at wpos */
+	off_t		  body_off;	/* the first record after the header */
+	size_t		  body_line;
+	int		  body_skip_lf;
+	struct rec	  rec;		/* streamed: the record scratch */
+	struct row	 *cur;		/* streamed: the row last read */
+	size_t		  sidx;		/* streamed: rows read this pass */
+	int		  changed;
+};
+
 /* csvin_record.c */
 const char *csvin_rec_get(const struct rec *, size_t);
 int	csvin_is_eol(char);
@@ -90,7 +124,8 @@ void	csvin_trim(const char **, size_t *);
 /* csvin_row.c */
 void	csvin_name_norm(const char *, char *, size_t);
 void	csvin_row_free(struct row *);
-int	csvin_build_row(csvin_t *, const struct rec *, size_t);
+struct row *csvin_build_row(csvin_t *, const struct rec *, size_t);
+void	csvin_dup_free(struct duptab *);
 char	csvin_detect_delim(const char *, size_t);
 int	csvin_parse_header(csvin_t *, const struct rec *, char *, size_t);
 

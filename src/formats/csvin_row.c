@@ -17,6 +17,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
 #include "common.h"
 #include "csvin.h"
 #include "csvin_int.h"
@@ -184,90 +189,126 @@ csvin_row_free(struct row *w)
 		freezero_buf(w, w->size);
 }
 
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-
-	return (h);
-}
-
-/* line of an earlier row with `key`, or 0 */
-static size_t
-dup_find(const csvin_t *c, const char *key)
-{
-	size_t k;
-
-	if (c->dupcap == 0)
-		return (0);
-	k = hash(key) & (c->dupcap - 1);
-	while (c->dup[k].key != NULL) {
-		if (strcmp(c->dup[k].key, key) == 0)
-			return (c->dup[k].line);
-		k = (k + 1) & (c->dupcap - 1);
-	}
-
-	return (0);
-}
-
-/* `key` must live as long as c (it points into a row) */
+/*
+ * SipHash-2-4 with a key drawn at open: no file can be crafted to make
+ * two users collide, and by chance two of a million users share a hash
+ * with odds of about 3e-8, so equal hashes are taken for the same user.
+ */
 static int
-dup_insert(csvin_t *c, const char *key, size_t line)
+dup_hash(struct duptab *d, const char *key, uint64_t *out)
 {
-	struct dupent	*nd;
-	size_t		 i, k, ncap;
+	unsigned char	 k[16];
+	OSSL_PARAM	 p[2];
+	EVP_MAC		*mac;
+	size_t		 sz = 8, n;
+	uint64_t	 h;
 
-	if (c->dupn * 2 >= c->dupcap) {
-		ncap = c->dupcap ? c->dupcap * 2 : 1024;
-		if ((nd = calloc(ncap, sizeof(*nd))) == NULL)
+	if (d->mac == NULL) {
+		if ((mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) == NULL)
 			return (-1);
-		for (i = 0; i < c->dupcap; i++) {
-			if (c->dup[i].key == NULL)
-				continue;
-			k = hash(c->dup[i].key) & (ncap - 1);
-			while (nd[k].key != NULL)
-				k = (k + 1) & (ncap - 1);
-			nd[k] = c->dup[i];
+		d->mac = EVP_MAC_CTX_new(mac);
+		EVP_MAC_free(mac);
+		p[0] = OSSL_PARAM_construct_size_t("size", &sz);
+		p[1] = OSSL_PARAM_construct_end();
+		if (d->mac == NULL || RAND_bytes(k, sizeof(k)) != 1 ||
+		    EVP_MAC_init(d->mac, k, sizeof(k), p) != 1) {
+			explicit_bzero(k, sizeof(k));
+			return (-1);
 		}
-		free(c->dup);
-		c->dup = nd;
-		c->dupcap = ncap;
-	}
-	k = hash(key) & (c->dupcap - 1);
-	while (c->dup[k].key != NULL)
-		k = (k + 1) & (c->dupcap - 1);
-	c->dup[k].key = key;
-	c->dup[k].line = line;
-	c->dupn++;
+		explicit_bzero(k, sizeof(k));
+	} else if (EVP_MAC_init(d->mac, NULL, 0, NULL) != 1)
+		return (-1);
+	if (EVP_MAC_update(d->mac, (const unsigned char *)key,
+	    strlen(key)) != 1 || EVP_MAC_final(d->mac, (unsigned char *)&h,
+	    &n, sizeof(h)) != 1 || n != sizeof(h))
+		return (-1);
+	/* 0 marks an empty slot */
+	*out = h != 0 ? h : 1;
 
 	return (0);
 }
 
-static int
-add_row(csvin_t *c, struct row *w)
+/* the slot of `h`, or the empty one where it goes */
+static size_t
+dup_slot(const struct duptab *d, uint64_t h)
 {
-	struct row **p;
+	size_t k = (size_t)(h % d->cap);
 
-	if (c->nrows == c->cap) {
-		if ((p = reallocarray(c->rows, c->cap ? c->cap * 2 : 64,
-		    sizeof(*p))) == NULL)
-			return (-1);
-		c->rows = p;
-		c->cap = c->cap ? c->cap * 2 : 64;
+	while (d->h[k] != 0 && d->h[k] != h)
+		k = k + 1 < d->cap ? k + 1 : 0;
+
+	return (k);
+}
+
+/* grown by half when 4/5 full: no power-of-two slack */
+static int
+dup_grow(struct duptab *d)
+{
+	struct duptab	 nd;
+	size_t		 i, k;
+
+	if (d->cap > 0 && d->n * 5 < d->cap * 4)
+		return (0);
+	memset(&nd, 0, sizeof(nd));
+	nd.cap = d->cap ? d->cap + d->cap / 2 : 1021;
+	if ((nd.h = calloc(nd.cap, sizeof(*nd.h))) == NULL ||
+	    (nd.line = calloc(nd.cap, sizeof(*nd.line))) == NULL) {
+		free(nd.h);
+		return (-1);
 	}
-	c->rows[c->nrows++] = w;
-	c->nstatus[w->status]++;
+	for (i = 0; i < d->cap; i++) {
+		if (d->h[i] == 0)
+			continue;
+		k = dup_slot(&nd, d->h[i]);
+		nd.h[k] = d->h[i];
+		nd.line[k] = d->line[i];
+	}
+	free(d->h);
+	free(d->line);
+	d->h = nd.h;
+	d->line = nd.line;
+	d->cap = nd.cap;
 
 	return (0);
 }
 
-/* turn one parsed record into a row */
-int
+/*
+ * The first line of `key`: an earlier one, or `line` itself, recorded
+ * now.  0 on memory failure.
+ */
+static size_t
+dup_first(struct duptab *d, const char *key, size_t line)
+{
+	uint64_t	h;
+	size_t		k;
+
+	if (dup_hash(d, key, &h) < 0 || dup_grow(d) < 0)
+		return (0);
+	k = dup_slot(d, h);
+	if (d->h[k] == h)
+		return (d->line[k]);
+	d->h[k] = h;
+	d->line[k] = (uint32_t)line;
+	d->n++;
+
+	return (line);
+}
+
+void
+csvin_dup_free(struct duptab *d)
+{
+	free(d->h);
+	free(d->line);
+	EVP_MAC_CTX_free(d->mac);
+	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * Turn one parsed record into a row, the caller's; NULL when out of
+ * memory.  A file read again gives each row the same status: a user's
+ * first line is the one the duplicate table holds.
+ */
+struct row *
 csvin_build_row(csvin_t *c, const struct rec *r, size_t line)
 {
 	char		 excerpt[EXCERPT_MAX + 1], ubuf[CSVIN_UPN_MAX + 1];
@@ -340,31 +381,28 @@ csvin_build_row(csvin_t *c, const struct rec *r, size_t line)
 		key[i] = (u[i] >= 'A' && u[i] <= 'Z') ?
 		    (char)(u[i] - 'A' + 'a') : u[i];
 	key[ulen] = '\0';
-	if ((first = dup_find(c, key)) != 0) {
+	if ((first = dup_first(&c->dup, key, line)) == 0) {
+		explicit_bzero(excerpt, sizeof(excerpt));
+		return (NULL);
+	}
+	if (first != line) {
 		status = CSVIN_ROW_DUPLICATE;
 		code = "csv_duplicate";
 		snprintf(reason, sizeof(reason), "duplicate of row %zu", first);
 		goto make;
 	}
 	status = CSVIN_ROW_OK;
+	first = 0;
 	ncells = r->nf < c->ncols ? r->nf : c->ncols;
 make:
 	w = row_new(c, line, status, kind, code, ubuf, key, reason, excerpt,
 	    r, ncells);
 	explicit_bzero(excerpt, sizeof(excerpt));
 	if (w == NULL)
-		return (-1);
+		return (NULL);
 	w->dup_of = first;
-	if (status == CSVIN_ROW_OK && dup_insert(c, w->key, line) < 0) {
-		csvin_row_free(w);
-		return (-1);
-	}
-	if (add_row(c, w) < 0) {
-		csvin_row_free(w);
-		return (-1);
-	}
 
-	return (0);
+	return (w);
 }
 
 static int

@@ -14,21 +14,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "common.h"
 #include "csvin.h"
 
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE	*f;
+	char	*b;
+	long	 n;
+
+	assert_non_null(f = fopen(path, "rb"));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	assert_true((n = ftell(f)) >= 0);
+	rewind(f);
+	assert_non_null(b = malloc((size_t)n + 1));
+	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+
+	return (b);
+}
+
+/* a fixture in memory: every row at hand (test_streamed checks the
+ * same files read as a stream give the same rows) */
 static csvin_t *
 open_fixture(const char *name)
 {
-	char	 path[4096], err[512];
+	char	 path[4096], err[512], *b;
 	csvin_t	*c = NULL;
+	size_t	 len;
 	int	 r;
 
 	snprintf(path, sizeof(path), "%s/tests/unit/data/%s", SRCDIR, name);
-	r = csvin_open(path, &c, err, sizeof(err));
+	b = slurp(path, &len);
+	r = csvin_open_mem(b, len, NULL, &c, err, sizeof(err));
+	free(b);
 	if (r != CSVIN_OK)
 		fail_msg("%s: %s (%s)", name, err, csvin_strerr(r));
 	assert_non_null(c);
@@ -606,6 +631,149 @@ test_many_rows(void **state)
 	free(buf);
 }
 
+static void
+assert_same_string(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		assert_true(a == b);
+	else
+		assert_string_equal(a, b);
+}
+
+/*
+ * The file at `path` read as a stream (window from `lim`) gives the
+ * rows, counts and cells the same bytes give in memory, twice.
+ */
+static void
+assert_stream_matches(const char *path, const csvin_limits_t *lim)
+{
+	csvin_t		*m = NULL, *c = NULL;
+	csvin_row_t	 a, b;
+	char		 err[512], *buf;
+	size_t		 len, i, k, pass;
+	int		 r;
+
+	buf = slurp(path, &len);
+	r = csvin_open_mem(buf, len, lim, &m, err, sizeof(err));
+	free(buf);
+	assert_int_equal(csvin_open_lim(path, lim, &c, err, sizeof(err)), r);
+	if (r != CSVIN_OK)
+		return;
+	assert_int_equal(csvin_count(c), csvin_count(m));
+	for (k = 0; k < 3; k++)
+		assert_int_equal(csvin_count_status(c, (int)k),
+		    csvin_count_status(m, (int)k));
+	assert_int_equal(csvin_delimiter(c), csvin_delimiter(m));
+	assert_string_equal(csvin_encoding(c), csvin_encoding(m));
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; csvin_next(c, &a) == CSVIN_OK; i++) {
+			assert_int_equal(csvin_row(m, i, &b), CSVIN_OK);
+			assert_int_equal(a.index, i);
+			assert_int_equal(a.line, b.line);
+			assert_int_equal(a.status, b.status);
+			assert_int_equal(a.kind, b.kind);
+			assert_int_equal(a.dup_of, b.dup_of);
+			assert_string_equal(a.user, b.user);
+			assert_string_equal(a.code, b.code);
+			assert_string_equal(a.reason, b.reason);
+			assert_string_equal(a.excerpt, b.excerpt);
+			for (k = 0; k < csvin_ncols(m); k++)
+				assert_same_string(csvin_field(c, i,
+				    csvin_colname(m, k)), csvin_field(m, i,
+				    csvin_colname(m, k)));
+			/* only the current row of a stream is at hand (UTF-16
+			 * is decoded in memory) */
+			if (i > 0 && strncmp(csvin_encoding(c), "UTF-16",
+			    6) != 0)
+				assert_null(csvin_field(c, i - 1,
+				    csvin_colname(m, 0)));
+		}
+		assert_int_equal(i, csvin_count(m));
+		csvin_rewind(c);
+	}
+	csvin_free(&c);
+	csvin_free(&m);
+}
+
+/*
+ * Streamed files: the fixtures, and a file of many windows whose
+ * records (quoted line breaks, CRLF, CR, too long, unterminated quotes,
+ * duplicates) straddle the window's refills at every offset as the
+ * window size moves; then a file changed between passes.
+ */
+static void
+test_streamed(void **state)
+{
+	static const char *fx[] = { "csv_badrows.csv", "csv_basic.csv",
+	    "csv_bom_crlf_semicolon.csv", "csv_cr.csv", "csv_nouser.csv",
+	    "csv_pin_column.csv", "csv_quoted.csv", "csv_utf16be.csv",
+	    "csv_utf16le_tab.csv" };
+	csvin_limits_t	 lim;
+	csvin_t		*c = NULL;
+	csvin_row_t	 w;
+	char		 path[4096], tmp[] = "/tmp/test_csvin.XXXXXX", err[512];
+	FILE		*f;
+	size_t		 i, mr;
+	int		 fd;
+
+	(void)state;
+	for (i = 0; i < sizeof(fx) / sizeof(fx[0]); i++) {
+		snprintf(path, sizeof(path), "%s/tests/unit/data/%s", SRCDIR,
+		    fx[i]);
+		assert_stream_matches(path, NULL);
+	}
+	assert_true((fd = mkstemp(tmp)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs("name,upn,pin\r\n", f);
+	for (i = 0; i < 3000; i++) {
+		/* longer than the window: skipped to its line's end */
+		if (i % 700 == 11)
+			fprintf(f, "%0*d%s,u%zu@contoso.com,0\r\n",
+			    (int)(9000 + i), 0, i % 1400 == 11 ? "\"" : "", i);
+		switch (i % 9) {
+		case 0:
+			fprintf(f, "\"multi\nline %zu\",u%zu@contoso.com,1\r\n",
+			    i, i);
+			break;
+		case 1:
+			fprintf(f, "cr,u%zu@contoso.com,2\r", i);
+			break;
+		case 2:
+			fprintf(f, "long%0*zu,u%zu@contoso.com,3\n",
+			    (int)(i % 97), i, i);
+			break;
+		case 3:
+			fprintf(f, "\"open,u%zu@contoso.com,4\n", i);
+			break;
+		case 4:
+			fprintf(f, "dup,U%zu@Contoso.com,5\n", i - 4);
+			break;
+		case 5:
+			fprintf(f, ",,\n\n");
+			break;
+		default:
+			fprintf(f, "\"a \"\"q\"\"\",u%zu@contoso.com,6\r\n", i);
+		}
+	}
+	fclose(f);
+	memset(&lim, 0, sizeof(lim));
+	for (mr = 40; mr < 40 + 64; mr += 7) {
+		lim.max_record = mr;
+		assert_stream_matches(tmp, &lim);
+	}
+	assert_stream_matches(tmp, NULL);
+	/* rewritten between the passes: refused, not read */
+	assert_int_equal(csvin_open(tmp, &c, err, sizeof(err)), CSVIN_OK);
+	assert_int_equal(csvin_next(c, &w), CSVIN_OK);
+	assert_non_null(f = fopen(tmp, "a"));
+	fputs("late,late@contoso.com,7\n", f);
+	fclose(f);
+	csvin_rewind(c);
+	assert_int_equal(csvin_next(c, &w), CSVIN_ERR_CHANGED);
+	csvin_free(&c);
+	unlink(tmp);
+}
+
 /*
  * A failures.csv fed back in: the user cells we wrote with a formula
  * prefix read as they were; an apostrophe that is not our prefix stays.
@@ -652,6 +820,7 @@ main(void)
 		cmocka_unit_test(test_excerpt),
 		cmocka_unit_test(test_user_kind),
 		cmocka_unit_test(test_many_rows),
+		cmocka_unit_test(test_streamed),
 	};
 
 	log_init(-1);	/* the secret-column warnings are expected */
