@@ -21,6 +21,7 @@ struct cli_csv_users {
 	csvin_t		*c;
 	char		*path;
 	char		*ref;		/* the row last given */
+	int		 failed;	/* said once */
 };
 
 static int
@@ -30,12 +31,15 @@ csv_next(void *arg, struct enroll_user *u)
 	csvin_row_t		 row;
 	int			 r;
 
+	if (cu->failed)
+		return (-1);
 	for (;;) {
 		if ((r = csvin_next(cu->c, &row)) == CSVIN_END)
 			return (1);
 		if (r != CSVIN_OK) {
 			fprintf(stderr, "provisioning: %s: %s\n", cu->path,
 			    csvin_strerr(r));
+			cu->failed = 1;
 			return (-1);
 		}
 		if (row.status == CSVIN_ROW_OK)

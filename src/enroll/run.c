@@ -373,8 +373,12 @@ enroll_write_report(struct run *run)
 	}
 	report_sync_at_close(rep);
 	/* the source again, from its first user */
-	if ((sr = run->src->rewind(run->src->arg)) < 0)
+	if ((sr = run->src->rewind(run->src->arg)) < 0) {
+		fprintf(stderr, "provisioning: the report %s misses this "
+		    "run's users: the input could not be read again; a re-run "
+		    "writes them\n", run->o->report_path);
 		goto fail;
+	}
 	while ((sr = run->src->next(run->src->arg, &u)) == 0) {
 		enroll_user_key(&u, key, sizeof(key));
 		if (journal_user_get(run->j, key, &e) != JOURNAL_OK ||
@@ -398,8 +402,12 @@ enroll_write_report(struct run *run)
 			goto fail;
 	}
 	/* a source that failed has said why */
-	if (sr < 0)
+	if (sr < 0) {
+		fprintf(stderr, "provisioning: the report %s misses this "
+		    "run's users: the input could not be read again; a re-run "
+		    "writes them\n", run->o->report_path);
 		goto fail;
+	}
 	r = 0;
 fail:
 	if (report_close(&rep, err, sizeof(err)) != REPORT_OK) {

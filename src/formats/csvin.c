@@ -184,9 +184,18 @@ decode(const unsigned char *buf, size_t len, csvin_t *c, char **text,
 #define LOOKAHEAD	8
 
 static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return (a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	    a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec);
+}
+
+static int
 refill(csvin_t *c)
 {
-	ssize_t	n;
+	struct stat	st;
+	ssize_t		n;
 
 	if (c->fd < 0 || c->eof || c->wlen - c->wpos >= c->lim.max_record +
 	    LOOKAHEAD)
@@ -209,8 +218,9 @@ refill(csvin_t *c)
 		c->wlen += (size_t)n;
 		c->rdoff += n;
 	}
-	/* a file that grew or shrank since open is another file */
-	if (c->rdoff > c->st.st_size || (c->eof && c->rdoff != c->st.st_size))
+	/* a file that grew, shrank or was written since open is another */
+	if (c->rdoff > c->st.st_size || (c->eof && c->rdoff != c->st.st_size) ||
+	    fstat(c->fd, &st) < 0 || !same_file(&st, &c->st))
 		c->changed = 1;
 
 	return (0);
@@ -786,10 +796,7 @@ csvin_rewind(csvin_t *c)
 	c->line = c->body_line;
 	c->skip_lf = c->body_skip_lf;
 	/* rows that disagree with the counts are refused, not given */
-	if (fstat(c->fd, &st) < 0 || st.st_ino != c->st.st_ino ||
-	    st.st_dev != c->st.st_dev || st.st_size != c->st.st_size ||
-	    st.st_mtim.tv_sec != c->st.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != c->st.st_mtim.tv_nsec)
+	if (fstat(c->fd, &st) < 0 || !same_file(&st, &c->st))
 		c->changed = 1;
 }
 

@@ -30,6 +30,57 @@ D = "@contoso.example"
 
 
 class EnrollCsv(unittest.TestCase):
+    def test_file_changed_mid_run(self):
+        """The CSV is read as the run goes: a file rewritten under a run
+        stops it with the reason (not rows that disagree with what was
+        counted), loses nothing, and a re-run enrolls the rest, each
+        user once."""
+        # more users than the prefetchers take at the start (3 x 20)
+        n = 80
+        cfg = e2e.basic_config()
+        cfg["users"] += [e2e.member("chg%02d" % i) for i in range(n + 1)]
+        env = e2e.Env(self, cfg, name="csvchg")
+        env.add_key(None, "--max-creds", "200", pin=PIN,
+                    presence="delay:100")
+        upns = ["chg%02d%s" % (i, D) for i in range(n)]
+        path = env.write("users.csv", "userPrincipalName\n" +
+                         "\n".join(upns) + "\n")
+        pe = env.env(E2E_PIN=PIN)
+        args = ("enroll", "--csv", path, "--parallel", "--pin", "keep",
+                "--pin-env",
+                "E2E_PIN", "--report", env.path("report.csv"),
+                "--failures", env.path("failures.csv"))
+        p = env.spawn(*args, env=pe)
+
+        def one_done():
+            try:
+                return any(x.get("state") == "done"
+                           for x in env.journal().values())
+            except Exception:       # not created yet, or busy
+                return False
+        e2e.wait_for(lambda: p.poll() is not None or one_done(), 60,
+                     what="a first user enrolled")
+        # an editor's save: same path, rewritten in place, one more row
+        with open(path, "w") as f:
+            f.write("userPrincipalName\n" + "\n".join(upns) + "\nchg%02d%s\n"
+                    % (n, D))
+        r = env.finish(p)
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertEqual(r.err.count("changed while it was being read"),
+                         1, r)
+        self.assertIn("a re-run writes them", r.err)
+        done = [u for u, x in env.journal().items()
+                if x.get("state") == "done"]
+        self.assertGreaterEqual(len(done), 1)
+        self.assertLess(len(done), n + 1)
+        # the re-run takes the new file from the start: nobody twice
+        r = env.run(*args, env=pe)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(upns + ["chg%02d%s" % (n, D)])
+        self.assertEqual(sorted(x["user"].lower() for x in env.report()),
+                         sorted(u.lower() for u in upns +
+                                ["chg%02d%s" % (n, D)]))
+
     def test_bad_rows(self):
         cfg = e2e.basic_config()
         cfg["users"] += [e2e.member("csv1"), e2e.member("csv2"),
