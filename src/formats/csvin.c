@@ -372,7 +372,7 @@ parse(csvin_t *c, char *err, size_t errlen)
 		c->delim = c->win[c->wpos + 4];
 		c->wpos = csvin_next_line(c->win, c->wlen, c->wpos);
 		c->line = 2;
-	} else
+	} else if (!c->stream)
 		c->delim = csvin_detect_delim(c->win + c->wpos,
 		    c->wlen - c->wpos);
 	for (;;) {
@@ -541,6 +541,48 @@ fail:
 }
 
 /*
+ * The first line of a streamed file, read to its end as a file held in
+ * memory is: does it hold a NUL (before the first LF), and which
+ * delimiter does it use (to the first line break outside quotes)?
+ * 0, or -1 with errno.
+ */
+static int
+first_line(int fd, off_t off, int *nul, char *delim)
+{
+	struct delimscan	 d;
+	char			 b[4096], *eol;
+	size_t			 hl;
+	ssize_t			 n;
+	int			 lf = 0;
+
+	memset(&d, 0, sizeof(d));
+	*nul = 0;
+	while (!lf || !d.done) {
+		if ((n = pread(fd, b, sizeof(b), off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (n == 0)
+			break;
+		if (!lf) {
+			eol = memchr(b, '\n', (size_t)n);
+			hl = eol != NULL ? (size_t)(eol - b) : (size_t)n;
+			*nul = memchr(b, '\0', hl) != NULL;
+			lf = *nul || eol != NULL;
+		}
+		csvin_delim_scan(&d, b, (size_t)n);
+		explicit_bzero(b, sizeof(b));
+		if (*nul)
+			break;
+		off += n;
+	}
+	*delim = csvin_delim_pick(&d);
+
+	return (0);
+}
+
+/*
  * A regular file in UTF-8 is streamed: parsed here once to count and
  * classify its rows, then read again by csvin_next(), through a window
  * of a few records.  Anything else (UTF-16, a pipe) is read whole.
@@ -551,9 +593,7 @@ open_stream(const char *path, const csvin_limits_t *lim, csvin_t **cp,
 {
 	csvin_t			*c = NULL;
 	const unsigned char	*u;
-	const void		*eol;
-	size_t			 hl;
-	int			 r;
+	int			 r, nul;
 
 	if ((c = csvin_new(lim)) == NULL)
 		return (CSVIN_ERR_INTERNAL);
@@ -574,7 +614,7 @@ open_stream(const char *path, const csvin_limits_t *lim, csvin_t **cp,
 		r = CSVIN_ERR_TOOBIG;
 		goto fail;
 	}
-	c->wcap = 2 * (c->lim.max_record + LOOKAHEAD) + 4096;
+	c->wcap = 2 * (c->lim.max_record + LOOKAHEAD);
 	if ((c->win = malloc(c->wcap)) == NULL) {
 		r = CSVIN_ERR_INTERNAL;
 		goto fail;
@@ -596,10 +636,12 @@ open_stream(const char *path, const csvin_limits_t *lim, csvin_t **cp,
 		c->wpos = 3;
 	}
 	/* NULs in the first line: UTF-16 without a byte-order mark */
-	hl = (eol = memchr(c->win + c->wpos, '\n', c->wlen - c->wpos)) !=
-	    NULL ? (size_t)((const char *)eol - (c->win + c->wpos)) :
-	    c->wlen - c->wpos;
-	if (memchr(c->win + c->wpos, '\0', hl) != NULL) {
+	if (first_line(c->fd, (off_t)c->wpos, &nul, &c->delim) < 0) {
+		errf(err, errlen, "%s", strerror(errno));
+		r = CSVIN_ERR_IO;
+		goto fail;
+	}
+	if (nul) {
 		errf(err, errlen, "the file looks like UTF-16 without a "
 		    "byte-order mark; save it as UTF-8 or as UTF-16 with BOM");
 		r = CSVIN_ERR_ENCODING;

@@ -126,6 +126,13 @@ void	csvin_name_norm(const char *, char *, size_t);
 void	csvin_row_free(struct row *);
 struct row *csvin_build_row(csvin_t *, const struct rec *, size_t);
 void	csvin_dup_free(struct duptab *);
+struct delimscan {
+	size_t	nc, ns, nt;		/* commas, semicolons, tabs */
+	int	inq;
+	int	done;
+};
+void	csvin_delim_scan(struct delimscan *, const char *, size_t);
+char	csvin_delim_pick(const struct delimscan *);
 char	csvin_detect_delim(const char *, size_t);
 int	csvin_parse_header(csvin_t *, const struct rec *, char *, size_t);
 

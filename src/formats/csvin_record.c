@@ -113,12 +113,18 @@ csvin_parse_record(const char *t, size_t tlen, size_t *pos, char delim,
 
 	rec_clear(r);
 	for (;;) {
+		/* a record of empty fields counts too: the parser never
+		 * reads more than max_record bytes (and a look-ahead) on */
+		if (i - start > maxrec) {
+			r->toolong = 1;
+			goto resync;
+		}
 		if (rec_field(r) < 0)
 			return (-1);
 		quoted = 0;
 		j = i;
-		while (j < tlen && (t[j] == ' ' || t[j] == '\t') &&
-		    t[j] != delim)
+		while (j < tlen && j - start <= maxrec &&
+		    (t[j] == ' ' || t[j] == '\t') && t[j] != delim)
 			j++;
 		if (j < tlen && t[j] == '"') {
 			quoted = 1;
@@ -154,8 +160,8 @@ csvin_parse_record(const char *t, size_t tlen, size_t *pos, char delim,
 					return (-1);
 				i++;
 			}
-			while (i < tlen && (t[i] == ' ' || t[i] == '\t') &&
-			    t[i] != delim)
+			while (i < tlen && i - start <= maxrec &&
+			    (t[i] == ' ' || t[i] == '\t') && t[i] != delim)
 				i++;
 			if (i < tlen && t[i] != delim && !csvin_is_eol(t[i]))
 				r->badquote = 1;

@@ -419,30 +419,46 @@ find_col(const csvin_t *c, const char *const *names, size_t n)
 	return (-1);
 }
 
-char
-csvin_detect_delim(const char *t, size_t tlen)
+/* count the candidates up to the first line break outside quotes */
+void
+csvin_delim_scan(struct delimscan *d, const char *t, size_t tlen)
 {
-	size_t	i, nc = 0, ns = 0, nt = 0;
-	int	inq = 0;
+	size_t i;
 
-	for (i = 0; i < tlen; i++) {
+	for (i = 0; i < tlen && !d->done; i++) {
 		if (t[i] == '"')
-			inq = !inq;
-		else if (!inq && csvin_is_eol(t[i]))
-			break;
-		else if (!inq && t[i] == ',')
-			nc++;
-		else if (!inq && t[i] == ';')
-			ns++;
-		else if (!inq && t[i] == '\t')
-			nt++;
+			d->inq = !d->inq;
+		else if (!d->inq && csvin_is_eol(t[i]))
+			d->done = 1;
+		else if (!d->inq && t[i] == ',')
+			d->nc++;
+		else if (!d->inq && t[i] == ';')
+			d->ns++;
+		else if (!d->inq && t[i] == '\t')
+			d->nt++;
 	}
-	if (ns > nc && ns >= nt)
+}
+
+char
+csvin_delim_pick(const struct delimscan *d)
+{
+	if (d->ns > d->nc && d->ns >= d->nt)
 		return (';');
-	if (nt > nc && nt > ns)
+	if (d->nt > d->nc && d->nt > d->ns)
 		return ('\t');
 
 	return (',');
+}
+
+char
+csvin_detect_delim(const char *t, size_t tlen)
+{
+	struct delimscan d;
+
+	memset(&d, 0, sizeof(d));
+	csvin_delim_scan(&d, t, tlen);
+
+	return (csvin_delim_pick(&d));
 }
 
 int

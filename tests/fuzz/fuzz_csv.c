@@ -5,13 +5,19 @@
  * limits, so records over the limit, row caps and resync are reached
  * often.  Every row's invariants are checked: strings present, codes
  * matching the status, excerpts bounded and printable, and fields of
- * secret columns never readable.
+ * secret columns never readable.  The same bytes read as a streamed
+ * file, through a window of a few dozen bytes, give the same rows.
  */
+
+#define _GNU_SOURCE	/* memfd_create */
+#include <sys/mman.h>
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "csvin.h"
@@ -25,6 +31,46 @@ quiet(int level, const char *msg)
 {
 	(void)level;
 	(void)msg;
+}
+
+/*
+ * The same bytes as a streamed file, through a window of a few dozen
+ * bytes: the same rows as in memory, or the same failure.
+ */
+static void
+stream_same(const uint8_t *data, size_t size, csvin_limits_t *lim)
+{
+	csvin_t		*m = NULL, *c = NULL;
+	csvin_row_t	 a, b;
+	char		 path[64], err[512];
+	size_t		 i;
+	int		 fd, r, want;
+
+	if ((fd = memfd_create("fuzz_csv", 0)) < 0)
+		abort();
+	if (size > 0 && write(fd, data, size) != (ssize_t)size)
+		abort();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	want = csvin_open_mem(data, size, lim, &m, err, sizeof(err));
+	r = csvin_open_lim(path, lim, &c, err, sizeof(err));
+	if (r != want && r != CSVIN_ERR_INTERNAL && want != CSVIN_ERR_INTERNAL)
+		abort();
+	if (r == CSVIN_OK && want == CSVIN_OK) {
+		if (csvin_count(c) != csvin_count(m))
+			abort();
+		for (i = 0; csvin_next(c, &a) == CSVIN_OK; i++)
+			if (csvin_row(m, i, &b) != CSVIN_OK ||
+			    a.line != b.line || a.status != b.status ||
+			    a.dup_of != b.dup_of || strcmp(a.user, b.user) ||
+			    strcmp(a.code, b.code) ||
+			    strcmp(a.excerpt, b.excerpt))
+				abort();
+		if (i != csvin_count(m))
+			abort();
+	}
+	csvin_free(&m);
+	csvin_free(&c);
+	close(fd);
 }
 
 int
@@ -45,8 +91,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    CSVIN_OK) {
 		if (c != NULL || strlen(err) == 0)
 			abort();
+		lim.max_record = 16 + size % 48;
+		stream_same(data, size, &lim);
 		return (0);
 	}
+	lim.max_record = 16 + size % 48;
+	stream_same(data, size, &lim);
+	lim.max_record = 512;
 	if (csvin_user_column(c) == NULL)
 		abort();
 	while (csvin_next(c, &w) == CSVIN_OK) {
