@@ -2,10 +2,10 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * HTTPS over libcurl: one easy handle per client (so connections are
- * reused), TLS sessions and the CA store shared by the whole process (a
- * POST, which never reuses a connection, resumes a session instead of a
- * full handshake, and no connection parses the CA files again), bounded
- * bodies, a client-request-id per request, Graph's
+ * reused, by POSTs too: see body_seek()), TLS sessions and the CA store
+ * shared by the whole process (a new connection resumes a session
+ * instead of a full handshake, and none parses the CA files again),
+ * bounded bodies, a client-request-id per request, Graph's
  * request-id kept, and the retry policy: 429 and 503 wait for
  * Retry-After; other 5xx and network errors back off exponentially with
  * jitter, for idempotent requests only.
@@ -225,6 +225,48 @@ copy_value(char *dst, size_t dstlen, const char *v, size_t vlen)
 		vlen = dstlen - 1;
 	memcpy(dst, v, vlen);
 	dst[vlen] = '\0';
+}
+
+/* the body of a request that must not be resent: see body_seek() */
+struct body {
+	const char	*p;
+	size_t		 len;
+	size_t		 off;
+	bool		 rewound;
+};
+
+static size_t
+body_read(char *dst, size_t size, size_t nmemb, void *arg)
+{
+	struct body	*bd = arg;
+	size_t		 n = size * nmemb;
+
+	if (n > bd->len - bd->off)
+		n = bd->len - bd->off;
+	memcpy(dst, bd->p + bd->off, n);
+	bd->off += n;
+
+	return (n);
+}
+
+/*
+ * libcurl resends a request by itself when a reused connection dies
+ * before any reply.  A POST whose body went out may have been
+ * processed, so its body cannot be rewound: libcurl then gives up with
+ * CURLE_SEND_FAIL_REWIND, an outcome the caller treats as unknown (it
+ * looks before sending again).  A resend with none of the body sent is
+ * left to libcurl: Graph cannot have acted on a request it never read.
+ */
+static int
+body_seek(void *arg, curl_off_t off, int origin)
+{
+	struct body *bd = arg;
+
+	(void)off;
+	(void)origin;
+	bd->rewound = true;
+
+	return (CURL_SEEKFUNC_FAIL);
 }
 
 static size_t
@@ -654,6 +696,7 @@ http_once(graph_client_t *c, const struct http_req *q,
 	struct curl_slist	*hl = NULL;
 	struct buf		 b;
 	struct hdrs		 hd;
+	struct body		 bd;
 	char			 crid[37], line[128], *auth = NULL;
 	char			 ebuf[CURL_ERROR_SIZE];
 	long			 status = 0;
@@ -665,6 +708,7 @@ http_once(graph_client_t *c, const struct http_req *q,
 	tmo = q->timeout_s > 0 ? q->timeout_s : c->timeout_s;
 	buf_init(&b, max);
 	memset(&hd, 0, sizeof(hd));
+	memset(&bd, 0, sizeof(bd));
 	hd.retry_after = -1;
 	http_resp_reset(resp);
 	curl_easy_reset(h);
@@ -756,15 +800,7 @@ http_once(graph_client_t *c, const struct http_req *q,
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &hd);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	/*
-	 * libcurl silently resends a request when a reused connection dies
-	 * before any reply: never acceptable for a POST that may have been
-	 * processed, so those get a connection of their own.  It stays open
-	 * for later GETs: closed at once, its TLS session (the newest in
-	 * the cache, which the next POST offers) would not resume.
-	 */
 	if (!(q->flags & HTTP_IDEMPOTENT)) {
-		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 		if (c->guard != NULL) {
 			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION,
 			    guard_cb);
@@ -797,7 +833,18 @@ http_once(graph_client_t *c, const struct http_req *q,
 	else {
 		if (strcmp(q->method, "POST") != 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
-		if (q->body != NULL || strcmp(q->method, "POST") == 0) {
+		if (!(q->flags & HTTP_IDEMPOTENT)) {
+			/* on a reused connection too, never resent blindly */
+			bd.p = q->body != NULL ? q->body : "";
+			bd.len = q->body != NULL ? q->body_len : 0;
+			curl_easy_setopt(h, CURLOPT_POST, 1L);
+			curl_easy_setopt(h, CURLOPT_READFUNCTION, body_read);
+			curl_easy_setopt(h, CURLOPT_READDATA, &bd);
+			curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, body_seek);
+			curl_easy_setopt(h, CURLOPT_SEEKDATA, &bd);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)bd.len);
+		} else if (q->body != NULL || strcmp(q->method, "POST") == 0) {
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS,
 			    q->body != NULL ? q->body : "");
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -818,6 +865,10 @@ http_once(graph_client_t *c, const struct http_req *q,
 	if (cc != CURLE_OK) {
 		log_debug("%s: %s %s: %s", __func__, q->method, q->url,
 		    curl_easy_strerror(cc));
+		if (bd.rewound)
+			log_info("%s %s: the connection closed after the "
+			    "request went out: not sent again", q->method,
+			    q->url);
 		r = curl_err(cc, &b);
 		if (r == GRAPH_ERR_TLS)
 			tls_explain(c, cc, q->url, ebuf);
@@ -837,6 +888,8 @@ fail:
 	/* drop pointers to our buffers before they go */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(h, CURLOPT_READDATA, NULL);
+	curl_easy_setopt(h, CURLOPT_SEEKDATA, NULL);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, NULL);
 	curl_easy_setopt(h, CURLOPT_SHARE, NULL);

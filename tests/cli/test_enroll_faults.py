@@ -134,6 +134,34 @@ class EnrollFaults(unittest.TestCase):
         self.assertEqual(r.rc, 0, r)
         env.assert_one_passkey([user])
 
+    def test_reused_connection_dies_after_post(self):
+        """The second POST goes out on the connection of the first;
+        Graph stores it and the connection closes before the reply.
+        libcurl would resend such a request by itself: the body cannot
+        be rewound, so it gives up, and the pipeline finds the passkey
+        among the user's methods instead of posting it again."""
+        cfg = e2e.basic_config()
+        upns = ["reuse%d@contoso.example" % i for i in range(3)]
+        cfg["users"] += [e2e.member(u) for u in upns]
+        env = e2e.Env(self, cfg, name="reuse")
+        env.add_key("key1", pin=PIN)
+        post = r"/authentication/fido2Methods$"
+        env.emu.set_faults([{"path": post, "method": "POST",
+                             "kind": "drop", "when": "after",
+                             "after": 1, "count": 1}])
+        env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
+        r = env.run("-v", "enroll", "--csv", env.path("users.csv"),
+                    "--parallel", "--pin", "keep", "--pin-env", "E2E_PIN",
+                    env=env.env(E2E_PIN=PIN))
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("not sent again", r.err)
+        self.assertIn("checking whether Graph holds the credential", r.err)
+        posts = [x for x in env.emu.requests(1000)
+                 if x["method"] == "POST" and
+                 x["path"].endswith("/authentication/fido2Methods")]
+        self.assertEqual(len(posts), 3, posts)
+        env.assert_one_passkey(upns)
+
     def test_unknown_outcome_not_doubled(self):
         """A POST landed but Graph cannot be asked about it: neither this
         run nor the next may start the user over on another key."""
