@@ -358,9 +358,47 @@ fail:
 	return (r);
 }
 
+/* one silent getAssertion for the credential; fa holds the reply */
+static int
+check_once(ctap_dev_t *d, const ctap_cred_t *c, const unsigned char *cdh,
+    const char *pin, bool uv, fido_assert_t **fap)
+{
+	fido_assert_t	*fa;
+	int		 fr;
+
+	fido_assert_free(fap);
+	if ((*fap = fa = fido_assert_new()) == NULL)
+		return (FIDO_ERR_INTERNAL);
+	if (fido_assert_set_rp(fa, c->rp_id) != FIDO_OK ||
+	    fido_assert_set_clientdata_hash(fa, cdh, 32) != FIDO_OK ||
+	    fido_assert_allow_cred(fa, fido_cred_id_ptr(c->fc),
+	    fido_cred_id_len(c->fc)) != FIDO_OK ||
+	    fido_assert_set_up(fa, FIDO_OPT_FALSE) != FIDO_OK ||
+	    fido_assert_set_uv(fa, uv && pin == NULL ? FIDO_OPT_TRUE :
+	    FIDO_OPT_OMIT) != FIDO_OK)
+		return (FIDO_ERR_INTERNAL);
+	ctap_dev_begin(d, d->timeout_ms);
+	fr = fido_dev_get_assert(d->dev, fa, uv ? pin : NULL);
+
+	return (fr);
+}
+
+/* a refusal that user verification could turn round */
+static bool
+wants_uv(int fr)
+{
+	return (fr == FIDO_ERR_NO_CREDENTIALS ||
+	    fr == FIDO_ERR_PIN_REQUIRED ||
+	    fr == FIDO_ERR_UNSUPPORTED_OPTION ||
+	    fr == FIDO_ERR_INVALID_OPTION || fr == FIDO_ERR_OPERATION_DENIED);
+}
+
 /*
- * Prove the new credential works: a silent (up=false) getAssertion
- * under the PIN, verified with the credential's public key.
+ * Prove the new credential works: a silent (up=false) getAssertion,
+ * verified with the credential's public key.  User verification only
+ * where the credential needs it (credProtect 3, or a key that refuses
+ * without): the makeCredential already proved it with its UV flag, and
+ * a PIN token costs two more exchanges and an ECDH on both sides.
  */
 int
 ctap_dev_check_cred(ctap_dev_t *d, const ctap_cred_t *c, const char *pin)
@@ -369,39 +407,35 @@ ctap_dev_check_cred(ctap_dev_t *d, const ctap_cred_t *c, const char *pin)
 	es256_pk_t	*pk = NULL;
 	unsigned char	 cdh[32];
 	long long	 t0;
+	bool		 uv;
 	int		 r, fr;
 
 	if (d == NULL || c == NULL || c->fc == NULL || !d->open)
 		return (CTAP_ERR_ARG);
 	if (RAND_bytes(cdh, sizeof(cdh)) != 1)
 		return (CTAP_ERR_INTERNAL);
-	if ((fa = fido_assert_new()) == NULL || (pk = es256_pk_new()) ==
-	    NULL) {
-		r = CTAP_ERR_INTERNAL;
-		goto fail;
-	}
-	if (fido_assert_set_rp(fa, c->rp_id) != FIDO_OK ||
-	    fido_assert_set_clientdata_hash(fa, cdh, sizeof(cdh)) !=
-	    FIDO_OK ||
-	    fido_assert_allow_cred(fa, fido_cred_id_ptr(c->fc),
-	    fido_cred_id_len(c->fc)) != FIDO_OK ||
-	    fido_assert_set_up(fa, FIDO_OPT_FALSE) != FIDO_OK ||
-	    fido_assert_set_uv(fa, pin != NULL ? FIDO_OPT_OMIT :
-	    FIDO_OPT_TRUE) != FIDO_OK ||
+	if ((pk = es256_pk_new()) == NULL ||
 	    es256_pk_from_ptr(pk, fido_cred_pubkey_ptr(c->fc),
 	    fido_cred_pubkey_len(c->fc)) != FIDO_OK) {
 		r = CTAP_ERR_INTERNAL;
 		goto fail;
 	}
-	ctap_dev_begin(d, d->timeout_ms);
+	uv = c->prot == CTAP_PROT_UV_REQUIRED || pin == NULL;
 	t0 = now_ms();
-	if ((fr = fido_dev_get_assert(d->dev, fa, pin)) != FIDO_OK) {
-		r = ctap_pin_fail(d, fr, now_ms() - t0);
+	fr = check_once(d, c, cdh, pin, uv, &fa);
+	if (!uv && wants_uv(fr)) {
+		uv = true;
+		t0 = now_ms();
+		fr = check_once(d, c, cdh, pin, uv, &fa);
+	}
+	if (fr != FIDO_OK) {
+		r = fr == FIDO_ERR_INTERNAL ? CTAP_ERR_INTERNAL :
+		    ctap_pin_fail(d, fr, now_ms() - t0);
 		goto fail;
 	}
 	if (fido_assert_count(fa) != 1 ||
 	    fido_assert_verify(fa, 0, COSE_ES256, pk) != FIDO_OK ||
-	    (pin != NULL && !(fido_assert_flags(fa, 0) & 0x04))) {
+	    (uv && pin != NULL && !(fido_assert_flags(fa, 0) & 0x04))) {
 		r = CTAP_ERR_VERIFY;
 		goto fail;
 	}

@@ -122,8 +122,12 @@ class EnrollBasic(unittest.TestCase):
         self.assertEqual(len(j), 1)
         self.assertEqual((j[0]["state"], j[0]["method_id"]), ("done",
                                                                 m["id"]))
-        mc = env.key_commands(key).count("0x01")
+        cmds = env.key_commands(key)
+        mc = cmds.count("0x01")
         self.assertEqual(mc, 1)
+        # the check that the passkey signs is one silent getAssertion,
+        # with no PIN token of its own (its credProtect is 1)
+        self.assertEqual(cmds[cmds.index("0x01") + 1:], ["0x02"], cmds)
 
         # again: skipped (enrolled by an earlier run), the key is not asked, nothing added
         r = env.run("enroll", ALICE, "--pin", "keep", "--pin-env", "E2E_PIN",

@@ -342,6 +342,30 @@ test_cancel(void **state)
 	tu_vauth_cleanup(&v);
 }
 
+/* a credential only UV can find (credProtect 3) is checked under the PIN */
+static void
+test_check_uv_required(void **state)
+{
+	struct tu_vauth		 v;
+	ctap_dev_t		*d;
+	ctap_cred_t		*c;
+	const char *const	 args[] = { "--pin", PIN, NULL };
+
+	(void)state;
+	d = open_key(&v, args);
+	c = cred_for("uv-required");
+	assert_int_equal(ctap_cred_set_prot(c, CTAP_PROT_UV_REQUIRED),
+	    CTAP_OK);
+	assert_int_equal(ctap_dev_make_cred(d, c, PIN), CTAP_OK);
+	assert_int_equal(ctap_dev_check_cred(d, c, PIN), CTAP_OK);
+	/* a wrong PIN is no proof */
+	assert_int_equal(ctap_dev_check_cred(d, c, "999999"),
+	    CTAP_ERR_PIN_INVALID);
+	ctap_cred_free(&c);
+	ctap_dev_free(&d);
+	tu_vauth_cleanup(&v);
+}
+
 static void
 test_reset(void **state)
 {
@@ -524,6 +548,7 @@ main(void)
 		cmocka_unit_test_teardown(test_presence_denied, teardown),
 		cmocka_unit_test_teardown(test_presence_timeout, teardown),
 		cmocka_unit_test_teardown(test_cancel, teardown),
+		cmocka_unit_test_teardown(test_check_uv_required, teardown),
 		cmocka_unit_test_teardown(test_reset, teardown),
 		cmocka_unit_test_teardown(test_config, teardown),
 		cmocka_unit_test_teardown(test_faults, teardown),
