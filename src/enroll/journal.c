@@ -277,24 +277,46 @@ journal_db_step(journal_t *j, sqlite3_stmt *st)
 	return (JOURNAL_OK);
 }
 
+/* a statement of the cache, run once: no SQL parsed per transition */
+static int
+exec_cached(journal_t *j, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if ((r = journal_db_prepare(j, sql, &st)) != JOURNAL_OK)
+		return (r);
+	r = journal_db_step(j, st);
+	journal_db_release(j, st);
+
+	return (r);
+}
+
 int
 journal_db_begin(journal_t *j)
 {
-	return (exec(j, "BEGIN IMMEDIATE"));
+	return (exec_cached(j, "BEGIN IMMEDIATE"));
 }
 
 int
 journal_db_commit(journal_t *j)
 {
-	return (exec(j, "COMMIT"));
+	return (exec_cached(j, "COMMIT"));
 }
 
 /* synchronous=FULL (each commit fsyncs the WAL) or NORMAL (it does not) */
 int
 journal_db_sync(journal_t *j, bool full)
 {
-	return (exec(j, full ? "PRAGMA synchronous = FULL" :
-	    "PRAGMA synchronous = NORMAL"));
+	int r;
+
+	if (j->sync_full == full)
+		return (JOURNAL_OK);
+	if ((r = exec_cached(j, full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL")) == JOURNAL_OK)
+		j->sync_full = full;
+
+	return (r);
 }
 
 void
@@ -452,6 +474,7 @@ journal_open(const char *path, journal_t **jp)
 	    (r = exec(j, "PRAGMA foreign_keys = ON")) != JOURNAL_OK ||
 	    (r = schema_ensure(j)) != JOURNAL_OK)
 		goto fail;
+	j->sync_full = true;
 	*jp = j;
 	j = NULL;
 	r = JOURNAL_OK;

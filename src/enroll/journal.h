@@ -126,6 +126,8 @@ struct journal_fields {
 	const char	*message;	/* failed: why (cut at 511 bytes) */
 	const char	*request_id;	/* failed: Graph request-id */
 	const char	*reason;	/* skipped: why */
+	bool		 lazy;		/* resolved: no wait for the disk (no
+					   action others see comes next) */
 };
 
 typedef struct journal_entry {

@@ -27,6 +27,7 @@ struct journal {
 		sqlite3_stmt	*st;
 	}		 cache[STMT_CACHE];
 	size_t		 ncache;
+	bool		 sync_full;	/* PRAGMA synchronous is FULL */
 };
 
 int	journal_db_fail(journal_t *, int, const char *);

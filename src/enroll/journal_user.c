@@ -564,7 +564,8 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
  * commit fsyncs the WAL.  A transition followed by an action others see
  * (a TAP issued after resolved, a credential made on the key after
  * options_fetched, the POST after key_touched) stays so.  The others
- * (pending, then a GET; done, failed, skipped, then a report or
+ * (pending, then a GET; resolved marked lazy by a caller that issues no
+ * TAP, then a GET; done, failed, skipped, then a report or
  * failures row) commit with synchronous=NORMAL: written to the WAL, not
  * fsynced.  Against SIGKILL or a crash of the process every commit
  * holds either way (the WAL is in the kernel's cache once written);
@@ -576,9 +577,11 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
  * before a lost pending), never past an action that was not recorded.
  */
 static bool
-must_sync(enum journal_state to)
+must_sync(enum journal_state to, const struct journal_fields *f)
 {
 	switch (to) {
+	case JOURNAL_ST_RESOLVED:
+		return (f == NULL || !f->lazy);
 	case JOURNAL_ST_PENDING:
 	case JOURNAL_ST_DONE:
 	case JOURNAL_ST_FAILED:
@@ -615,7 +618,7 @@ journal_user_set_state(journal_t *j, const char *key,
 		oid = f->object_id;
 	}
 	pthread_mutex_lock(&j->lock);
-	if ((r = journal_db_sync(j, must_sync(to))) != JOURNAL_OK ||
+	if ((r = journal_db_sync(j, must_sync(to, f))) != JOURNAL_OK ||
 	    (r = journal_db_begin(j)) != JOURNAL_OK)
 		goto fail;
 	if ((r = find_user(j, key, &id)) != JOURNAL_OK)
@@ -667,7 +670,7 @@ fail:
 	if (r != JOURNAL_OK)
 		journal_db_rollback(j);
 	/* every other commit is FULL: back to it */
-	if (!must_sync(to) && journal_db_sync(j, true) != JOURNAL_OK &&
+	if (!must_sync(to, f) && journal_db_sync(j, true) != JOURNAL_OK &&
 	    r == JOURNAL_OK)
 		r = JOURNAL_ERR_INTERNAL;
 	pthread_mutex_unlock(&j->lock);

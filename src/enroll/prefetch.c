@@ -272,6 +272,8 @@ prefetch_resolved(struct run *run, graph_client_t *c, struct job *jb)
 	memset(&jf, 0, sizeof(jf));
 	jf.upn = jb->upn;
 	jf.object_id = jb->id;
+	/* a TAP issued next must find the user resolved after a power loss */
+	jf.lazy = !(run->o->as_user && run->o->issue_tap);
 	if (enroll_journal_set(run, jb, JOURNAL_ST_RESOLVED, &jf) < 0) {
 		enroll_job_free(jb);
 		return;
