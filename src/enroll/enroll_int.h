@@ -47,6 +47,7 @@ struct job {
 	graph_client_t		*uc;		/* --as-user: user's client */
 	uint32_t		 profiles;	/* the user's passkey
 						   profiles (admit.c) */
+	long long		 jseq;		/* its last journal commit */
 	struct job		*next;
 };
 
@@ -199,6 +200,13 @@ void	enroll_graph_fail(struct run *, struct job *, graph_client_t *,
 	    const char *, int);
 int	enroll_journal_set(struct run *, struct job *, enum journal_state,
 	    const struct journal_fields *);
+/*
+ * The same without waiting for the disk; enroll_journal_sync() before
+ * the action it stands for makes it durable (one fsync for many).
+ */
+int	enroll_journal_mark(struct run *, struct job *, enum journal_state,
+	    const struct journal_fields *);
+int	enroll_journal_sync(struct run *, struct job *);
 /* steps.c: the step to o->steps, if any; 0, or -1 to abandon the user */
 int	enroll_steps_tell(struct run *, struct job *, enum journal_state,
 	    const struct journal_fields *);

@@ -456,6 +456,17 @@ enroll_graph_fail(struct run *run, struct job *jb, graph_client_t *c,
 	    graph_last_request_id(c));
 }
 
+/* without the journal a crash could register twice: stop */
+static int
+journal_broke(struct run *run, int r)
+{
+	enroll_fatal(run, ENROLL_ERR_LOCAL, "cannot write the journal");
+	log_warn("journal: %s (%s)", journal_strerr(r),
+	    journal_errmsg(run->j));
+
+	return (-1);
+}
+
 int
 enroll_journal_set(struct run *run, struct job *jb, enum journal_state st,
     const struct journal_fields *jf)
@@ -463,13 +474,33 @@ enroll_journal_set(struct run *run, struct job *jb, enum journal_state st,
 	int r;
 
 	if (run->j != NULL && (r = journal_user_set_state(run->j, jb->key,
-	    st, jf)) != JOURNAL_OK) {
-		/* without the journal a crash could register twice: stop */
-		enroll_fatal(run, ENROLL_ERR_LOCAL, "cannot write the journal");
-		log_warn("journal: %s (%s)", journal_strerr(r),
-		    journal_errmsg(run->j));
-		return (-1);
-	}
+	    st, jf)) != JOURNAL_OK)
+		return (journal_broke(run, r));
 
 	return (enroll_steps_tell(run, jb, st, jf));
+}
+
+int
+enroll_journal_mark(struct run *run, struct job *jb, enum journal_state st,
+    const struct journal_fields *jf)
+{
+	int r;
+
+	if (run->j != NULL && (r = journal_user_mark_state(run->j, jb->key,
+	    st, jf, &jb->jseq)) != JOURNAL_OK)
+		return (journal_broke(run, r));
+
+	return (enroll_steps_tell(run, jb, st, jf));
+}
+
+int
+enroll_journal_sync(struct run *run, struct job *jb)
+{
+	int r;
+
+	if (run->j != NULL && (r = journal_sync(run->j, jb->jseq)) !=
+	    JOURNAL_OK)
+		return (journal_broke(run, r));
+
+	return (0);
 }

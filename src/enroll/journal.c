@@ -319,6 +319,83 @@ journal_db_sync(journal_t *j, bool full)
 	return (r);
 }
 
+/*
+ * A commit is done (under j->lock, so in the order of the WAL): its
+ * number.  A FULL commit's fsync made it and every earlier one durable.
+ */
+long long
+journal_db_committed(journal_t *j, bool full)
+{
+	long long seq;
+
+	pthread_mutex_lock(&j->sync_lock);
+	seq = ++j->seq;
+	if (full && seq > j->synced)
+		j->synced = seq;
+	pthread_mutex_unlock(&j->sync_lock);
+
+	return (seq);
+}
+
+/*
+ * The WAL holds every commit not yet checkpointed, and a checkpoint
+ * syncs the database before the WAL is written over: fdatasync() of the
+ * WAL (of the database without one) makes every commit so far durable.
+ * Only the thread that set j->syncing gets here.
+ */
+static int
+sync_file(journal_t *j)
+{
+	char wal[PATH_MAX];
+
+	if (j->sync_fd < 0) {
+		snprintf(wal, sizeof(wal), "%s-wal", j->path);
+		if ((j->sync_fd = open(j->wal ? wal : j->path, O_RDONLY |
+		    O_CLOEXEC | O_NOFOLLOW)) < 0) {
+			snprintf(j->errmsg, sizeof(j->errmsg), "open %.200s: "
+			    "%s", j->wal ? wal : j->path, strerror(errno));
+			return (JOURNAL_ERR_IO);
+		}
+	}
+	if (fdatasync(j->sync_fd) < 0) {
+		snprintf(j->errmsg, sizeof(j->errmsg), "fdatasync: %s",
+		    strerror(errno));
+		return (JOURNAL_ERR_IO);
+	}
+
+	return (JOURNAL_OK);
+}
+
+int
+journal_sync(journal_t *j, long long seq)
+{
+	long long	target;
+	int		r = JOURNAL_OK;
+
+	if (j == NULL)
+		return (JOURNAL_ERR_ARG);
+	pthread_mutex_lock(&j->sync_lock);
+	while (j->synced < seq && r == JOURNAL_OK) {
+		/* one fsync at a time; the others wait for what it covers */
+		if (j->syncing) {
+			pthread_cond_wait(&j->sync_cond, &j->sync_lock);
+			continue;
+		}
+		j->syncing = true;
+		target = j->seq;
+		pthread_mutex_unlock(&j->sync_lock);
+		r = sync_file(j);
+		pthread_mutex_lock(&j->sync_lock);
+		j->syncing = false;
+		if (r == JOURNAL_OK && target > j->synced)
+			j->synced = target;
+		pthread_cond_broadcast(&j->sync_cond);
+	}
+	pthread_mutex_unlock(&j->sync_lock);
+
+	return (r);
+}
+
 void
 journal_db_rollback(journal_t *j)
 {
@@ -444,9 +521,17 @@ journal_open(const char *path, journal_t **jp)
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return (JOURNAL_ERR_INTERNAL);
-	if (pthread_mutex_init(&j->lock, NULL) != 0) {
+	j->sync_fd = -1;
+	if ((j->path = strdup(path)) == NULL ||
+	    pthread_mutex_init(&j->lock, NULL) != 0) {
+		free(j->path);
 		free(j);
 		return (JOURNAL_ERR_INTERNAL);
+	}
+	if (pthread_mutex_init(&j->sync_lock, NULL) != 0 ||
+	    pthread_cond_init(&j->sync_cond, NULL) != 0) {
+		r = JOURNAL_ERR_INTERNAL;
+		goto fail;
 	}
 	if ((rc = sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_FULLMUTEX, NULL)) != SQLITE_OK) {
@@ -464,7 +549,8 @@ journal_open(const char *path, journal_t **jp)
 		goto fail;
 	}
 	mode = (const char *)sqlite3_column_text(st, 0);
-	if (mode == NULL || strcmp(mode, "wal") != 0)
+	j->wal = mode != NULL && strcmp(mode, "wal") == 0;
+	if (!j->wal)
 		log_warn("journal %s: WAL not available on this file system "
 		    "(mode %s); still durable, but slower", path,
 		    mode != NULL ? mode : "?");
@@ -498,7 +584,12 @@ journal_free(journal_t **jp)
 		sqlite3_finalize(j->cache[--j->ncache].st);
 	if (j->db != NULL)
 		sqlite3_close_v2(j->db);
+	if (j->sync_fd >= 0)
+		close(j->sync_fd);
 	pthread_mutex_destroy(&j->lock);
+	pthread_mutex_destroy(&j->sync_lock);
+	pthread_cond_destroy(&j->sync_cond);
+	free(j->path);
 	free(j);
 	*jp = NULL;
 }

@@ -126,8 +126,6 @@ struct journal_fields {
 	const char	*message;	/* failed: why (cut at 511 bytes) */
 	const char	*request_id;	/* failed: Graph request-id */
 	const char	*reason;	/* skipped: why */
-	bool		 lazy;		/* resolved: no wait for the disk (no
-					   action others see comes next) */
 };
 
 typedef struct journal_entry {
@@ -198,6 +196,18 @@ int		 journal_user_get(journal_t *, const char *user_key,
 		    journal_entry_t *);
 int		 journal_user_set_state(journal_t *, const char *user_key,
 		    enum journal_state, const struct journal_fields *);
+/*
+ * The same transition, committed without waiting for the disk; *seq
+ * names the commit.  journal_sync() returns once that commit is on disk:
+ * call it before the action the transition stands for (the credential
+ * made after options_fetched, the TAP after resolved).  One fsync
+ * covers every commit before it, those of other threads included, so
+ * most calls find their commit durable already.
+ */
+int		 journal_user_mark_state(journal_t *, const char *user_key,
+		    enum journal_state, const struct journal_fields *,
+		    long long *seq);
+int		 journal_sync(journal_t *, long long seq);
 /* 1 done, 0 not (or unknown), < 0 error */
 int		 journal_is_done(journal_t *, const char *user_key);
 /* drop the enrollment state (history is kept) */

@@ -28,6 +28,15 @@ struct journal {
 	}		 cache[STMT_CACHE];
 	size_t		 ncache;
 	bool		 sync_full;	/* PRAGMA synchronous is FULL */
+	bool		 wal;		/* else a rollback journal */
+	char		*path;
+	/* group commit: commits are numbered, synced is the last durable */
+	pthread_mutex_t	 sync_lock;
+	pthread_cond_t	 sync_cond;
+	long long	 seq;
+	long long	 synced;
+	bool		 syncing;	/* a thread is in fdatasync() */
+	int		 sync_fd;	/* the WAL (or the database), or -1 */
 };
 
 int	journal_db_fail(journal_t *, int, const char *);
@@ -39,6 +48,7 @@ int	journal_db_begin(journal_t *);
 int	journal_db_commit(journal_t *);
 void	journal_db_rollback(journal_t *);
 int	journal_db_sync(journal_t *, bool);
+long long journal_db_committed(journal_t *, bool);
 void	journal_ascii_lower(const char *, char *, size_t);
 
 #endif /* PROV_JOURNAL_INT_H */

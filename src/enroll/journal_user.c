@@ -563,9 +563,10 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
  * returns?  The journal runs in WAL mode with synchronous=FULL: every
  * commit fsyncs the WAL.  A transition followed by an action others see
  * (a TAP issued after resolved, a credential made on the key after
- * options_fetched, the POST after key_touched) stays so.  The others
- * (pending, then a GET; resolved marked lazy by a caller that issues no
- * TAP, then a GET; done, failed, skipped, then a report or
+ * options_fetched, the POST after key_touched) stays so, or is marked
+ * (journal_user_mark_state()) and made durable by journal_sync() before
+ * that action.  The others
+ * (pending, then a GET; done, failed, skipped, then a report or
  * failures row) commit with synchronous=NORMAL: written to the WAL, not
  * fsynced.  Against SIGKILL or a crash of the process every commit
  * holds either way (the WAL is in the kernel's cache once written);
@@ -577,11 +578,9 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
  * before a lost pending), never past an action that was not recorded.
  */
 static bool
-must_sync(enum journal_state to, const struct journal_fields *f)
+must_sync(enum journal_state to)
 {
 	switch (to) {
-	case JOURNAL_ST_RESOLVED:
-		return (f == NULL || !f->lazy);
 	case JOURNAL_ST_PENDING:
 	case JOURNAL_ST_DONE:
 	case JOURNAL_ST_FAILED:
@@ -592,9 +591,9 @@ must_sync(enum journal_state to, const struct journal_fields *f)
 	}
 }
 
-int
-journal_user_set_state(journal_t *j, const char *key,
-    enum journal_state to, const struct journal_fields *f)
+static int
+set_state(journal_t *j, const char *key, enum journal_state to,
+    const struct journal_fields *f, bool full, long long *seq)
 {
 	journal_entry_t	*cur = NULL;
 	long long	 id = 0;
@@ -618,7 +617,7 @@ journal_user_set_state(journal_t *j, const char *key,
 		oid = f->object_id;
 	}
 	pthread_mutex_lock(&j->lock);
-	if ((r = journal_db_sync(j, must_sync(to, f))) != JOURNAL_OK ||
+	if ((r = journal_db_sync(j, full)) != JOURNAL_OK ||
 	    (r = journal_db_begin(j)) != JOURNAL_OK)
 		goto fail;
 	if ((r = find_user(j, key, &id)) != JOURNAL_OK)
@@ -644,7 +643,8 @@ journal_user_set_state(journal_t *j, const char *key,
 		goto fail;
 	/* resolving a user found done under another key: stays done */
 	if (to == JOURNAL_ST_RESOLVED && cur->state == JOURNAL_ST_DONE) {
-		r = journal_db_commit(j);
+		if ((r = journal_db_commit(j)) == JOURNAL_OK)
+			*seq = journal_db_committed(j, full);
 		goto fail;
 	}
 	if (!allowed(cur->state, to, cur)) {
@@ -665,18 +665,37 @@ journal_user_set_state(journal_t *j, const char *key,
 	if ((r = write_enrollment(j, id, cur->state, to, f)) != JOURNAL_OK ||
 	    (r = journal_db_commit(j)) != JOURNAL_OK)
 		goto fail;
+	*seq = journal_db_committed(j, full);
 	r = JOURNAL_OK;
 fail:
 	if (r != JOURNAL_OK)
 		journal_db_rollback(j);
 	/* every other commit is FULL: back to it */
-	if (!must_sync(to, f) && journal_db_sync(j, true) != JOURNAL_OK &&
+	if (!full && journal_db_sync(j, true) != JOURNAL_OK &&
 	    r == JOURNAL_OK)
 		r = JOURNAL_ERR_INTERNAL;
 	pthread_mutex_unlock(&j->lock);
 	free(cur);
 
 	return (r);
+}
+
+int
+journal_user_set_state(journal_t *j, const char *key,
+    enum journal_state to, const struct journal_fields *f)
+{
+	long long seq = 0;
+
+	return (set_state(j, key, to, f, must_sync(to), &seq));
+}
+
+int
+journal_user_mark_state(journal_t *j, const char *key,
+    enum journal_state to, const struct journal_fields *f, long long *seq)
+{
+	*seq = 0;
+
+	return (set_state(j, key, to, f, false, seq));
 }
 
 int

@@ -259,6 +259,12 @@ replace_old(struct run *run, graph_client_t *c, struct key *k,
 		r = JOB_GONE;
 		goto out;
 	}
+	if (enroll_journal_sync(run, jb) < 0) {
+		enroll_job_fail(run, jb, "journal", "journal",
+		    "cannot write the journal", NULL);
+		r = JOB_GONE;
+		goto out;
+	}
 	r = ctap_dev_make_cred(k->dev, *credp, k->pin);
 out:
 	graph_methods_free(&ms);
@@ -304,6 +310,14 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 		keywork_done(run);
 		enroll_job_fail(run, jb, "key", "internal",
 		    "cannot prepare the makeCredential request", NULL);
+		return (0);
+	}
+	/* the options on disk before a credential is made with them */
+	if (enroll_journal_sync(run, jb) < 0) {
+		ctap_cred_free(&cred);
+		keywork_done(run);
+		enroll_job_fail(run, jb, "journal", "journal",
+		    "cannot write the journal", NULL);
 		return (0);
 	}
 	if (run->station != NULL)

@@ -46,7 +46,9 @@ enroll_fetch_options(struct run *run, graph_client_t *c, struct job *jb)
 		enroll_job_fail(run, jb, "options", "foreign_rp", err, NULL);
 		return (-1);
 	}
-	if (enroll_journal_set(run, jb, JOURNAL_ST_OPTIONS_FETCHED, NULL) < 0) {
+	/* durable before the key makes a credential with them */
+	if (enroll_journal_mark(run, jb, JOURNAL_ST_OPTIONS_FETCHED, NULL) <
+	    0) {
 		enroll_job_fail(run, jb, "journal", "journal",
 		    "cannot write the journal", NULL);
 		return (-1);
@@ -98,6 +100,9 @@ user_signin(struct run *run, graph_client_t *admin, struct job *jb)
 	int	 r;
 
 	if (run->o->issue_tap) {
+		/* a TAP is for others to see: the journal knows the user */
+		if (enroll_journal_sync(run, jb) < 0)
+			return (-1);
 		if ((r = graph_tap_create(admin, jb->id, 60, true, &tap,
 		    NULL)) != GRAPH_OK) {
 			enroll_graph_fail(run, jb, admin, "tap", r);
@@ -272,9 +277,7 @@ prefetch_resolved(struct run *run, graph_client_t *c, struct job *jb)
 	memset(&jf, 0, sizeof(jf));
 	jf.upn = jb->upn;
 	jf.object_id = jb->id;
-	/* a TAP issued next must find the user resolved after a power loss */
-	jf.lazy = !(run->o->as_user && run->o->issue_tap);
-	if (enroll_journal_set(run, jb, JOURNAL_ST_RESOLVED, &jf) < 0) {
+	if (enroll_journal_mark(run, jb, JOURNAL_ST_RESOLVED, &jf) < 0) {
 		enroll_job_free(jb);
 		return;
 	}

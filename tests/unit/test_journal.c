@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -115,197 +116,21 @@ full_run(journal_t *j, const char *upn, const char *oid)
 }
 
 /*
- * A VFS over the default one that counts xSync: which transitions wait
- * for the disk.
+ * Every fdatasync() of the process, SQLite's and the journal's own:
+ * which transitions wait for the disk.
  */
-struct cfile {
-	sqlite3_file	 base;
-	sqlite3_file	*real;
-};
+static int nsync;
 
-static sqlite3_vfs	*real_vfs;
-static sqlite3_vfs	 count_vfs;
-static int		 nsync;
+int
+fdatasync(int fd)
+{
+	static int	(*real)(int);
 
-#define REAL(f)	(((struct cfile *)(f))->real)
-#define FWD(f, m, ...)	(REAL(f)->pMethods->m(REAL(f), __VA_ARGS__))
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "fdatasync");
+	__atomic_fetch_add(&nsync, 1, __ATOMIC_RELAXED);
 
-static int
-c_close(sqlite3_file *f)
-{
-	int rc = REAL(f)->pMethods->xClose(REAL(f));
-
-	sqlite3_free(REAL(f));
-	return (rc);
-}
-static int
-c_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
-{
-	return (FWD(f, xRead, b, n, o));
-}
-static int
-c_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
-{
-	return (FWD(f, xWrite, b, n, o));
-}
-static int
-c_truncate(sqlite3_file *f, sqlite3_int64 n)
-{
-	return (FWD(f, xTruncate, n));
-}
-static int
-c_sync(sqlite3_file *f, int flags)
-{
-	nsync++;
-	return (FWD(f, xSync, flags));
-}
-static int
-c_size(sqlite3_file *f, sqlite3_int64 *n)
-{
-	return (FWD(f, xFileSize, n));
-}
-static int
-c_lock(sqlite3_file *f, int l)
-{
-	return (FWD(f, xLock, l));
-}
-static int
-c_unlock(sqlite3_file *f, int l)
-{
-	return (FWD(f, xUnlock, l));
-}
-static int
-c_reserved(sqlite3_file *f, int *out)
-{
-	return (FWD(f, xCheckReservedLock, out));
-}
-static int
-c_fcntl(sqlite3_file *f, int op, void *arg)
-{
-	return (FWD(f, xFileControl, op, arg));
-}
-static int
-c_sector(sqlite3_file *f)
-{
-	return (REAL(f)->pMethods->xSectorSize(REAL(f)));
-}
-static int
-c_devchar(sqlite3_file *f)
-{
-	return (REAL(f)->pMethods->xDeviceCharacteristics(REAL(f)));
-}
-static int
-c_shmmap(sqlite3_file *f, int pg, int sz, int ext, void volatile **p)
-{
-	return (FWD(f, xShmMap, pg, sz, ext, p));
-}
-static int
-c_shmlock(sqlite3_file *f, int off, int n, int flags)
-{
-	return (FWD(f, xShmLock, off, n, flags));
-}
-static void
-c_shmbarrier(sqlite3_file *f)
-{
-	REAL(f)->pMethods->xShmBarrier(REAL(f));
-}
-static int
-c_shmunmap(sqlite3_file *f, int del)
-{
-	return (FWD(f, xShmUnmap, del));
-}
-
-static const sqlite3_io_methods count_io = {
-	2, c_close, c_read, c_write, c_truncate, c_sync, c_size, c_lock,
-	c_unlock, c_reserved, c_fcntl, c_sector, c_devchar, c_shmmap,
-	c_shmlock, c_shmbarrier, c_shmunmap, NULL, NULL
-};
-
-static int
-c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
-    int *out)
-{
-	struct cfile	*cf = (struct cfile *)f;
-	int		 rc;
-
-	(void)vfs;
-	memset(cf, 0, sizeof(*cf));
-	if ((cf->real = sqlite3_malloc(real_vfs->szOsFile)) == NULL)
-		return (SQLITE_NOMEM);
-	memset(cf->real, 0, real_vfs->szOsFile);
-	if ((rc = real_vfs->xOpen(real_vfs, name, cf->real, flags, out)) !=
-	    SQLITE_OK) {
-		sqlite3_free(cf->real);
-		return (rc);
-	}
-	cf->base.pMethods = cf->real->pMethods != NULL ? &count_io : NULL;
-	if (cf->base.pMethods == NULL)
-		sqlite3_free(cf->real);
-
-	return (rc);
-}
-
-static int
-c_delete(sqlite3_vfs *v, const char *n, int sync)
-{
-	(void)v;
-	return (real_vfs->xDelete(real_vfs, n, sync));
-}
-static int
-c_access(sqlite3_vfs *v, const char *n, int flags, int *out)
-{
-	(void)v;
-	return (real_vfs->xAccess(real_vfs, n, flags, out));
-}
-static int
-c_fullpath(sqlite3_vfs *v, const char *n, int len, char *out)
-{
-	(void)v;
-	return (real_vfs->xFullPathname(real_vfs, n, len, out));
-}
-static int
-c_random(sqlite3_vfs *v, int n, char *out)
-{
-	(void)v;
-	return (real_vfs->xRandomness(real_vfs, n, out));
-}
-static int
-c_sleep(sqlite3_vfs *v, int us)
-{
-	(void)v;
-	return (real_vfs->xSleep(real_vfs, us));
-}
-static int
-c_time(sqlite3_vfs *v, double *t)
-{
-	(void)v;
-	return (real_vfs->xCurrentTime(real_vfs, t));
-}
-static int
-c_lasterr(sqlite3_vfs *v, int n, char *out)
-{
-	(void)v;
-	return (real_vfs->xGetLastError(real_vfs, n, out));
-}
-
-static void
-count_vfs_install(void)
-{
-	assert_non_null(real_vfs = sqlite3_vfs_find(NULL));
-	memset(&count_vfs, 0, sizeof(count_vfs));
-	count_vfs.iVersion = 1;
-	count_vfs.szOsFile = sizeof(struct cfile);
-	count_vfs.mxPathname = real_vfs->mxPathname;
-	count_vfs.zName = "count-sync";
-	count_vfs.xOpen = c_open;
-	count_vfs.xDelete = c_delete;
-	count_vfs.xAccess = c_access;
-	count_vfs.xFullPathname = c_fullpath;
-	count_vfs.xRandomness = c_random;
-	count_vfs.xSleep = c_sleep;
-	count_vfs.xCurrentTime = c_time;
-	count_vfs.xGetLastError = c_lasterr;
-	assert_int_equal(sqlite3_vfs_register(&count_vfs, 1), SQLITE_OK);
+	return (real(fd));
 }
 
 /* the disk syncs a transition waited for */
@@ -321,9 +146,9 @@ syncs(journal_t *j, const char *key, enum journal_state st,
 
 /*
  * Only a transition followed by something others see waits for the
- * disk: resolved when a TAP follows, options_fetched (a credential is
- * made next), key_touched (the POST).  pending, a lazy resolved and
- * done do not.
+ * disk: key_touched (the POST comes next) at once; resolved and
+ * options_fetched are marked and synced before their action, which one
+ * fsync does for every commit before it.  pending and done never wait.
  */
 static void
 test_durable_steps(void **state)
@@ -331,34 +156,48 @@ test_durable_steps(void **state)
 	struct tmp		*t = *state;
 	struct journal_fields	 f;
 	journal_t		*j;
+	long long		 s1, s2, s3;
+	int			 before;
 
-	count_vfs_install();
 	j = jopen(t);
 	memset(&f, 0, sizeof(f));
 	f.upn = "a@example.com";
 	assert_int_equal(syncs(j, "a@example.com", JOURNAL_ST_PENDING, &f), 0);
 	f.object_id = OID_A;
-	f.lazy = true;
-	assert_int_equal(syncs(j, "a@example.com", JOURNAL_ST_RESOLVED, &f),
-	    0);
-	assert_true(syncs(j, OID_A, JOURNAL_ST_OPTIONS_FETCHED, NULL) > 0);
-	memset(&f, 0, sizeof(f));
-	f.credential_id = CRED;
-	assert_true(syncs(j, OID_A, JOURNAL_ST_KEY_TOUCHED, &f) > 0);
-	memset(&f, 0, sizeof(f));
-	f.method_id = "method-1";
-	assert_int_equal(syncs(j, OID_A, JOURNAL_ST_DONE, &f), 0);
-	/* a resolved that a TAP follows */
+	before = nsync;
+	assert_int_equal(journal_user_mark_state(j, "a@example.com",
+	    JOURNAL_ST_RESOLVED, &f, &s1), JOURNAL_OK);
+	assert_int_equal(journal_user_mark_state(j, OID_A,
+	    JOURNAL_ST_OPTIONS_FETCHED, NULL, &s2), JOURNAL_OK);
+	assert_int_equal(nsync, before);
+	assert_true(s2 > s1);
+	/* one fsync for both */
+	assert_int_equal(journal_sync(j, s2), JOURNAL_OK);
+	assert_int_equal(nsync, before + 1);
+	assert_int_equal(journal_sync(j, s1), JOURNAL_OK);
+	assert_int_equal(nsync, before + 1);
+	/* b's options, then a's key_touched: its fsync covers b's too */
 	memset(&f, 0, sizeof(f));
 	f.upn = "b@example.com";
 	f.object_id = OID_B;
-	assert_true(syncs(j, "b@example.com", JOURNAL_ST_RESOLVED, &f) > 0);
+	assert_int_equal(journal_user_mark_state(j, "b@example.com",
+	    JOURNAL_ST_RESOLVED, &f, &s3), JOURNAL_OK);
+	assert_int_equal(journal_user_mark_state(j, OID_B,
+	    JOURNAL_ST_OPTIONS_FETCHED, NULL, &s3), JOURNAL_OK);
+	memset(&f, 0, sizeof(f));
+	f.credential_id = CRED;
+	assert_true(syncs(j, OID_A, JOURNAL_ST_KEY_TOUCHED, &f) > 0);
+	before = nsync;
+	assert_int_equal(journal_sync(j, s3), JOURNAL_OK);
+	assert_int_equal(nsync, before);
+	memset(&f, 0, sizeof(f));
+	f.method_id = "method-1";
+	assert_int_equal(syncs(j, OID_A, JOURNAL_ST_DONE, &f), 0);
 	journal_free(&j);
-	/* what was written lazily is there after a close */
+	/* all of it there after a close */
 	j = jopen(t);
 	assert_int_equal(journal_is_done(j, OID_A), 1);
 	journal_free(&j);
-	sqlite3_vfs_unregister(&count_vfs);
 }
 
 static void
