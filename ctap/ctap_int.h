@@ -93,4 +93,9 @@ bool	ctap_cbor_key_is(const cbor_item_t *, const char *);
 int	ctap_authdata_cred_id(const unsigned char *, size_t, size_t *,
 	    size_t *);
 
+/* x5c.c: the packed signature under the leaf's key (parsed once) */
+int	ctap_x5c_verify(const unsigned char *, size_t, const unsigned char *,
+	    size_t, const unsigned char *, size_t, const unsigned char *,
+	    size_t);
+
 #endif /* PROV_CTAP_INT_H */

@@ -3,7 +3,7 @@
  *
  * Checks of a WebAuthn attestationObject: its shape (attobj.c), the
  * authenticator data (rpIdHash, flags, attested credential, extensions)
- * by our own parsing, and the packed signature through libfido2.
+ * by our own parsing, and the packed statement as libfido2 reads it.
  */
 
 #include <openssl/evp.h>
@@ -83,6 +83,36 @@ check_authdata(const unsigned char *ad, size_t len, const char *rp_id,
 	return (check_ext(ad + off, len - off, prot, hmac));
 }
 
+/* the statement's "alg" is ES256 (-7), the one key type we take */
+static bool
+stmt_es256(const ctap_attobj_t *a)
+{
+	struct cbor_load_result	 res;
+	struct cbor_pair	*p;
+	cbor_item_t		*m;
+	size_t			 i, n;
+	bool			 ok = false;
+
+	if ((m = ctap_cbor_load(ctap_attobj_stmt_ptr(a),
+	    ctap_attobj_stmt_len(a), &res)) == NULL)
+		return (false);
+	if (!cbor_isa_map(m) || !cbor_map_is_definite(m))
+		goto out;
+	p = cbor_map_handle(m);
+	n = cbor_map_size(m);
+	for (i = 0; i < n; i++)
+		if (ctap_cbor_key_is(p[i].key, "alg")) {
+			ok = cbor_isa_negint(p[i].value) &&
+			    cbor_int_get_width(p[i].value) == CBOR_INT_8 &&
+			    cbor_get_uint8(p[i].value) == 6;
+			break;
+		}
+out:
+	cbor_decref(&m);
+
+	return (ok);
+}
+
 int
 ctap_attobj_verify(const unsigned char *attobj, size_t len,
     const unsigned char *cdata, size_t cdata_len, const char *rp_id, bool uv,
@@ -137,10 +167,22 @@ ctap_attobj_verify(const unsigned char *attobj, size_t len,
 			r = CTAP_ERR_VERIFY;
 			goto fail;
 		}
-		/* basic (x5c) or self attestation, as libfido2 read it */
-		fr = fido_cred_x5c_ptr(fc) != NULL ? fido_cred_verify(fc) :
-		    fido_cred_verify_self(fc);
-		if (fr != FIDO_OK) {
+		/*
+		 * The statement as libfido2 read it: basic (x5c) under the
+		 * leaf's key, kept from the last credential of that
+		 * certificate; self under the credential's own.
+		 */
+		if (fido_cred_x5c_ptr(fc) != NULL) {
+			if (!stmt_es256(a) || (r = ctap_x5c_verify(
+			    fido_cred_x5c_ptr(fc), fido_cred_x5c_len(fc),
+			    ctap_attobj_authdata_ptr(a),
+			    ctap_attobj_authdata_len(a), cdata, cdata_len,
+			    fido_cred_sig_ptr(fc), fido_cred_sig_len(fc))) !=
+			    CTAP_OK) {
+				r = CTAP_ERR_VERIFY;
+				goto fail;
+			}
+		} else if ((fr = fido_cred_verify_self(fc)) != FIDO_OK) {
 			r = CTAP_ERR_VERIFY;
 			goto fail;
 		}

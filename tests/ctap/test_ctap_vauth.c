@@ -142,6 +142,18 @@ make_and_check(const char *const *args)
 	    ctap_cred_attobj_len(c), ctap_cred_clientdata_ptr(c),
 	    ctap_cred_clientdata_len(c), "login.microsoft.com", true, 1, true,
 	    NULL), CTAP_OK);
+	/* a clientDataJSON the signature does not cover: refused, twice
+	 * (the second time with the certificate's key kept) */
+	if (strcmp(ctap_cred_fmt(c), "none") != 0) {
+		assert_int_equal(ctap_attobj_verify(ctap_cred_attobj_ptr(c),
+		    ctap_cred_attobj_len(c), (const unsigned char *)"{}", 2,
+		    "login.microsoft.com", true, 1, true, NULL),
+		    CTAP_ERR_VERIFY);
+		assert_int_equal(ctap_attobj_verify(ctap_cred_attobj_ptr(c),
+		    ctap_cred_attobj_len(c), (const unsigned char *)"{}", 2,
+		    "login.microsoft.com", true, 1, true, NULL),
+		    CTAP_ERR_VERIFY);
+	}
 	/* wrong rp, wrong extensions: refused */
 	assert_int_equal(ctap_attobj_verify(ctap_cred_attobj_ptr(c),
 	    ctap_cred_attobj_len(c), ctap_cred_clientdata_ptr(c),
