@@ -3,10 +3,10 @@
  *
  * The enrollment journal on SQLite (see journal.h).  One connection
  * behind one mutex: each public call is one BEGIN IMMEDIATE ... COMMIT,
- * so a transition is durable (synchronous=FULL; see must_sync() in
- * journal_user.c for the few committed with NORMAL) before the call
- * returns, and a writer never has to upgrade a read lock (which is what
- * deadlocks two processes in WAL mode).
+ * durable before the call returns (journal_db_commit(): the WAL synced
+ * after the commit; see must_sync() in journal_user.c for the few that
+ * are not waited for), and a writer never has to upgrade a read lock
+ * (which is what deadlocks two processes in WAL mode).
  */
 
 #include <sys/stat.h>
@@ -298,43 +298,37 @@ journal_db_begin(journal_t *j)
 	return (exec_cached(j, "BEGIN IMMEDIATE"));
 }
 
+/*
+ * Commits run with synchronous=NORMAL: written to the WAL, not synced.
+ * A commit's number says where it is in the WAL (commits are made under
+ * j->lock, one at a time); journal_sync() makes it durable, outside that
+ * lock, so other threads go on committing during the fsync.
+ */
 int
-journal_db_commit(journal_t *j)
-{
-	return (exec_cached(j, "COMMIT"));
-}
-
-/* synchronous=FULL (each commit fsyncs the WAL) or NORMAL (it does not) */
-int
-journal_db_sync(journal_t *j, bool full)
+journal_db_commit_nowait(journal_t *j, long long *seq)
 {
 	int r;
 
-	if (j->sync_full == full)
-		return (JOURNAL_OK);
-	if ((r = exec_cached(j, full ? "PRAGMA synchronous = FULL" :
-	    "PRAGMA synchronous = NORMAL")) == JOURNAL_OK)
-		j->sync_full = full;
-
-	return (r);
-}
-
-/*
- * A commit is done (under j->lock, so in the order of the WAL): its
- * number.  A FULL commit's fsync made it and every earlier one durable.
- */
-long long
-journal_db_committed(journal_t *j, bool full)
-{
-	long long seq;
-
+	if ((r = exec_cached(j, "COMMIT")) != JOURNAL_OK)
+		return (r);
 	pthread_mutex_lock(&j->sync_lock);
-	seq = ++j->seq;
-	if (full && seq > j->synced)
-		j->synced = seq;
+	*seq = ++j->seq;
 	pthread_mutex_unlock(&j->sync_lock);
 
-	return (seq);
+	return (JOURNAL_OK);
+}
+
+/* a commit on disk before the call returns */
+int
+journal_db_commit(journal_t *j)
+{
+	long long	seq;
+	int		r;
+
+	if ((r = journal_db_commit_nowait(j, &seq)) != JOURNAL_OK)
+		return (r);
+
+	return (journal_sync(j, seq));
 }
 
 /*
@@ -556,11 +550,10 @@ journal_open(const char *path, journal_t **jp)
 		    mode != NULL ? mode : "?");
 	journal_db_release(j, st);
 	st = NULL;
-	if ((r = exec(j, "PRAGMA synchronous = FULL")) != JOURNAL_OK ||
+	if ((r = exec(j, "PRAGMA synchronous = NORMAL")) != JOURNAL_OK ||
 	    (r = exec(j, "PRAGMA foreign_keys = ON")) != JOURNAL_OK ||
 	    (r = schema_ensure(j)) != JOURNAL_OK)
 		goto fail;
-	j->sync_full = true;
 	*jp = j;
 	j = NULL;
 	r = JOURNAL_OK;

@@ -27,7 +27,6 @@ struct journal {
 		sqlite3_stmt	*st;
 	}		 cache[STMT_CACHE];
 	size_t		 ncache;
-	bool		 sync_full;	/* PRAGMA synchronous is FULL */
 	bool		 wal;		/* else a rollback journal */
 	char		*path;
 	/* group commit: commits are numbered, synced is the last durable */
@@ -46,9 +45,8 @@ int	journal_db_bind(sqlite3_stmt *, int, const char *);
 int	journal_db_step(journal_t *, sqlite3_stmt *);
 int	journal_db_begin(journal_t *);
 int	journal_db_commit(journal_t *);
+int	journal_db_commit_nowait(journal_t *, long long *);
 void	journal_db_rollback(journal_t *);
-int	journal_db_sync(journal_t *, bool);
-long long journal_db_committed(journal_t *, bool);
 void	journal_ascii_lower(const char *, char *, size_t);
 
 #endif /* PROV_JOURNAL_INT_H */

@@ -560,19 +560,20 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 
 /*
  * Must the commit of this transition reach the disk before the call
- * returns?  The journal runs in WAL mode with synchronous=FULL: every
- * commit fsyncs the WAL.  A transition followed by an action others see
- * (a TAP issued after resolved, a credential made on the key after
- * options_fetched, the POST after key_touched) stays so, or is marked
- * (journal_user_mark_state()) and made durable by journal_sync() before
- * that action.  The others
- * (pending, then a GET; done, failed, skipped, then a report or
- * failures row) commit with synchronous=NORMAL: written to the WAL, not
- * fsynced.  Against SIGKILL or a crash of the process every commit
- * holds either way (the WAL is in the kernel's cache once written);
- * against a power loss a NORMAL commit holds once a later FULL commit
- * (of any user: the WAL is one sequential file) or a checkpoint has
- * synced the WAL, and may otherwise be lost.  Losing one is safe: the
+ * returns?  Every commit is written to the WAL (synchronous=NORMAL) and
+ * the ones that must be durable are followed by an fdatasync() of it
+ * (journal_sync()), which covers every commit before it.  A transition
+ * followed by an action others see (a TAP issued after resolved, a
+ * credential made on the key after options_fetched, the POST after
+ * key_touched) is durable before that action: at once here, or marked
+ * (journal_user_mark_state()) and synced by the caller just before it,
+ * by which time another commit's sync has usually covered it.  The
+ * others (pending, then a GET; done, failed, skipped, then a report or
+ * failures row) are never waited for.  Against SIGKILL or a crash of
+ * the process every commit holds either way (the WAL is in the kernel's
+ * cache once written); against a power loss one not waited for holds
+ * once a later sync or a checkpoint has synced the WAL, and may
+ * otherwise be lost.  Losing one is safe: the
  * user is seen at the step before (key_touched for a lost done, whose
  * registration the resume finds among the user's methods; nothing
  * before a lost pending), never past an action that was not recorded.
@@ -593,7 +594,7 @@ must_sync(enum journal_state to)
 
 static int
 set_state(journal_t *j, const char *key, enum journal_state to,
-    const struct journal_fields *f, bool full, long long *seq)
+    const struct journal_fields *f, bool durable, long long *seq)
 {
 	journal_entry_t	*cur = NULL;
 	long long	 id = 0;
@@ -617,8 +618,7 @@ set_state(journal_t *j, const char *key, enum journal_state to,
 		oid = f->object_id;
 	}
 	pthread_mutex_lock(&j->lock);
-	if ((r = journal_db_sync(j, full)) != JOURNAL_OK ||
-	    (r = journal_db_begin(j)) != JOURNAL_OK)
+	if ((r = journal_db_begin(j)) != JOURNAL_OK)
 		goto fail;
 	if ((r = find_user(j, key, &id)) != JOURNAL_OK)
 		goto fail;
@@ -643,8 +643,7 @@ set_state(journal_t *j, const char *key, enum journal_state to,
 		goto fail;
 	/* resolving a user found done under another key: stays done */
 	if (to == JOURNAL_ST_RESOLVED && cur->state == JOURNAL_ST_DONE) {
-		if ((r = journal_db_commit(j)) == JOURNAL_OK)
-			*seq = journal_db_committed(j, full);
+		r = journal_db_commit_nowait(j, seq);
 		goto fail;
 	}
 	if (!allowed(cur->state, to, cur)) {
@@ -663,19 +662,16 @@ set_state(journal_t *j, const char *key, enum journal_state to,
 		goto fail;
 	}
 	if ((r = write_enrollment(j, id, cur->state, to, f)) != JOURNAL_OK ||
-	    (r = journal_db_commit(j)) != JOURNAL_OK)
+	    (r = journal_db_commit_nowait(j, seq)) != JOURNAL_OK)
 		goto fail;
-	*seq = journal_db_committed(j, full);
 	r = JOURNAL_OK;
 fail:
 	if (r != JOURNAL_OK)
 		journal_db_rollback(j);
-	/* every other commit is FULL: back to it */
-	if (!full && journal_db_sync(j, true) != JOURNAL_OK &&
-	    r == JOURNAL_OK)
-		r = JOURNAL_ERR_INTERNAL;
 	pthread_mutex_unlock(&j->lock);
 	free(cur);
+	if (r == JOURNAL_OK && durable)
+		r = journal_sync(j, *seq);
 
 	return (r);
 }
