@@ -231,6 +231,7 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             "rc": p.returncode, "wall": wall,
             "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime,
             "sys": ru.ru_stime, "maxrss_kb": ru.ru_maxrss,
+            "csw": ru.ru_nvcsw + ru.ru_nivcsw,
             "enrolled": count_rows(os.path.join(work, "report.csv")),
             "failed": count_rows(os.path.join(work, "failures.csv")),
             "emu_cpu": (proc_cpu_s(emu_pid) or 0) - (emu0 or 0),
@@ -340,6 +341,7 @@ def json_row(r):
         "cpu_ms_per_user": round(1000 * r["cpu"] / n, 2),
         "user_ms_per_user": round(1000 * r["user"] / n, 2),
         "sys_ms_per_user": round(1000 * r["sys"] / n, 2),
+        "context_switches_per_user": round(r["csw"] / n, 1),
         "maxrss_mb": round(r["maxrss_kb"] / 1024.0, 1),
         "graph_requests_per_user":
             round(r["requests"] / n, 2) if "requests" in r else None,

@@ -119,7 +119,10 @@ struct run {
 	size_t				 natt;
 
 	pthread_mutex_t			 lock;
-	pthread_cond_t			 cond;
+	/* one per kind of waiter, so an event wakes only who needs it */
+	pthread_cond_t			 keys_cv;	/* key workers */
+	pthread_cond_t			 post_cv;	/* posters */
+	pthread_cond_t			 room_cv;	/* prefetchers */
 	size_t				 next_in;	/* users taken from the
 							   source */
 	size_t				 prefetching;
@@ -198,6 +201,18 @@ void	enroll_job_fail(struct run *, struct job *, const char *stage,
 void	enroll_job_skip(struct run *, struct job *, const char *, bool);
 void	enroll_graph_fail(struct run *, struct job *, graph_client_t *,
 	    const char *, int);
+/*
+ * Under run->lock: wake the waiters an event concerns (WAKE_* bits),
+ * every one of them, or one of each with WAKE_ONE (a job or a free place
+ * in a queue is for one taker).
+ */
+#define WAKE_KEYS	0x01	/* key workers: a ready job, the end */
+#define WAKE_POST	0x02	/* posters: a job to post, the end */
+#define WAKE_ROOM	0x04	/* prefetchers: room in the ready queue */
+#define WAKE_ALL	(WAKE_KEYS | WAKE_POST | WAKE_ROOM)
+#define WAKE_ONE	0x08
+void	enroll_wake(struct run *, int);
+
 int	enroll_journal_set(struct run *, struct job *, enum journal_state,
 	    const struct journal_fields *);
 /*

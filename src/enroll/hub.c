@@ -152,7 +152,7 @@ hub_ready_cap(struct hub *h)
 {
 	pthread_mutex_lock(&h->run->lock);
 	h->run->ready_cap = 2 * h->n + 1 > 4 ? 2 * h->n + 1 : 4;
-	pthread_cond_broadcast(&h->run->cond);
+	enroll_wake(h->run, WAKE_ALL);
 	pthread_mutex_unlock(&h->run->lock);
 }
 
@@ -263,7 +263,7 @@ hub_poll(struct hub *h)
 		/* pulled: a worker still at work fails on its own */
 		pthread_mutex_lock(&run->lock);
 		s->w.gone = true;
-		pthread_cond_broadcast(&run->cond);
+		enroll_wake(run, WAKE_ALL);
 		pthread_mutex_unlock(&run->lock);
 		slot_join(s);
 		memo_drop(run->used, s->w.path);
@@ -323,13 +323,13 @@ enroll_hub(void *arg)
 		close(h.ino);
 	/* the workers see the stop (or the end of the users) and return */
 	pthread_mutex_lock(&run->lock);
-	pthread_cond_broadcast(&run->cond);
+	enroll_wake(run, WAKE_ALL);
 	pthread_mutex_unlock(&run->lock);
 	while (h.n > 0)
 		slot_drop(&h, h.n - 1);
 	pthread_mutex_lock(&run->lock);
 	run->workers_alive--;
-	pthread_cond_broadcast(&run->cond);
+	enroll_wake(run, WAKE_ALL);
 	pthread_mutex_unlock(&run->lock);
 
 	return (NULL);

@@ -149,7 +149,7 @@ enroll_take_users(struct run *run, struct enroll_user *v, size_t max,
 	run->next_in += *n;
 	if (end || run->next_in >= run->total)
 		run->src_end = true;
-	pthread_cond_broadcast(&run->cond);
+	enroll_wake(run, WAKE_KEYS);
 	pthread_mutex_unlock(&run->lock);
 	pthread_mutex_unlock(&run->src_lock);
 	if (r == -2)
@@ -281,7 +281,6 @@ enroll_job_finish(struct run *run, struct job *jb, size_t *counter,
 	pthread_mutex_lock(&run->lock);
 	(*counter)++;
 	run->finished++;
-	pthread_cond_broadcast(&run->cond);
 	pthread_mutex_unlock(&run->lock);
 	enroll_job_free(jb);
 }
@@ -377,7 +376,7 @@ enroll_fatal(struct run *run, int code, const char *msg)
 		    msg) >= (int)sizeof(run->fatal_msg))
 			log_info("%s", msg);
 	}
-	pthread_cond_broadcast(&run->cond);
+	enroll_wake(run, WAKE_ALL);
 	pthread_mutex_unlock(&run->lock);
 }
 
@@ -407,7 +406,7 @@ enroll_stopping(struct run *run)
 	if (enroll_interrupted(run) && !run->stop) {
 		pthread_mutex_lock(&run->lock);
 		run->stop = true;
-		pthread_cond_broadcast(&run->cond);
+		enroll_wake(run, WAKE_ALL);
 		pthread_mutex_unlock(&run->lock);
 	}
 
@@ -454,6 +453,20 @@ enroll_graph_fail(struct run *run, struct job *jb, graph_client_t *c,
 	enroll_job_fail(run, jb, stage,
 	    *graph_last_code(c) ? graph_last_code(c) : "graph", msg,
 	    graph_last_request_id(c));
+}
+
+void
+enroll_wake(struct run *run, int what)
+{
+	int (*wake)(pthread_cond_t *) = what & WAKE_ONE ?
+	    pthread_cond_signal : pthread_cond_broadcast;
+
+	if (what & WAKE_KEYS)
+		wake(&run->keys_cv);
+	if (what & WAKE_POST)
+		wake(&run->post_cv);
+	if (what & WAKE_ROOM)
+		wake(&run->room_cv);
 }
 
 /* without the journal a crash could register twice: stop */

@@ -36,9 +36,11 @@ next_ready(struct run *run, struct worker *w)
 		if (!enroll_users_coming(run) && run->prefetching == 0 &&
 		    run->keywork == 0)
 			break;
-		pthread_cond_wait(&run->cond, &run->lock);
+		pthread_cond_wait(&run->keys_cv, &run->lock);
 	}
-	pthread_cond_broadcast(&run->cond);
+	/* a place in the ready queue; or this worker is done, and why (a
+	 * stop, Ctrl+C, the end) may concern every waiter */
+	enroll_wake(run, jb != NULL ? WAKE_ROOM | WAKE_ONE : WAKE_ALL);
 	pthread_mutex_unlock(&run->lock);
 
 	return (jb);
@@ -56,7 +58,7 @@ requeue(struct run *run, struct job *jb)
 	pthread_mutex_lock(&run->lock);
 	enroll_queue_push(&run->ready, jb, true);
 	run->keywork--;
-	pthread_cond_broadcast(&run->cond);
+	enroll_wake(run, WAKE_KEYS | WAKE_POST);
 	pthread_mutex_unlock(&run->lock);
 }
 
@@ -66,7 +68,9 @@ to_post(struct run *run, struct job *jb)
 	pthread_mutex_lock(&run->lock);
 	enroll_queue_push(&run->post, jb, false);
 	run->keywork--;
-	pthread_cond_broadcast(&run->cond);
+	/* the last job at a key may be the end the others wait for */
+	enroll_wake(run, run->keywork == 0 ? WAKE_KEYS | WAKE_POST :
+	    WAKE_POST | WAKE_ONE);
 	pthread_mutex_unlock(&run->lock);
 }
 
@@ -75,7 +79,8 @@ keywork_done(struct run *run)
 {
 	pthread_mutex_lock(&run->lock);
 	run->keywork--;
-	pthread_cond_broadcast(&run->cond);
+	if (run->keywork == 0)
+		enroll_wake(run, WAKE_KEYS | WAKE_POST);
 	pthread_mutex_unlock(&run->lock);
 }
 
@@ -628,7 +633,7 @@ out:
 	pthread_mutex_lock(&run->lock);
 	w->finished = true;
 	run->workers_alive--;
-	pthread_cond_broadcast(&run->cond);
+	enroll_wake(run, WAKE_ALL);
 	pthread_mutex_unlock(&run->lock);
 
 	return (NULL);

@@ -136,7 +136,7 @@ enroll_poster(void *arg)
 		pthread_mutex_lock(&run->lock);
 		while ((jb = enroll_queue_pop(&run->post)) == NULL &&
 		    (run->workers_alive > 0 || run->keywork > 0))
-			pthread_cond_wait(&run->cond, &run->lock);
+			pthread_cond_wait(&run->post_cv, &run->lock);
 		pthread_mutex_unlock(&run->lock);
 		if (jb == NULL)
 			break;

@@ -306,7 +306,7 @@ prefetch_resolved(struct run *run, graph_client_t *c, struct job *jb)
 	}
 	pthread_mutex_lock(&run->lock);
 	enroll_queue_push(&run->ready, jb, false);
-	pthread_cond_broadcast(&run->cond);
+	enroll_wake(run, WAKE_KEYS | WAKE_ONE);
 	pthread_mutex_unlock(&run->lock);
 }
 
@@ -322,7 +322,7 @@ wait_room(struct run *run)
 	pthread_mutex_lock(&run->lock);
 	while (!run->stop && run->ready.n >= run->ready_cap &&
 	    run->workers_alive > 0)
-		pthread_cond_wait(&run->cond, &run->lock);
+		pthread_cond_wait(&run->room_cv, &run->lock);
 	go = !run->stop && (run->workers_alive > 0 || run->o->dry_run);
 	pthread_mutex_unlock(&run->lock);
 
@@ -364,7 +364,7 @@ prefetch_chunk(struct run *run, graph_client_t *c, struct enroll_user *v,
 		}
 		pthread_mutex_lock(&run->lock);
 		enroll_queue_push(&run->ready, ch.jb[i], false);
-		pthread_cond_broadcast(&run->cond);
+		enroll_wake(run, WAKE_KEYS);
 		pthread_mutex_unlock(&run->lock);
 	}
 }
@@ -398,7 +398,8 @@ enroll_prefetcher(void *arg)
 			prefetch_chunk(run, c, v, first, n);
 		pthread_mutex_lock(&run->lock);
 		run->prefetching--;
-		pthread_cond_broadcast(&run->cond);
+		if (run->prefetching == 0)
+			enroll_wake(run, WAKE_KEYS);
 		pthread_mutex_unlock(&run->lock);
 	}
 	graph_client_free(&c);

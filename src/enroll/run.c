@@ -155,7 +155,9 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	pthread_mutex_init(&run.src_lock, NULL);
 	pthread_mutex_init(&run.tty, NULL);
 	pthread_mutex_init(&run.failures_lock, NULL);
-	pthread_cond_init(&run.cond, NULL);
+	pthread_cond_init(&run.keys_cv, NULL);
+	pthread_cond_init(&run.post_cv, NULL);
+	pthread_cond_init(&run.room_cv, NULL);
 	if (open_outputs(&run) < 0)
 		goto out;
 	if (o->station_keep != NULL) {
@@ -278,7 +280,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	if (hubbed)
 		pthread_join(hub, NULL);
 	pthread_mutex_lock(&run.lock);
-	pthread_cond_broadcast(&run.cond);
+	enroll_wake(&run, WAKE_ALL);
 	pthread_mutex_unlock(&run.lock);
 	for (i = 0; i < npre; i++)
 		pthread_join(pre[i], NULL);
@@ -340,7 +342,9 @@ out:
 	pthread_mutex_destroy(&run.src_lock);
 	pthread_mutex_destroy(&run.tty);
 	pthread_mutex_destroy(&run.failures_lock);
-	pthread_cond_destroy(&run.cond);
+	pthread_cond_destroy(&run.keys_cv);
+	pthread_cond_destroy(&run.post_cv);
+	pthread_cond_destroy(&run.room_cv);
 
 	return (r);
 }
