@@ -3,7 +3,9 @@
  *
  * libfido2 io callbacks for a vauth socket: each CTAPHID report is one
  * 64-byte message on a Unix stream socket.  libfido2 does the framing;
- * it writes 65 bytes (report id 0 first) and reads exactly 64.
+ * it writes 65 bytes (report id 0 first) and reads exactly 64.  Reads
+ * take what the socket holds, a reply's frames at once, and hand them
+ * out one report at a time: two system calls a reply, not two a frame.
  */
 
 #include <sys/socket.h>
@@ -18,9 +20,13 @@
 #include "ctap_int.h"
 
 #define REPORT_LEN	64
+#define READ_AHEAD	(64 * REPORT_LEN)
 
 struct unix_handle {
-	int fd;
+	int		 fd;
+	size_t		 off;		/* next byte of buf to hand out */
+	size_t		 len;		/* bytes in buf */
+	unsigned char	 buf[READ_AHEAD];
 };
 
 static void *
@@ -73,7 +79,17 @@ unix_read(void *handle, unsigned char *buf, size_t len, int ms)
 	if (len != REPORT_LEN)
 		return (-1);
 	deadline = ms < 0 ? -1 : now_ms() + ms;
-	while (got < len) {
+	for (;;) {
+		n = (ssize_t)(h->len - h->off);
+		if ((size_t)n > len - got)
+			n = (ssize_t)(len - got);
+		memcpy(buf + got, h->buf + h->off, (size_t)n);
+		got += (size_t)n;
+		h->off += (size_t)n;
+		if (h->off == h->len)
+			h->off = h->len = 0;
+		if (got == len)
+			break;
 		left = deadline < 0 ? -1 : deadline - now_ms();
 		if (deadline >= 0 && left < 0)
 			left = 0;
@@ -87,14 +103,15 @@ unix_read(void *handle, unsigned char *buf, size_t len, int ms)
 		}
 		if (pr == 0)
 			return (-1);	/* timed out */
-		if ((n = read(h->fd, buf + got, len - got)) < 0) {
+		if ((n = read(h->fd, h->buf, sizeof(h->buf))) < 0) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
 		}
 		if (n == 0)
 			return (-1);	/* key gone */
-		got += (size_t)n;
+		h->off = 0;
+		h->len = (size_t)n;
 	}
 
 	return ((int)len);
