@@ -25,6 +25,8 @@ PRESENCE=200 (ms per touch), BUILD=build-bench, VERBOSE=1 (-v; 2: -vv;
 log kept),
 KEEP=1 (keep the temporary directories), STATE=1 (vauth --state files),
 PERF=FILE (enroll under perf record --call-graph dwarf; no figures),
+WRAP="CMD ARGS" (enroll under CMD, e.g. WRAP="heaptrack -o FILE"; no
+figures),
 NO_VERIFY=1 (enroll --no-verify), EMU_LOG=1 (emulator --log
 requests.log, kept: one line per request with its server time).
 """
@@ -214,6 +216,8 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             # a profile, not figures: rusage then counts perf too
             enroll = ["perf", "record", "-e", "cpu-clock", "--call-graph",
                       "dwarf", "-o", os.environ["PERF"], "--"] + enroll
+        if os.environ.get("WRAP"):
+            enroll = os.environ["WRAP"].split() + enroll
         show(enroll, shown_env)
         log = os.path.join(work, "enroll.log")
         emu0 = proc_cpu_s(emu_pid)
