@@ -7,7 +7,9 @@ delay:300, blank: --pin random sets a PIN), N users from a CSV, and
 `provisioning --json kiosk --no-board`.  A simulated operator reads the
 events: when a slot is done (or failed, or refused) it pulls that key
 (the vauth is killed and its socket removed) and, once the station has
-seen it go, plugs a new blank key into the same slot.  The ideal is
+seen it go, plugs a new blank key into the same slot: one started
+beforehand, whose socket is renamed into the keys' directory (SPARES=0:
+started there when plugged, the old way).  The ideal is
 SLOTS / presence (10 / 0.3 s = 2,000 users a minute): every slot always
 in its touch.  Printed: users per minute, the ratio to the ideal, each
 slot's idle share (the time it was not waiting for a touch), the touch
@@ -19,7 +21,8 @@ wait4.  Never fails on time.
     /usr/bin/python3 bench/kiosk.py           200 users, 10 slots
     QUICK=1 /usr/bin/python3 bench/kiosk.py   50 users
     /usr/bin/python3 bench/kiosk.py --json    also one JSON object
-Environment: USERS=N, SLOTS=10, LATENCY=50, PRESENCE=300, BUILD=build-bench,
+Environment: USERS=N, SLOTS=10, LATENCY=50, PRESENCE=300, SPARES=1,
+BUILD=build-bench,
 KEEP=1 (keep the temporary directory).
 """
 
@@ -29,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,6 +46,15 @@ def start_key(vauth, work, keys_dir, name, presence):
     return subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
+
+
+def spare_key(vauth, work, spare_dir, name, presence):
+    """A blank key started beforehand, ready to plug: the operator's
+    swap is then the rename into the keys' directory, not a vauth
+    start-up (SPARES=0 starts each key when it is plugged)."""
+    p = start_key(vauth, work, spare_dir, name, presence)
+    common.wait_socket(os.path.join(spare_dir, name))
+    return p
 
 
 def pull_key(p, sock):
@@ -61,8 +74,12 @@ def run(prov, vauth, nslots, nusers, latency, presence):
     work = tempfile.mkdtemp(prefix="bench-kiosk.")
     emu_dir = os.path.join(work, "emu")
     keys_dir = os.path.join(work, "keys")
+    spare_dir = os.path.join(work, "spare")
     os.mkdir(keys_dir)
+    os.mkdir(spare_dir)
+    spares = os.environ.get("SPARES", "1") == "1"
     keys = {}
+    spare = {}
     res = {"slots": nslots, "users": nusers, "presence_ms": presence,
            "latency_ms": latency}
     try:
@@ -81,6 +98,8 @@ def run(prov, vauth, nslots, nusers, latency, presence):
                 common.wait_socket(os.path.join(keys_dir, n))
         for n in names:
             common.wait_socket(os.path.join(keys_dir, n))
+            if spares:
+                spare[n] = spare_key(vauth, work, spare_dir, n, presence)
         base = "https://127.0.0.1:%s" % port
         env = dict(os.environ,
                    PROVISIONING_AUTHORITY_URL=base,
@@ -105,6 +124,11 @@ def run(prov, vauth, nslots, nusers, latency, presence):
         t0 = time.monotonic()
         p = subprocess.Popen(kiosk, env=env, stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=log, text=True)
+        starters = []
+
+        def respare(name):
+            spare[name] = spare_key(vauth, work, spare_dir, name, presence)
+
         since = {}              # slot -> (state, t)
         in_state = {}           # state -> [seconds], per user cycle
         touch_s = {n: 0.0 for n in names}
@@ -130,8 +154,20 @@ def run(prov, vauth, nslots, nusers, latency, presence):
                 pull_key(keys[s], os.path.join(keys_dir, s))
             elif st == "removed" and s in pulled:
                 pulled.discard(s)
-                keys[s] = start_key(vauth, work, keys_dir, s, presence)
+                if spares and s in spare:
+                    os.rename(os.path.join(spare_dir, s),
+                              os.path.join(keys_dir, s))
+                    keys[s] = spare.pop(s)
+                    # the next spare starts off the reader's path: a
+                    # fork here would delay the events read after it
+                    t = threading.Thread(target=respare, args=(s,))
+                    t.start()
+                    starters.append(t)
+                else:
+                    keys[s] = start_key(vauth, work, keys_dir, s, presence)
         _, status, ru = os.wait4(p.pid, 0)
+        for t in starters:
+            t.join()
         wall = time.monotonic() - t0
         log.close()
         ideal = nslots * 60000.0 / presence
@@ -160,7 +196,7 @@ def run(prov, vauth, nslots, nusers, latency, presence):
                          for k, v in sorted(in_state.items())},
             "work": work})
     finally:
-        for n, q in keys.items():
+        for q in list(keys.values()) + list(spare.values()):
             if q.poll() is None:
                 q.kill()
                 q.wait()
