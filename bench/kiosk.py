@@ -141,6 +141,11 @@ def run(prov, vauth, nslots, nusers, latency, presence):
                 continue
             now = time.monotonic()
             s, st = e["slot"], e["state"]
+            if e.get("key_removed"):
+                # a key already pulled: counted, its slot left alone
+                done += st == "done"
+                failed += st == "failed"
+                continue
             if s in since:
                 prev, t = since[s]
                 in_state.setdefault(prev, []).append(now - t)

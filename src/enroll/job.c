@@ -271,13 +271,15 @@ enroll_job_finish(struct run *run, struct job *jb, size_t *counter,
 	progress_event(run->prog, outcome, jb->idx + 1, job_user(jb), what,
 	    detail);
 	if (outcome == PROGRESS_DONE)
-		station_finish(run->station, jb->slot, TALLY_DONE, "remove the "
-		    "key and hand it to the user");
+		station_finish(run->station, jb->slot, jb->upn, TALLY_DONE,
+		    "remove the key and hand it to the user");
 	else if (outcome == PROGRESS_SKIPPED)
-		station_finish(run->station, jb->slot, TALLY_SKIPPED, "skipped: "
-		    "%s; replug the key to use it for the next user", why);
+		station_finish(run->station, jb->slot, jb->upn, TALLY_SKIPPED,
+		    "skipped: %s; replug the key to use it for the next user",
+		    why);
 	else
-		station_finish(run->station, jb->slot, TALLY_FAILED, "%s", why);
+		station_finish(run->station, jb->slot, jb->upn, TALLY_FAILED,
+		    "%s", why);
 	pthread_mutex_lock(&run->lock);
 	(*counter)++;
 	run->finished++;

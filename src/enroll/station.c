@@ -285,7 +285,7 @@ static void
 emit(station_t *st, const struct slot *s, long long now)
 {
 	json_t	*o;
-	char	 t[40], *txt, u[300], m[400], line[720];
+	char	 t[40], *txt, u[300], m[400], line[1024];
 
 	station_rfc3339(now, t, sizeof(t));
 	if (st->json) {
@@ -295,20 +295,24 @@ emit(station_t *st, const struct slot *s, long long now)
 		if (s->user[0] != '\0')
 			json_object_set_new(o, "user", json_string(s->user));
 		json_object_set_new(o, "message", json_string(s->msg));
+		if (s->left)
+			json_object_set_new(o, "key_removed", json_true());
 		if ((txt = json_dumps(o, JSON_COMPACT)) != NULL) {
 			printf("%s\n", txt);
 			free(txt);
 		}
 		json_decref(o);
 	} else if (st->board) {
-		snprintf(line, sizeof(line), "slot %s: %s%s%s%s%s", s->name,
+		snprintf(line, sizeof(line), "slot %s%s: %s%s%s%s%s", s->name,
+		    s->left ? " (key removed)" : "",
 		    slot_state_name(s->state), s->user[0] ? " " : "", s->user,
 		    s->msg[0] ? ": " : "", s->msg);
 		board_push(st, line);
 		board_draw(st, now);
 		return;
 	} else
-		printf("%s slot %s: %s%s%s%s%s\n", t, s->name,
+		printf("%s slot %s%s: %s%s%s%s%s\n", t, s->name,
+		    s->left ? " (key removed)" : "",
 		    slot_state_name(s->state), s->user[0] ? " " : "",
 		    text_safe(s->user, u, sizeof(u)), s->msg[0] ? ": " : "",
 		    text_safe(s->msg, m, sizeof(m)));
@@ -350,18 +354,22 @@ station_add_total(station_t *st, size_t n)
 }
 
 static void vevent(station_t *, const char *, enum slot_state, const char *,
-    int, const char *, va_list) __attribute__((format(printf, 6, 0)));
+    const char *, int, const char *, va_list)
+    __attribute__((format(printf, 7, 0)));
 
 /*
  * Slot `name` (NULL: none) enters `state`, with the user (NULL: keep the
  * one it has; "" none) and a message; `tally` (a TALLY_*, or -1) moves
- * the totals.  One status file write for both.
+ * the totals.  One status file write for both.  With `owner`, the event
+ * is that user's: a slot that no longer holds their key stays as it is,
+ * and the event is told as one of a key that left.
  */
 static void
 vevent(station_t *st, const char *name, enum slot_state state,
-    const char *user, int tally, const char *fmt, va_list ap)
+    const char *user, const char *owner, int tally, const char *fmt,
+    va_list ap)
 {
-	struct slot	*s = NULL;
+	struct slot	*s = NULL, gone;
 	long long	 now;
 	bool		 bad;
 
@@ -374,7 +382,17 @@ vevent(station_t *st, const char *name, enum slot_state state,
 	else if (tally == TALLY_SKIPPED)
 		st->skipped++;
 	if (name != NULL && name[0] != '\0' &&
-	    (s = slot_get(st, name)) != NULL) {
+	    (s = slot_get(st, name)) != NULL && owner != NULL &&
+	    strcmp(s->user, owner) != 0) {
+		memset(&gone, 0, sizeof(gone));
+		snprintf(gone.name, sizeof(gone.name), "%s", s->name);
+		snprintf(gone.user, sizeof(gone.user), "%s", owner);
+		gone.state = state;
+		gone.left = true;
+		if (fmt != NULL)
+			vsnprintf(gone.msg, sizeof(gone.msg), fmt, ap);
+		emit(st, &gone, now);
+	} else if (s != NULL) {
 		if (state == SLOT_INSERTED || state == SLOT_REMOVED) {
 			s->user[0] = '\0';
 			s->t_assigned = 0;
@@ -407,13 +425,13 @@ station_event(station_t *st, const char *name, enum slot_state state,
 	if (st == NULL || name == NULL)
 		return;
 	va_start(ap, fmt);
-	vevent(st, name, state, user, -1, fmt, ap);
+	vevent(st, name, state, user, NULL, -1, fmt, ap);
 	va_end(ap);
 }
 
 void
-station_finish(station_t *st, const char *name, enum station_tally t,
-    const char *fmt, ...)
+station_finish(station_t *st, const char *name, const char *user,
+    enum station_tally t, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -421,6 +439,6 @@ station_finish(station_t *st, const char *name, enum station_tally t,
 		return;
 	va_start(ap, fmt);
 	vevent(st, name, t == TALLY_DONE ? SLOT_DONE : SLOT_FAILED, NULL,
-	    (int)t, fmt, ap);
+	    user, (int)t, fmt, ap);
 	va_end(ap);
 }

@@ -60,10 +60,15 @@ void		 station_note(station_t *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 /* a round of the station brings `n` more users */
 void		 station_add_total(station_t *, size_t n);
-/* ... and its slot (NULL or "": none) is done, or failed */
+/*
+ * ... and `user`'s slot (NULL or "": none) is done, or failed.  If the
+ * slot no longer holds that user's key (pulled while it registered,
+ * another key in its place), the event says so and the slot keeps what
+ * it shows.
+ */
 void		 station_finish(station_t *, const char *slot,
-		    enum station_tally, const char *fmt, ...)
-		    __attribute__((format(printf, 4, 5)));
+		    const char *user, enum station_tally, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
 void		 station_event(station_t *, const char *slot, enum slot_state,
 		    const char *user, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));

@@ -23,6 +23,8 @@ struct slot {
 	char			 msg[320];
 	long long		 since;		/* ms, entered this state */
 	long long		 t_assigned;	/* ms, 0 when no user */
+	bool			 left;		/* an event of a key that
+						   has left the slot */
 };
 
 struct station {

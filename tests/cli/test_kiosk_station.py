@@ -137,6 +137,66 @@ class Station(unittest.TestCase):
         self.assertIn(pulled, done)
         self.assertEqual(sorted(done), sorted(USERS))
 
+    def test_key_pulled_while_registering(self):
+        """The key leaves while Entra has its POST; another key takes
+        the slot.  The first user is registered once and their done is
+        told as a removed key's event: the new key's slot is never shown
+        done for them (an operator would hand the wrong key over)."""
+        env = e2e.Env(self, name="station-reg")
+        post = r"/authentication/fido2Methods$"
+        env.emu.set_faults([{"path": post, "method": "POST",
+                             "kind": "slow", "delay_ms": 3000,
+                             "count": 1}])
+        p = self.start(env)
+        k = env.add_key("s1")
+
+        def seen(state, n=1):
+            return len([e for e in events(env.read(p.out_path))
+                        if e["slot"] == "s1" and e["state"] == state and
+                        not e.get("key_removed")]) >= n
+
+        e2e.wait_for(lambda: seen("registering"), 30, what="registering")
+        first = [e for e in events(env.read(p.out_path))
+                 if e["slot"] == "s1" and e["state"] == "registering"]
+        env.kill_key(k)
+        e2e.wait_for(lambda: seen("removed"), 30, what="removed")
+        os.unlink(k.state)              # a blank key in the same port
+        env.add_key("s1")
+        e2e.wait_for(lambda: seen("assigned", 2), 30, what="next user")
+        env.add_key("s2")
+        try:
+            e2e.wait_for(lambda: env.total_added() == 3, 60, what="3 users")
+        except AssertionError:
+            self.fail(env.read(p.err_path) + env.read(p.out_path))
+        r = env.finish(p, timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(USERS)
+        evs = events(env.read(p.out_path))
+        users = [e.get("user") for e in evs if e["slot"] == "s1" and
+                 e["state"] == "assigned"]
+        self.assertEqual(len(users), 2, evs)
+        slow_user = users[0]
+        done = [e for e in evs if e["state"] == "done" and
+                e.get("user") == slow_user]
+        self.assertEqual(len(done), 1, evs)
+        self.assertTrue(done[0].get("key_removed"), done)
+        # what the slot showed: the second user's states only, after the
+        # new key came
+        later = [e for e in evs[evs.index(first[0]):] if e["slot"] == "s1"
+                 and not e.get("key_removed")]
+        states = [e["state"] for e in later]
+        self.assertEqual(states[:3], ["registering", "removed",
+                                      "inserted"], states)
+        for e in later[3:]:
+            self.assertIn(e.get("user", users[1]), (users[1],), later)
+        self.assertEqual(later[-1]["state"], "done")
+        self.assertEqual(later[-1]["user"], users[1])
+        st = json.loads(env.read(env.path("status.json")))
+        row = [s for s in st["slots"] if s["slot"] == "s1"][0]
+        self.assertEqual((row["state"], row.get("user")),
+                         ("done", users[1]), row)
+        self.assertEqual(st["totals"]["done"], 3)
+
     def test_six_keys_worked_at_once(self):
         """Six keys plugged at once: six slots in touch together."""
         cfg = e2e.basic_config()
