@@ -833,7 +833,8 @@ http_once(graph_client_t *c, const struct http_req *q,
 	else {
 		if (strcmp(q->method, "POST") != 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
-		if (!(q->flags & HTTP_IDEMPOTENT)) {
+		if (!(q->flags & HTTP_IDEMPOTENT) && (q->body != NULL ||
+		    strcmp(q->method, "POST") == 0)) {
 			/* on a reused connection too, never resent blindly */
 			bd.p = q->body != NULL ? q->body : "";
 			bd.len = q->body != NULL ? q->body_len : 0;

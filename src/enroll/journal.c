@@ -550,7 +550,12 @@ journal_open(const char *path, journal_t **jp)
 		    mode != NULL ? mode : "?");
 	journal_db_release(j, st);
 	st = NULL;
-	if ((r = exec(j, "PRAGMA synchronous = NORMAL")) != JOURNAL_OK ||
+	/*
+	 * WAL: commits unsynced, journal_sync() makes them durable.  A
+	 * rollback journal could be torn by a power cut without FULL.
+	 */
+	if ((r = exec(j, j->wal ? "PRAGMA synchronous = NORMAL" :
+	    "PRAGMA synchronous = FULL")) != JOURNAL_OK ||
 	    (r = exec(j, "PRAGMA foreign_keys = ON")) != JOURNAL_OK ||
 	    (r = schema_ensure(j)) != JOURNAL_OK)
 		goto fail;

@@ -53,6 +53,18 @@ class Station(unittest.TestCase):
                          "--status-file", "status.json", *extra,
                          env=env.env())
 
+    def finish_all(self, env, p):
+        """Every user enrolled once, the station ended well: its events."""
+        try:
+            e2e.wait_for(lambda: env.total_added() == len(USERS), 60,
+                         what="%d users" % len(USERS))
+        except AssertionError:
+            self.fail(env.read(p.err_path) + env.read(p.out_path))
+        r = env.finish(p, timeout=60)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(USERS)
+        return events(env.read(p.out_path))
+
     def test_json_events_three_keys_and_status(self):
         env = e2e.Env(self, name="station")
         p = self.start(env)
@@ -117,14 +129,7 @@ class Station(unittest.TestCase):
         for n in ("k1", "k2", "k3"):
             env.add_key(n)
             time.sleep(0.2)
-        try:
-            e2e.wait_for(lambda: env.total_added() == 3, 60, what="3 users")
-        except AssertionError:
-            self.fail(env.read(p.err_path) + env.read(p.out_path))
-        r = env.finish(p, timeout=60)
-        self.assertEqual(r.rc, 0, r)
-        env.assert_one_passkey(USERS)
-        evs = events(env.read(p.out_path))
+        evs = self.finish_all(env, p)
         seq = per_slot(evs)
         self.assertEqual(seq["slow"][:5], ["inserted", "checking",
                                            "assigned", "pin", "touch"])
@@ -164,14 +169,7 @@ class Station(unittest.TestCase):
         env.add_key("s1")
         e2e.wait_for(lambda: seen("assigned", 2), 30, what="next user")
         env.add_key("s2")
-        try:
-            e2e.wait_for(lambda: env.total_added() == 3, 60, what="3 users")
-        except AssertionError:
-            self.fail(env.read(p.err_path) + env.read(p.out_path))
-        r = env.finish(p, timeout=60)
-        self.assertEqual(r.rc, 0, r)
-        env.assert_one_passkey(USERS)
-        evs = events(env.read(p.out_path))
+        evs = self.finish_all(env, p)
         users = [e.get("user") for e in evs if e["slot"] == "s1" and
                  e["state"] == "assigned"]
         self.assertEqual(len(users), 2, evs)
