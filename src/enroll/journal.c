@@ -65,7 +65,7 @@ static const char schema[] =
     " credential_id TEXT, device TEXT, aaguid TEXT, method_id TEXT,"
     " model TEXT, display_name TEXT, attestation TEXT,"
     " stage TEXT, error_code TEXT, message TEXT, request_id TEXT, reason TEXT,"
-    " passkey_type TEXT, warning TEXT);"
+    " passkey_type TEXT, warning TEXT, body TEXT);"
     "CREATE INDEX enrollments_run ON enrollments(run_id, state);"
     "CREATE INDEX enrollments_state ON enrollments(state);"
     "CREATE TABLE transitions ( id INTEGER PRIMARY KEY,"
@@ -78,6 +78,11 @@ static const char migrate_2[] =
     "ALTER TABLE enrollments ADD COLUMN passkey_type TEXT;"
     "ALTER TABLE enrollments ADD COLUMN warning TEXT;"
     "PRAGMA user_version = 2;";
+
+/* schema 2 to 3: the registration as sent, replayed on resume */
+static const char migrate_3[] =
+    "ALTER TABLE enrollments ADD COLUMN body TEXT;"
+    "PRAGMA user_version = 3;";
 
 const char *
 journal_strerr(int r)
@@ -462,6 +467,8 @@ schema_ensure(journal_t *j)
 			goto fail;
 		}
 		if (ver == 1 && (r = exec(j, migrate_2)) != JOURNAL_OK)
+			goto fail;
+		if (ver <= 2 && (r = exec(j, migrate_3)) != JOURNAL_OK)
 			goto fail;
 	}
 	r = journal_db_commit(j);

@@ -75,7 +75,7 @@
 					   not ours, or others can write it */
 
 #define JOURNAL_FILE		"journal.sqlite"
-#define JOURNAL_SCHEMA		2	/* PRAGMA user_version; 1 is migrated */
+#define JOURNAL_SCHEMA		3	/* PRAGMA user_version; 1, 2 are migrated */
 #define JOURNAL_BUSY_MS		10000
 
 enum journal_state {
@@ -114,6 +114,9 @@ struct journal_fields {
 	const char	*credential_id;	/* key_touched (required) */
 	const char	*device;	/* key_touched: key path or serial */
 	const char	*aaguid;	/* key_touched */
+	const char	*body;		/* key_touched: the registration as
+					   POSTed, sent again on resume;
+					   cleared by pending and done */
 	const char	*method_id;	/* registered (required) */
 	const char	*model;		/* key model (getInfo / Graph) */
 	const char	*display_name;	/* the passkey's display name */
@@ -194,6 +197,14 @@ int		 journal_user_key(const char *upn, const char *object_id,
 
 int		 journal_user_get(journal_t *, const char *user_key,
 		    journal_entry_t *);
+/*
+ * The registration body recorded with the user's credential (*body NULL
+ * if none: an older journal, or the credential is gone); free() it.
+ * *age_s: seconds since the user's last transition (the touch, or the
+ * failure after the last POST attempt).
+ */
+int		 journal_user_body(journal_t *, const char *user_key,
+		    char **body, double *age_s);
 int		 journal_user_set_state(journal_t *, const char *user_key,
 		    enum journal_state, const struct journal_fields *);
 /*

@@ -159,6 +159,47 @@ fail:
 }
 
 int
+journal_user_body(journal_t *j, const char *key, char **body,
+    double *age_s)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*t;
+	long long	 id;
+	int		 r, rc;
+
+	if (body != NULL)
+		*body = NULL;
+	if (age_s != NULL)
+		*age_s = 0;
+	if (j == NULL || body == NULL || age_s == NULL || check_key(key) < 0)
+		return (JOURNAL_ERR_ARG);
+	pthread_mutex_lock(&j->lock);
+	if ((r = find_user(j, key, &id)) != JOURNAL_OK)
+		goto fail;
+	if (id == 0) {
+		r = JOURNAL_ERR_NOT_FOUND;
+		goto fail;
+	}
+	if ((r = journal_db_prepare(j, "SELECT body, (julianday('now') - "
+	    "julianday(updated)) * 86400 FROM enrollments WHERE user_id = ?",
+	    &st)) != JOURNAL_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*age_s = sqlite3_column_double(st, 1);
+		if ((t = (const char *)sqlite3_column_text(st, 0)) != NULL &&
+		    (*body = strdup(t)) == NULL)
+			r = JOURNAL_ERR_INTERNAL;
+	} else if (rc != SQLITE_DONE)
+		r = journal_db_fail(j, rc, "body");
+fail:
+	journal_db_release(j, st);
+	pthread_mutex_unlock(&j->lock);
+
+	return (r);
+}
+
+int
 journal_is_done(journal_t *j, const char *key)
 {
 	journal_entry_t	*e;
@@ -480,7 +521,7 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 		    "method_id = NULL, model = NULL, display_name = NULL, "
 		    "attestation = NULL, stage = NULL, error_code = NULL, "
 		    "message = NULL, request_id = NULL, reason = NULL, "
-		    "passkey_type = NULL, warning = NULL "
+		    "passkey_type = NULL, warning = NULL, body = NULL "
 		    "WHERE user_id = ?1";
 	else if (to == JOURNAL_ST_FAILED)
 		sql = "UPDATE enrollments SET state = ?2, run_id = ?3, "
@@ -501,7 +542,9 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 		    "display_name = coalesce(?15, display_name), "
 		    "attestation = coalesce(?16, attestation), "
 		    "passkey_type = coalesce(?17, passkey_type), "
-		    "warning = coalesce(?18, warning) "
+		    "warning = coalesce(?18, warning), "
+		    "body = CASE ?2 WHEN 'done' THEN NULL "
+		    "ELSE coalesce(?19, body) END "
 		    "WHERE user_id = ?1";
 	if ((r = journal_db_prepare(j, sql, &st)) != JOURNAL_OK)
 		return (r);
@@ -525,6 +568,7 @@ write_enrollment(journal_t *j, long long id, enum journal_state from,
 	bind_opt(st, 16, f->attestation);
 	bind_opt(st, 17, f->passkey_type);
 	bind_opt(st, 18, f->warning != NULL ? warn : NULL);
+	bind_opt(st, 19, f->body);
 	r = journal_db_step(j, st);
 	journal_db_release(j, st);
 	st = NULL;

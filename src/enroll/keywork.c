@@ -443,6 +443,7 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 	jf.aaguid = ctap_cred_aaguid(cred);
 	jf.model = jb->model;
 	jf.display_name = jb->display;
+	jf.body = jb->body;
 	if (enroll_journal_set(run, jb, JOURNAL_ST_KEY_TOUCHED, &jf) < 0) {
 		keywork_done(run);
 		enroll_job_fail(run, jb, "journal", "journal",

@@ -135,6 +135,128 @@ class EnrollKill(unittest.TestCase):
         self.assertEqual(env.total_added(), N)
         env.assert_report_matches(env.report(), methods)
 
+    def kill_while_held(self, env, pe, hold_ms, kind="slow"):
+        """Start a run, SIGKILL it once Graph holds its POST (stored
+        hold_ms after it arrived; kind "500": failed then); returns (the
+        credential the journal recorded, when the held request is
+        answered)."""
+        env.emu.set_faults([{"path": "/fido2Methods$", "method": "POST",
+                             "kind": kind, "delay_ms": hold_ms,
+                             "count": 1}])
+        p = env.spawn(*self.enroll(env), env=pe, tag="killed")
+
+        def held():
+            return p.poll() is not None or any(
+                r.get("fired") for r in env.emu.control("GET", "faults"))
+        e2e.wait_for(held, 30, step=0.005, what="a POST held by Graph")
+        lands = time.time() + hold_ms / 1000.0
+        self.assertIsNone(p.poll(), "the run ended before its POST")
+        p.send_signal(signal.SIGKILL)
+        r = env.finish(p, timeout=30)
+        self.assertEqual(r.rc, -signal.SIGKILL, r)
+        env.emu.clear_faults()
+        cred = self.in_flight(env)["kill01@contoso.example"]
+        # the held POST was sent: its credential is not in Graph yet
+        self.assertEqual(env.passkeys("kill01"), [])
+        return cred, lands
+
+    def one_user(self, name):
+        env = e2e.Env(self, config(1), name=name)
+        key = env.add_key("key1", pin=PIN)
+        env.write("users.csv", "upn\nkill01@contoso.example\n")
+        return env, key, env.env(E2E_PIN=PIN)
+
+    def test_resume_while_graph_holds_the_post(self):
+        """The re-run starts while Graph still holds the killed run's
+        POST: it sends that registration again instead of making a
+        second credential, and the held request, stored or refused when
+        it ends, leaves the user with one passkey."""
+        env, key, pe = self.one_user("held")
+        cred, lands = self.kill_while_held(env, pe, 2500)
+        r = env.run(*self.enroll(env, "-v"), env=pe)
+        self.assertEqual(r.rc, 0, r)
+        self.assertLess(time.time(), lands, "the held POST ended before "
+                        "the re-run: nothing was tested")
+        time.sleep(max(0, lands - time.time()) + 1.0)
+        methods = env.assert_one_passkey(["kill01"])
+        m = methods["kill01@contoso.example"]
+        self.assertEqual(m["credentialId"], cred)
+        # the key was not asked for a second credential
+        self.assertEqual(env.key_commands(key).count("0x01"), 1)
+        env.assert_report_matches(env.report(), methods)
+        row = env.journal()["kill01@contoso.example"]
+        self.assertEqual((row["state"], row["method_id"], row["body"]),
+                         ("done", m["id"], None))
+        self.assertEqual(env.failures(), [])
+        self.assertIn("sending it again", r.err)
+
+    def test_resume_after_the_challenge_ran_out(self):
+        """The killed run's registration, sent again after its challenge
+        ran out, is refused; the held request is refused too, so the user
+        starts over on a fresh challenge and holds one passkey."""
+        env, key, pe = self.one_user("expired")
+        cred, lands = self.kill_while_held(env, pe, 1500)
+        # v1.0 challenges last 5 minutes
+        env.emu.advance_clock(600)
+        time.sleep(max(0, lands - time.time()) + 0.5)
+        self.assertEqual(env.passkeys("kill01"), [])
+        r = env.run(*self.enroll(env, "-v"), env=pe)
+        self.assertEqual(r.rc, 0, r)
+        methods = env.assert_one_passkey(["kill01"])
+        self.assertNotEqual(methods["kill01@contoso.example"]
+                            ["credentialId"], cred)
+        self.assertEqual(env.key_commands(key).count("0x01"), 2)
+        env.assert_report_matches(env.report(), methods)
+        self.assertIn("sending it again", r.err)
+        self.assertIn("starts over with a new challenge", r.err)
+
+    def test_resume_long_after(self):
+        """A credential recorded longer ago than a request can be pending
+        in Graph is not sent again (its key may have been reset since):
+        the user starts over."""
+        env, key, pe = self.one_user("late")
+        cred, lands = self.kill_while_held(env, pe, 300, kind="500")
+        time.sleep(max(0, lands - time.time()) + 0.3)
+        con = env._journal_db()
+        with con:
+            con.execute("UPDATE enrollments SET updated = strftime("
+                        "'%Y-%m-%dT%H:%M:%fZ', 'now', '-1200 seconds')")
+        con.close()
+        r = env.run(*self.enroll(env, "-v"), env=pe)
+        self.assertEqual(r.rc, 0, r)
+        methods = env.assert_one_passkey(["kill01"])
+        self.assertNotEqual(methods["kill01@contoso.example"]
+                            ["credentialId"], cred)
+        self.assertEqual(env.key_commands(key).count("0x01"), 2)
+        self.assertNotIn("sending it again", r.err)
+        self.assertIn("from 20 minutes ago is not in Graph; starting over",
+                      r.err)
+
+    def test_resume_cannot_send_again(self):
+        """Graph fails the registration sent again (500s): whether the
+        held request lands is unknown, so the user is not started over;
+        a later run finds the passkey once that request is stored."""
+        env, key, pe = self.one_user("unsure")
+        cred, lands = self.kill_while_held(env, pe, 8000)
+        env.emu.set_faults([{"path": "/fido2Methods$", "method": "POST",
+                             "kind": "500"}])
+        r = env.run(*self.enroll(env), env=pe)
+        self.assertNotEqual(r.rc, 0, r)
+        self.assertLess(time.time(), lands, "the held POST ended first")
+        self.assertEqual(env.key_commands(key).count("0x01"), 1)
+        self.assertEqual([(f["user"].lower(), f["error_code"])
+                          for f in env.failures()],
+                         [("kill01@contoso.example", "outcome_unknown")])
+        self.assertIn("cannot tell whether", r.err)
+        env.emu.clear_faults()
+        time.sleep(max(0, lands - time.time()) + 0.5)
+        r = env.run(*self.enroll(env), env=pe)
+        self.assertEqual(r.rc, 0, r)
+        methods = env.assert_one_passkey(["kill01"])
+        self.assertEqual(methods["kill01@contoso.example"]["credentialId"],
+                         cred)
+        self.assertEqual(env.key_commands(key).count("0x01"), 1)
+
     def test_sigint_during_touch(self):
         env = e2e.Env(self, config(6), name="sigint")
         env.add_keys(1, pin=PIN, presence="delay:4000")

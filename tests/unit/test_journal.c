@@ -251,7 +251,8 @@ test_migrate_1(void **state)
 	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE enrollments DROP "
 	    "COLUMN passkey_type; ALTER TABLE enrollments DROP COLUMN "
-	    "warning; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	    "warning; ALTER TABLE enrollments DROP COLUMN body; "
+	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	j = jopen(t);
 	assert_int_equal(journal_user_get(j, OID_A, &e), JOURNAL_OK);
@@ -288,9 +289,94 @@ test_migrate_1(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
 	    &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	assert_int_equal(sqlite3_column_int(s, 0), JOURNAL_SCHEMA);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+}
+
+/*
+ * The registration body: recorded with the credential, kept through a
+ * failure (the resume sends it again), gone once done or started over;
+ * a schema 2 journal gains the column, its users have none.
+ */
+static void	make_user(journal_t *, const char *, const char *,
+		    enum journal_state, int);
+
+static void
+test_body(void **state)
+{
+	struct tmp		*t = *state;
+	journal_t		*j = jopen(t);
+	struct journal_fields	 f;
+	sqlite3			*db = NULL;
+	char			*b = NULL;
+	double			 age = -1;
+	static const char	 body[] = "{\"publicKeyCredential\":{}}";
+
+	make_user(j, "u1@x", OID_A, JOURNAL_ST_OPTIONS_FETCHED, 0);
+	assert_int_equal(journal_user_body(j, OID_A, &b, &age), JOURNAL_OK);
+	assert_null(b);
+	memset(&f, 0, sizeof(f));
+	f.credential_id = CRED;
+	f.body = body;
+	set(j, OID_A, JOURNAL_ST_KEY_TOUCHED, &f);
+	journal_free(&j);
+	j = jopen(t);
+	assert_int_equal(journal_user_body(j, OID_A, &b, &age), JOURNAL_OK);
+	assert_string_equal(b, body);
+	free(b);
+	/* recorded just now; an hour later, an hour old */
+	assert_true(age >= 0 && age < 60);
+	journal_free(&j);
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE enrollments SET updated = "
+	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3600 seconds')", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	j = jopen(t);
+	assert_int_equal(journal_user_body(j, OID_A, &b, &age), JOURNAL_OK);
+	assert_string_equal(b, body);
+	free(b);
+	assert_true(age >= 3600 && age < 3660);
+	memset(&f, 0, sizeof(f));
+	f.stage = "register";
+	f.error_code = "network";
+	set(j, OID_A, JOURNAL_ST_FAILED, &f);
+	assert_int_equal(journal_user_body(j, OID_A, &b, &age), JOURNAL_OK);
+	assert_string_equal(b, body);
+	free(b);
+	set(j, OID_A, JOURNAL_ST_PENDING, NULL);
+	assert_int_equal(journal_user_body(j, OID_A, &b, &age), JOURNAL_OK);
+	assert_null(b);
+	/* done drops it */
+	memset(&f, 0, sizeof(f));
+	f.object_id = OID_A;
+	set(j, OID_A, JOURNAL_ST_RESOLVED, &f);
+	set(j, OID_A, JOURNAL_ST_OPTIONS_FETCHED, NULL);
+	memset(&f, 0, sizeof(f));
+	f.credential_id = CRED;
+	f.body = body;
+	set(j, OID_A, JOURNAL_ST_KEY_TOUCHED, &f);
+	memset(&f, 0, sizeof(f));
+	f.method_id = "m-1";
+	set(j, OID_A, JOURNAL_ST_DONE, &f);
+	assert_int_equal(journal_user_body(j, OID_A, &b, &age), JOURNAL_OK);
+	assert_null(b);
+	assert_int_equal(journal_user_body(j, "nobody@x", &b, &age),
+	    JOURNAL_ERR_NOT_FOUND);
+	assert_null(b);
+	make_user(j, "u2@x", OID_B, JOURNAL_ST_KEY_TOUCHED, 0);
+	journal_free(&j);
+	/* back to schema 2 */
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE enrollments DROP "
+	    "COLUMN body; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	j = jopen(t);
+	assert_int_equal(journal_user_body(j, OID_B, &b, &age), JOURNAL_OK);
+	assert_null(b);
+	journal_free(&j);
 }
 
 static void
@@ -887,6 +973,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_1, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_schema, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_journal, setup,
