@@ -135,6 +135,18 @@ check_key(const char *key)
 	    strlen(key) < JOURNAL_KEY_LEN ? 0 : -1);
 }
 
+/* find_user(), JOURNAL_ERR_NOT_FOUND for a user never recorded */
+static int
+find_known(journal_t *j, const char *key, long long *id)
+{
+	int r;
+
+	if ((r = find_user(j, key, id)) == JOURNAL_OK && *id == 0)
+		r = JOURNAL_ERR_NOT_FOUND;
+
+	return (r);
+}
+
 int
 journal_user_get(journal_t *j, const char *key, journal_entry_t *e)
 {
@@ -145,14 +157,8 @@ journal_user_get(journal_t *j, const char *key, journal_entry_t *e)
 		return (JOURNAL_ERR_ARG);
 	memset(e, 0, sizeof(*e));
 	pthread_mutex_lock(&j->lock);
-	if ((r = find_user(j, key, &id)) != JOURNAL_OK)
-		goto fail;
-	if (id == 0) {
-		r = JOURNAL_ERR_NOT_FOUND;
-		goto fail;
-	}
-	r = load_entry(j, id, e);
-fail:
+	if ((r = find_known(j, key, &id)) == JOURNAL_OK)
+		r = load_entry(j, id, e);
 	pthread_mutex_unlock(&j->lock);
 
 	return (r);
@@ -174,12 +180,8 @@ journal_user_body(journal_t *j, const char *key, char **body,
 	if (j == NULL || body == NULL || age_s == NULL || check_key(key) < 0)
 		return (JOURNAL_ERR_ARG);
 	pthread_mutex_lock(&j->lock);
-	if ((r = find_user(j, key, &id)) != JOURNAL_OK)
+	if ((r = find_known(j, key, &id)) != JOURNAL_OK)
 		goto fail;
-	if (id == 0) {
-		r = JOURNAL_ERR_NOT_FOUND;
-		goto fail;
-	}
 	if ((r = journal_db_prepare(j, "SELECT body, (julianday('now') - "
 	    "julianday(updated)) * 86400 FROM enrollments WHERE user_id = ?",
 	    &st)) != JOURNAL_OK)

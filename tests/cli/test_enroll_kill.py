@@ -166,6 +166,18 @@ class EnrollKill(unittest.TestCase):
         env.write("users.csv", "upn\nkill01@contoso.example\n")
         return env, key, env.env(E2E_PIN=PIN)
 
+    def assert_started_over(self, env, key, pe, cred):
+        """A re-run gives the user one passkey, a new credential made on
+        the key, not `cred`; returns the run."""
+        r = env.run(*self.enroll(env, "-v"), env=pe)
+        self.assertEqual(r.rc, 0, r)
+        methods = env.assert_one_passkey(["kill01"])
+        self.assertNotEqual(methods["kill01@contoso.example"]
+                            ["credentialId"], cred)
+        self.assertEqual(env.key_commands(key).count("0x01"), 2)
+        env.assert_report_matches(env.report(), methods)
+        return r
+
     def test_resume_while_graph_holds_the_post(self):
         """The re-run starts while Graph still holds the killed run's
         POST: it sends that registration again instead of making a
@@ -200,13 +212,7 @@ class EnrollKill(unittest.TestCase):
         env.emu.advance_clock(600)
         time.sleep(max(0, lands - time.time()) + 0.5)
         self.assertEqual(env.passkeys("kill01"), [])
-        r = env.run(*self.enroll(env, "-v"), env=pe)
-        self.assertEqual(r.rc, 0, r)
-        methods = env.assert_one_passkey(["kill01"])
-        self.assertNotEqual(methods["kill01@contoso.example"]
-                            ["credentialId"], cred)
-        self.assertEqual(env.key_commands(key).count("0x01"), 2)
-        env.assert_report_matches(env.report(), methods)
+        r = self.assert_started_over(env, key, pe, cred)
         self.assertIn("sending it again", r.err)
         self.assertIn("starts over with a new challenge", r.err)
 
@@ -222,12 +228,7 @@ class EnrollKill(unittest.TestCase):
             con.execute("UPDATE enrollments SET updated = strftime("
                         "'%Y-%m-%dT%H:%M:%fZ', 'now', '-1200 seconds')")
         con.close()
-        r = env.run(*self.enroll(env, "-v"), env=pe)
-        self.assertEqual(r.rc, 0, r)
-        methods = env.assert_one_passkey(["kill01"])
-        self.assertNotEqual(methods["kill01@contoso.example"]
-                            ["credentialId"], cred)
-        self.assertEqual(env.key_commands(key).count("0x01"), 2)
+        r = self.assert_started_over(env, key, pe, cred)
         self.assertNotIn("sending it again", r.err)
         self.assertIn("from 20 minutes ago is not in Graph; starting over",
                       r.err)

@@ -200,6 +200,17 @@ test_durable_steps(void **state)
 	journal_free(&j);
 }
 
+/* SQL run on the journal file behind the journal's back */
+static void
+db_exec(const struct tmp *t, const char *sql)
+{
+	sqlite3	*db = NULL;
+
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void
 test_open_schema(void **state)
 {
@@ -248,12 +259,10 @@ test_migrate_1(void **state)
 	full_run(j, "Bob@Contoso.com", OID_A);
 	journal_free(&j);
 	/* back to what version 1 wrote */
-	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE enrollments DROP "
-	    "COLUMN passkey_type; ALTER TABLE enrollments DROP COLUMN "
-	    "warning; ALTER TABLE enrollments DROP COLUMN body; "
-	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	db_exec(t, "ALTER TABLE enrollments DROP COLUMN passkey_type; "
+	    "ALTER TABLE enrollments DROP COLUMN warning; "
+	    "ALTER TABLE enrollments DROP COLUMN body; "
+	    "PRAGMA user_version = 1");
 	j = jopen(t);
 	assert_int_equal(journal_user_get(j, OID_A, &e), JOURNAL_OK);
 	assert_int_equal(e.state, JOURNAL_ST_DONE);
@@ -308,7 +317,6 @@ test_body(void **state)
 	struct tmp		*t = *state;
 	journal_t		*j = jopen(t);
 	struct journal_fields	 f;
-	sqlite3			*db = NULL;
 	char			*b = NULL;
 	double			 age = -1;
 	static const char	 body[] = "{\"publicKeyCredential\":{}}";
@@ -328,11 +336,8 @@ test_body(void **state)
 	/* recorded just now; an hour later, an hour old */
 	assert_true(age >= 0 && age < 60);
 	journal_free(&j);
-	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE enrollments SET updated = "
-	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3600 seconds')", NULL,
-	    NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	db_exec(t, "UPDATE enrollments SET updated = "
+	    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3600 seconds')");
 	j = jopen(t);
 	assert_int_equal(journal_user_body(j, OID_A, &b, &age), JOURNAL_OK);
 	assert_string_equal(b, body);
@@ -368,11 +373,8 @@ test_body(void **state)
 	make_user(j, "u2@x", OID_B, JOURNAL_ST_KEY_TOUCHED, 0);
 	journal_free(&j);
 	/* back to schema 2 */
-	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE enrollments DROP "
-	    "COLUMN body; PRAGMA user_version = 2", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(db);
+	db_exec(t, "ALTER TABLE enrollments DROP COLUMN body; "
+	    "PRAGMA user_version = 2");
 	j = jopen(t);
 	assert_int_equal(journal_user_body(j, OID_B, &b, &age), JOURNAL_OK);
 	assert_null(b);
