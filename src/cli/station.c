@@ -29,11 +29,13 @@
  * POST of A's has therefore ended on A's side at least L/4, less that
  * second, before B can claim.  B, claiming a user with a
  * credential recorded, looks for it among the user's passkeys first:
- * found, the user is done; not found, B starts over.  B's second
- * passkey would need Graph to store A's request more than L/4 (15 s by
- * default) after A hung up on it: that is the one assumption, together
- * with the station's monotonic clock and the server's running at the
- * same rate (no synchronisation needed).  The heartbeat (its own
+ * found, the user is done; not found, B sends A's recorded registration
+ * again (enroll_resend()), since Graph may store A's request after A
+ * hung up on it: Graph keeps one of the two, and only its refusal (the
+ * challenge spent or run out, so A's cannot land either) makes B start
+ * over.  This holds with the station's monotonic clock and the
+ * server's running at the same rate (no synchronisation needed).  The
+ * heartbeat (its own
  * thread, every L/3) keeps t recent however long a touch or a POST
  * takes; only a station whose renewals stop gives its users up.
  */
@@ -211,6 +213,7 @@ step_cb(void *arg, size_t idx, int state, const struct journal_fields *jf)
 		f.error_code = jf->error_code;
 		f.message = qs == QUEUE_ST_SKIPPED ? jf->reason : jf->message;
 		f.request_id = jf->request_id;
+		f.body = jf->body;
 	}
 	if (qs == QUEUE_ST_FAILED && f.message == NULL)
 		f.message = "failed";
@@ -323,10 +326,13 @@ static int
 reconcile(struct station *st, graph_client_t *admin, struct slot *sl)
 {
 	graph_methods_t		*ms = NULL;
+	graph_method_t		*sent = NULL;
 	const graph_method_t	*m;
 	struct queue_fields	 f;
 	const char		*uid;
-	int			 r, gr;
+	char			*body = NULL;
+	double			 age = 0;
+	int			 r, gr, how;
 
 	uid = sl->it.object_id[0] ? sl->it.object_id : sl->it.upn[0] ?
 	    sl->it.upn : sl->it.user_key;
@@ -335,14 +341,35 @@ reconcile(struct station *st, graph_client_t *admin, struct slot *sl)
 		    graph_strerr(gr));
 		return (-1);
 	}
+	if ((m = graph_methods_find_cred(ms, sl->it.credential_id)) == NULL) {
+		/* the earlier claim's POST may still land: send it again */
+		if (queue_body(st->q, &sl->it, &body, &age) != QUEUE_OK) {
+			graph_methods_free(&ms);
+			return (-1);
+		}
+		how = enroll_resend(admin, uid, uid, sl->it.credential_id,
+		    body, age, &sent);
+		free(body);
+		if (how == ENROLL_RESEND_UNKNOWN || how == ENROLL_RESEND_AUTH) {
+			graph_methods_free(&ms);
+			return (-1);
+		}
+		m = sent;
+	}
 	memset(&f, 0, sizeof(f));
-	if ((m = graph_methods_find_cred(ms, sl->it.credential_id)) != NULL) {
+	if (m != NULL) {
 		f.method_id = graph_method_id(m);
 		f.attestation = graph_method_attestation_level(m);
 		r = queue_step(st->q, &sl->it, QUEUE_ST_DONE, &f);
-		log_info("queue: %s was registered by %s before its lease ran "
-		    "out", uid, sl->it.prev_station[0] ? sl->it.prev_station :
-		    "an earlier claim");
+		if (sent == NULL)
+			log_info("queue: %s was registered by %s before its "
+			    "lease ran out", uid, sl->it.prev_station[0] ?
+			    sl->it.prev_station : "an earlier claim");
+		else
+			log_info("queue: %s is registered with the credential "
+			    "%s left", uid, sl->it.prev_station[0] ?
+			    sl->it.prev_station : "an earlier claim");
+		graph_method_free(&sent);
 		graph_methods_free(&ms);
 		return (r == QUEUE_OK ? 1 : -1);
 	}

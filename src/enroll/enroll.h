@@ -47,6 +47,28 @@ int	enroll_pinbook_put(enroll_pinbook_t *, const char *key,
 char	*enroll_pinbook_get(enroll_pinbook_t *, const char *key);
 
 /*
+ * A credential recorded before an interruption (a run killed, a lease
+ * run out) and not among the user's passkeys: its POST may still be
+ * held by Graph and stored later, so the recorded registration `body`
+ * is sent again rather than a new credential made.  `age_s`: seconds
+ * since it was recorded; past ENROLL_RESEND_WINDOW_S Graph's list is
+ * taken as the answer (a request is not pending that long, and the
+ * key may have been reset since).  `who` names the user in the log.
+ */
+#define ENROLL_RESEND_WINDOW_S	600
+
+enum enroll_resend {
+	ENROLL_RESEND_STORED,	/* *m: the method Graph holds now */
+	ENROLL_RESEND_REFUSED,	/* cannot land any more: start over */
+	ENROLL_RESEND_UNKNOWN,	/* cannot tell: leave the user as is */
+	ENROLL_RESEND_AUTH,	/* not signed in, or not allowed */
+};
+
+enum enroll_resend enroll_resend(graph_client_t *, const char *user_id,
+	    const char *who, const char *cred, const char *body, double age_s,
+	    graph_method_t **m);
+
+/*
  * A second journal beside journal_path (the fleet queue): told every
  * step of user `idx` (0-based, in the source's order; state: a
  * JOURNAL_ST_*, fields as in journal.h) after the journal has it and

@@ -23,65 +23,62 @@
 #include "common.h"
 #include "enroll_int.h"
 
-/*
- * How long a request of a run that died may still be stored by Graph.
- * A credential recorded longer ago and not listed is taken as not
- * registered: sending it then could register a credential whose key has
- * since been reset (a beta challenge may last 30 days).
- */
-#define RESEND_WINDOW_S	600
-
-enum resend {
-	RESEND_STORED,		/* *mp is the stored method */
-	RESEND_REFUSED,		/* cannot land any more: start over */
-	RESEND_UNKNOWN,		/* leave the user for a later run */
-	RESEND_FATAL,		/* rc->err says why */
-};
-
-static enum resend
-resend(struct reconcile_ctx *rc, const journal_entry_t *e, const char *uid,
-    graph_method_t **mp)
+enum enroll_resend
+enroll_resend(graph_client_t *c, const char *uid, const char *who,
+    const char *cred, const char *body, double age_s, graph_method_t **mp)
 {
-	struct run	*run = rc->run;
-	const char	*who = e->upn[0] ? e->upn : uid;
-	char		*body = NULL;
-	double		 age;
-	int		 r;
+	int r;
 
 	*mp = NULL;
-	if ((r = journal_user_body(run->j, e->user_key, &body, &age)) !=
-	    JOURNAL_OK) {
-		rc->err = ENROLL_ERR_LOCAL;
-		return (RESEND_FATAL);
-	}
 	/* recorded by an older version: nothing to send */
 	if (body == NULL)
-		return (RESEND_REFUSED);
-	if (age >= RESEND_WINDOW_S) {
-		log_info("resume: %s's credential from %.0f minutes ago is not "
-		    "in Graph; starting over", who, age / 60);
-		free(body);
-		return (RESEND_REFUSED);
+		return (ENROLL_RESEND_REFUSED);
+	if (age_s >= ENROLL_RESEND_WINDOW_S) {
+		log_info("%s's credential from %.0f minutes ago is not "
+		    "in Graph; starting over", who, age_s / 60);
+		return (ENROLL_RESEND_REFUSED);
 	}
-	log_info("resume: %s's registration from the interrupted run is "
-	    "not in Graph; sending it again", who);
-	r = graph_fido2_register(run->admin, uid, body, e->credential_id, mp);
-	free(body);
-	if (r == GRAPH_OK)
-		return (RESEND_STORED);
+	log_info("%s's registration from the interrupted attempt is not "
+	    "in Graph; sending it again", who);
+	if ((r = graph_fido2_register(c, uid, body, cred, mp)) == GRAPH_OK)
+		return (ENROLL_RESEND_STORED);
 	if (r == GRAPH_ERR_BAD_REQUEST) {
-		log_info("resume: %s starts over with a new challenge; Graph "
-		    "refused the registration sent again: %s", who,
-		    graph_last_message(run->admin));
-		return (RESEND_REFUSED);
+		log_info("%s starts over with a new challenge; Graph refused "
+		    "the registration sent again: %s", who,
+		    graph_last_message(c));
+		return (ENROLL_RESEND_REFUSED);
 	}
-	log_warn("resume: cannot tell whether %s's passkey was registered: "
-	    "%s", uid, graph_strerr(r));
-	if (!graph_err_is_auth(r))
-		return (RESEND_UNKNOWN);
-	rc->err = ENROLL_ERR_AUTH;
+	log_warn("cannot tell whether %s's passkey was registered: %s", who,
+	    graph_strerr(r));
 
-	return (RESEND_FATAL);
+	return (graph_err_is_auth(r) ? ENROLL_RESEND_AUTH :
+	    ENROLL_RESEND_UNKNOWN);
+}
+
+static int
+journal_resend(struct reconcile_ctx *rc, const journal_entry_t *e,
+    const char *uid, graph_method_t **mp)
+{
+	struct run	*run = rc->run;
+	char		*body = NULL;
+	double		 age;
+	int		 how;
+
+	*mp = NULL;
+	if (journal_user_body(run->j, e->user_key, &body, &age) !=
+	    JOURNAL_OK) {
+		rc->err = ENROLL_ERR_LOCAL;
+		return (-1);
+	}
+	how = enroll_resend(run->admin, uid, e->upn[0] ? e->upn : uid,
+	    e->credential_id, body, age, mp);
+	free(body);
+	if (how == ENROLL_RESEND_AUTH) {
+		rc->err = ENROLL_ERR_AUTH;
+		return (-1);
+	}
+
+	return (how);
 }
 
 int
@@ -93,13 +90,13 @@ enroll_reconcile_one(const journal_entry_t *e, void *arg)
 	graph_methods_t		*ms = NULL;
 	graph_method_t		*sent = NULL;
 	const graph_method_t	*m;
-	const char		*uid;
-	enum resend		 how = RESEND_STORED;
-	int			 r;
+	const char		*uid, *who;
+	int			 how = ENROLL_RESEND_STORED, r;
 
 	if (e->credential_id[0] == '\0')
 		return (0);
 	uid = e->object_id[0] ? e->object_id : e->upn;
+	who = e->upn[0] ? e->upn : uid;
 	if ((r = graph_fido2_list(run->admin, uid, &ms)) != GRAPH_OK) {
 		log_warn("resume: cannot check %s's passkeys: %s", uid,
 		    graph_strerr(r));
@@ -109,12 +106,12 @@ enroll_reconcile_one(const journal_entry_t *e, void *arg)
 		return (-1);
 	}
 	if ((m = graph_methods_find_cred(ms, e->credential_id)) == NULL) {
-		how = resend(rc, e, uid, &sent);
+		how = journal_resend(rc, e, uid, &sent);
 		m = sent;
 	}
 	memset(&jf, 0, sizeof(jf));
 	switch (how) {
-	case RESEND_STORED:
+	case ENROLL_RESEND_STORED:
 		jf.method_id = graph_method_id(m);
 		jf.attestation = graph_method_attestation_level(m);
 		if (*graph_method_passkey_type(m) != '\0')
@@ -123,16 +120,16 @@ enroll_reconcile_one(const journal_entry_t *e, void *arg)
 		    JOURNAL_ST_DONE, &jf);
 		if (sent == NULL)
 			log_info("resume: %s was registered before the "
-			    "interruption", e->upn[0] ? e->upn : uid);
+			    "interruption", who);
 		else
 			log_info("resume: %s is registered now (method %s)",
-			    e->upn[0] ? e->upn : uid, graph_method_id(m));
+			    who, graph_method_id(m));
 		break;
-	case RESEND_REFUSED:
+	case ENROLL_RESEND_REFUSED:
 		r = journal_user_set_state(run->j, e->user_key,
 		    JOURNAL_ST_PENDING, &jf);
 		break;
-	case RESEND_UNKNOWN:
+	case ENROLL_RESEND_UNKNOWN:
 		/* prefetch fails the user: "outcome_unknown" */
 		r = JOURNAL_OK;
 		break;
@@ -146,7 +143,7 @@ enroll_reconcile_one(const journal_entry_t *e, void *arg)
 		rc->err = ENROLL_ERR_LOCAL;
 		return (-1);
 	}
-	if (how != RESEND_UNKNOWN)
+	if (how != ENROLL_RESEND_UNKNOWN)
 		rc->fixed++;
 
 	return (0);

@@ -83,6 +83,8 @@ static const char *const migrations[QUEUE_SCHEMA] = {
 	" (lower(upn));"
 	"CREATE INDEX provisioning_users_oid ON provisioning_users"
 	" (lower(object_id));",
+	/* 3: the registration as sent, sent again by the next claim */
+	"ALTER TABLE provisioning_users ADD COLUMN body text;",
 };
 
 const char *
@@ -927,7 +929,7 @@ queue_step(queue_t *q, struct queue_item *it, enum queue_state st,
 {
 	static const struct queue_fields none;
 	char		 id[24], secs[16], msg[QUEUE_MSG_LEN];
-	const char	*vals[16], *detail = NULL;
+	const char	*vals[17], *detail = NULL;
 	int		 r;
 
 	if (f == NULL)
@@ -970,6 +972,7 @@ queue_step(queue_t *q, struct queue_item *it, enum queue_state st,
 	vals[13] = f->message != NULL ? msg : NULL;
 	vals[14] = f->request_id;
 	vals[15] = secs;
+	vals[16] = f->body;
 	if (st == QUEUE_ST_KEY_TOUCHED)
 		detail = f->credential_id;
 	else if (st == QUEUE_ST_DONE)
@@ -999,7 +1002,9 @@ queue_step(queue_t *q, struct queue_item *it, enum queue_state st,
 	    " request_id = coalesce($15::text, request_id),"
 	    " lease_until = CASE WHEN $2::text IN ('done','failed','skipped')"
 	    "  THEN NULL ELSE now() + make_interval(secs => $16::int) END,"
-	    " updated = now() WHERE id = $1::bigint", 16, vals, NULL)) !=
+	    " body = CASE WHEN $2::text IN ('claimed','done') THEN NULL"
+	    "  ELSE coalesce($17::text, body) END,"
+	    " updated = now() WHERE id = $1::bigint", 17, vals, NULL)) !=
 	    QUEUE_OK || (r = event(q, it->id, state_names[st], detail)) !=
 	    QUEUE_OK ||
 	    (r = q_exec(q, "recording the step", "COMMIT", 0, NULL, NULL)) !=
@@ -1012,6 +1017,49 @@ queue_step(queue_t *q, struct queue_item *it, enum queue_state st,
 	}
 	r = QUEUE_OK;
 fail:
+	return (q_end(q, r));
+}
+
+int
+queue_body(queue_t *q, const struct queue_item *it, char **body,
+    double *age_s)
+{
+	PGresult	*res = NULL;
+	char		 id[24];
+	const char	*vals[1];
+	int		 r;
+
+	if (body != NULL)
+		*body = NULL;
+	if (age_s != NULL)
+		*age_s = 0;
+	if (q == NULL || it == NULL || it->id <= 0 || body == NULL ||
+	    age_s == NULL)
+		return (QUEUE_ERR_ARG);
+	if ((r = q_begin(q, true)) != QUEUE_OK)
+		return (r);
+	snprintf(id, sizeof(id), "%lld", it->id);
+	vals[0] = id;
+	/* the step that recorded it, not the claim (which sets updated) */
+	if ((r = q_exec(q, "reading the registration", "SELECT u.body,"
+	    " extract(epoch FROM now() - (SELECT max(e.at) FROM"
+	    " provisioning_events e WHERE e.user_id = u.id AND e.state IN"
+	    " ('key_touched', 'failed'))) FROM provisioning_users u"
+	    " WHERE u.id = $1::bigint AND u.body IS NOT NULL", 1, vals,
+	    &res)) != QUEUE_OK)
+		goto fail;
+	if (PQntuples(res) == 1) {
+		if ((*body = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+			r = QUEUE_ERR_INTERNAL;
+			goto fail;
+		}
+		*age_s = PQgetisnull(res, 0, 1) ? 0 :
+		    strtod(PQgetvalue(res, 0, 1), NULL);
+	}
+	r = QUEUE_OK;
+fail:
+	PQclear(res);
+
 	return (q_end(q, r));
 }
 

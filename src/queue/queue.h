@@ -20,7 +20,8 @@
  *                          id, state, station, lease_until, lease_gen,
  *                          attempts, credential_id, method_id, key
  *                          details, stage/error_code/last_error,
- *                          created, updated
+ *                          body (the registration as POSTed, from
+ *                          the touch until done), created, updated
  *   provisioning_events    every step: time, user, station, state,
  *                          detail
  *   provisioning_stations  name, first/last seen, draining
@@ -72,7 +73,7 @@
 #define QUEUE_ERR_STATE		-10	/* another row is this user */
 #define QUEUE_ERR_DB		-11	/* the database refused a query */
 
-#define QUEUE_SCHEMA		2	/* the newest migration we know */
+#define QUEUE_SCHEMA		3	/* the newest migration we know */
 #define QUEUE_LEASE_DEFAULT	60	/* seconds */
 
 /* field sizes, with the NUL; longer input is refused */
@@ -128,6 +129,8 @@ struct queue_fields {
 	const char	*error_code;	/* failed */
 	const char	*message;	/* failed (required), skipped */
 	const char	*request_id;	/* failed */
+	const char	*body;		/* key_touched: the registration as
+					   POSTed; cleared by claimed, done */
 };
 
 struct queue_station_status {
@@ -230,6 +233,13 @@ int		 queue_renew(queue_t *, struct queue_item *);
  */
 int		 queue_step(queue_t *, struct queue_item *, enum queue_state,
 		    const struct queue_fields *);
+/*
+ * The registration recorded with a claimed user's credential (*body
+ * NULL if none; free() it), and *age_s, the seconds since the touch or
+ * the failure that recorded it, by the server's clock.
+ */
+int		 queue_body(queue_t *, const struct queue_item *, char **body,
+		    double *age_s);
 /* give a claimed user back to the queue (QUEUE_ERR_LOST if not ours) */
 int		 queue_release(queue_t *, struct queue_item *);
 

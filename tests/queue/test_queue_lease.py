@@ -145,6 +145,47 @@ class Lease(unittest.TestCase):
         self.assertIn("was registered by A before its lease ran out",
                       rb.err)
 
+    def test_held_post_sent_again(self):
+        """Graph holds A's POST for two leases, and A's database stops
+        answering: A hangs up on the POST before its lease ends, but
+        Graph still stores it later.  B claims the user after the
+        lease, does not find A's credential yet, and sends A's recorded
+        registration again instead of touching its key: Graph keeps one
+        of the two, and the user ends with A's credential only."""
+        hold = LEASE * 2
+        self.env.emu.set_faults([{"kind": "slow", "method": "POST",
+                                  "path": "fido2Methods$",
+                                  "delay_ms": hold * 1000, "count": 1}])
+        a = self.station("A")
+        e2e.wait_for(lambda: self.state() == "key_touched", 30,
+                     step=0.02, what="A's key touched")
+        lands = time.time() + hold
+        frozen = self.freeze()
+        try:
+            b = self.station("B")
+            rb = self.env.finish(b, timeout=90)
+            self.assertEqual(rb.rc, 0, rb)
+            self.assertLess(time.time(), lands, "A's POST was stored "
+                            "before B reconciled: nothing was tested")
+            time.sleep(max(0, lands - time.time()) + 2)
+            e2e.wait_for(lambda: "abandoned here" in self.env.read(
+                a.err_path), 10, what="A abandoning the POST")
+        finally:
+            os.kill(frozen, signal.SIGCONT)
+        self.env.finish(a, timeout=60)
+        ms = self.env.assert_one_passkey([UPN])
+        cred = self.pg.psql("SELECT credential_id, method_id,"
+                            " body IS NULL FROM provisioning_users")[0]
+        self.assertEqual(ms[UPN]["credentialId"], cred[0])
+        self.assertEqual(ms[UPN]["id"], cred[1])
+        self.assertEqual(cred[2], "t")
+        self.assertEqual(self.state(), "done")
+        ev = self.events()
+        self.assertIn(["B", "reconcile", "lease of A expired"], ev)
+        self.assertFalse([e for e in ev if e[0] == "B" and e[1] in
+                          ("claimed", "key_touched")], ev)
+        self.assertIn("sending it again", rb.err)
+
     def test_post_not_sent_past_the_lease(self):
         """A's POST gets a 429 asking for 2.5 leases; meanwhile A's
         database stops answering (its backend stopped: the heartbeat
