@@ -232,6 +232,18 @@ test_schema(void **state)
 	q2 = open_q(d, "st2");
 	assert_int_equal(queue_schema(q2), QUEUE_SCHEMA);
 	queue_free(&q2);
+	/* a schema 2 database (no body) is migrated, its rows kept */
+	sql1(d, "ALTER TABLE provisioning_users DROP COLUMN body; "
+	    "DELETE FROM provisioning_schema WHERE version = 3", NULL, 0);
+	q2 = open_q(d, "st2");
+	assert_int_equal(queue_schema(q2), 2);
+	assert_int_equal(queue_claim(q2, 60, &it), QUEUE_ERR_SCHEMA);
+	assert_int_equal(queue_init(q2, &from), QUEUE_OK);
+	assert_int_equal(from, 2);
+	assert_int_equal(queue_schema(q2), QUEUE_SCHEMA);
+	assert_int_equal(sqlnum(d, "SELECT count(*) FROM provisioning_users"
+	    " WHERE body IS NULL"), 1);
+	queue_free(&q2);
 	/* a database migrated by a newer tool is refused, and left alone */
 	sql1(d, "INSERT INTO provisioning_schema (version) VALUES (99)",
 	    NULL, 0);
@@ -525,6 +537,8 @@ test_lease_expiry(void **state)
 	struct queue_item	 ia, ib, ia2;
 	struct queue_fields	 f;
 	struct queue_status	 s;
+	char			*body = NULL;
+	double			 age = -1;
 	size_t			 n;
 
 	b = open_q(d, "beta");
@@ -535,8 +549,10 @@ test_lease_expiry(void **state)
 	memset(&f, 0, sizeof(f));
 	f.credential_id = CRED;
 	f.device = "unix:/tmp/k1";
+	f.body = "{\"publicKeyCredential\":{}}";
 	assert_int_equal(queue_step(a, &ia, QUEUE_ST_KEY_TOUCHED, &f),
 	    QUEUE_OK);
+	f.body = NULL;
 	/* the heartbeat keeps it */
 	assert_int_equal(queue_heartbeat(a, 1, &n), QUEUE_OK);
 	assert_int_equal(n, 1);
@@ -558,6 +574,14 @@ test_lease_expiry(void **state)
 	assert_string_equal(ib.prev_station, "alpha");
 	assert_int_equal(ib.attempts, 2);
 	assert_true(ib.lease_gen > ia.lease_gen);
+	/* and alpha's registration, aged from its touch, not the claim */
+	sql1(d, "UPDATE provisioning_events SET at = at - interval "
+	    "'90 seconds' WHERE user_id = 1 AND state = 'key_touched'",
+	    NULL, 0);
+	assert_int_equal(queue_body(b, &ib, &body, &age), QUEUE_OK);
+	assert_string_equal(body, "{\"publicKeyCredential\":{}}");
+	free(body);
+	assert_true(age >= 90 && age < 150);
 	/* alpha comes back: every step, release and heartbeat is refused */
 	f.method_id = "m-alpha";
 	assert_int_equal(queue_step(a, &ia, QUEUE_ST_DONE, &f),
@@ -577,7 +601,9 @@ test_lease_expiry(void **state)
 	assert_false(ib.reconcile);
 	assert_int_equal(ib.credential_id[0], '\0');
 	assert_int_equal(sqlnum(d, "SELECT count(*) FROM provisioning_users"
-	    " WHERE id = 1 AND credential_id IS NULL"), 1);
+	    " WHERE id = 1 AND credential_id IS NULL AND body IS NULL"), 1);
+	assert_int_equal(queue_body(b, &ib, &body, &age), QUEUE_OK);
+	assert_null(body);
 	f.credential_id = "other";
 	assert_int_equal(queue_step(b, &ib, QUEUE_ST_KEY_TOUCHED, &f),
 	    QUEUE_OK);
