@@ -61,7 +61,12 @@ class KillMatrix(unittest.TestCase):
         cfg["users"] += [e2e.member("km%04d" % i)
                          for i in range(1, users + 1)]
         env = e2e.Env(self, cfg, name="killmatrix", latency=30)
-        env.add_keys(keys, pin=PIN, presence="delay:%d" % presence)
+        # room for every user and the credentials killed runs left (a
+        # vauth key holds at most 1000)
+        cap = str(min(1000, 2 * users + kills + 100))
+        for _ in range(keys):
+            env.add_key(None, "--max-creds", cap, pin=PIN,
+                        presence="delay:%d" % presence)
         upns = ["km%04d@contoso.example" % i for i in range(1, users + 1)]
         env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
         pe = env.env(E2E_PIN=PIN)
