@@ -258,7 +258,12 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	run.workers_alive = nw + (hubbed ? 1 : 0);
 	/* a hub's keys come and go: a few users ready for the next ones */
 	run.ready_cap = hubbed ? 4 : nw * 2 + 1;
-	npre = o->as_user ? 1 : 2 * nw + 1 < PREFETCHERS_MAX ? 2 * nw + 1 :
+	/*
+	 * One GET a user once $batch resolves them: a prefetcher per key
+	 * and one more keep the keys fed (a second per key measured the
+	 * same throughput, and each holds a Graph connection).
+	 */
+	npre = o->as_user ? 1 : nw + 1 < PREFETCHERS_MAX ? nw + 1 :
 	    PREFETCHERS_MAX;
 	npost = nw < POSTERS_MAX ? (nw ? nw : 1) : POSTERS_MAX;
 	if (hubbed) {
