@@ -157,8 +157,9 @@ journal_done(struct run *run, struct job *jb)
 }
 
 /*
- * A credential of an earlier attempt that the resume could not look up
- * in Graph (enroll_reconcile_one() leaves it in place) may be registered:
+ * A credential of an earlier attempt that the resume could not settle
+ * with Graph (the list or the registration sent again failed;
+ * enroll_reconcile_one() leaves it in place) may be registered:
  * starting the user over on another key could give them a second
  * passkey.  They wait for a run that can ask Graph.
  */
@@ -201,8 +202,8 @@ prefetch_start(struct run *run, size_t idx, struct enroll_user *u)
 	if (unreconciled(run, jb)) {
 		enroll_job_fail(run, jb, "resume", "outcome_unknown",
 		    "an earlier "
-		    "registration may have reached Graph, which could not be "
-		    "asked; run again when Graph answers", NULL);
+		    "registration may have reached Graph, which did not say "
+		    "whether it did; run again when Graph answers", NULL);
 		return (NULL);
 	}
 	memset(&jf, 0, sizeof(jf));
