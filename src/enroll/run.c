@@ -43,10 +43,12 @@ open_outputs(struct run *run)
 		fprintf(stderr, "provisioning: %s\n", err);
 		return (-1);
 	}
-	/* refused before any key is touched: the letters must have a home */
+	/* refused before any key is touched: the letters must have a home,
+	 * and the module that draws them */
 	if (run->o->mailers_dir != NULL && !run->o->dry_run &&
+	    (mailer_load(NULL, err, sizeof(err)) != MAILER_OK ||
 	    mailer_dir_check(run->o->mailers_dir, err, sizeof(err)) !=
-	    MAILER_OK) {
+	    MAILER_OK)) {
 		fprintf(stderr, "provisioning: --mailers: %s\n", err);
 		return (-1);
 	}

@@ -7,7 +7,8 @@
  *
  * The directory is created 0700 if missing, and refused if it is not
  * a directory of ours that no one else can enter.  A letter is rendered
- * by cairo's PDF surface straight into a file created 0600 with
+ * by cairo's PDF surface, in a module loaded on the first letter
+ * (mailer_load()), straight into a file created 0600 with
  * O_CREAT | O_EXCL | O_NOFOLLOW under a random name in the directory,
  * fsync'd, then linked to its final name, "<upn>-<YYYY-MM-DD>.pdf"
  * (characters other than letters, digits and ".@_-" become '_'), or
@@ -34,6 +35,8 @@
 					   at the letter's name */
 #define MAILER_ERR_RENDER	-5	/* cairo could not make the PDF */
 #define MAILER_ERR_PRINT	-6	/* lp failed or could not start */
+#define MAILER_ERR_MODULE	-7	/* the letter module is missing or
+					   not this version's */
 
 /* NULL or "" members are left out of the letter, but for upn and pin */
 struct mailer_letter {
@@ -48,6 +51,15 @@ struct mailer_letter {
 };
 
 const char	*mailer_strerr(int);
+
+/*
+ * Load the module that draws the letters (cairo, fontconfig and their
+ * libraries, mapped only by a run that writes letters): `module` is its
+ * path, NULL for the one installed with the program, found from
+ * /proc/self/exe.  Once one is loaded, later calls do nothing; the
+ * first letter loads it if no one did.  Thread-safe.
+ */
+int		 mailer_load(const char *module, char *err, size_t errlen);
 
 /* create `dir` (0700) if missing and check it; `err` says why not */
 int		 mailer_dir_check(const char *dir, char *err, size_t errlen);

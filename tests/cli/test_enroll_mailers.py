@@ -17,10 +17,15 @@
   failures.csv has no row (the user did not fail).
 - A directory open to others is refused before any key is touched
   (exit 2); --print without --mailers is a usage error.
-- kiosk --mailers writes the letter of the key plugged in.
+- kiosk --mailers writes the letter of the key plugged in, with the
+  letters' module (cairo) loaded before the first key; without --mailers
+  none of cairo is mapped; a program without its module refuses
+  --mailers before any key is touched.
 """
 
 import os
+import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -50,6 +55,13 @@ def pdf_text(path):
 
 def mode(path):
     return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def mapped(pid):
+    """The file names a running process maps."""
+    with open("/proc/%d/maps" % pid) as f:
+        return {os.path.basename(ln.split()[-1]) for ln in f
+                if len(ln.split()) >= 6}
 
 
 class Mailers(unittest.TestCase):
@@ -232,6 +244,10 @@ class Mailers(unittest.TestCase):
         p = env.spawn("kiosk", "--csv", "users.csv", "--pin", "random",
                       "--pins-out", "pins.csv", "--mailers", "letters")
         time.sleep(0.5)
+        # the letters' module is loaded before the first key
+        libs = mapped(p.pid)
+        self.assertIn("letter.so", libs)
+        self.assertTrue(any(x.startswith("libcairo.so") for x in libs), libs)
         env.add_key("slot7")
         r = env.finish(p, timeout=60)
         self.assertEqual(r.rc, 0, r)
@@ -243,6 +259,41 @@ class Mailers(unittest.TestCase):
         self.assertIn(upn, text)
         self.assertIn(pin, text.split())
         self.assertIn("slot7", text)
+
+    def test_cairo_only_with_letters(self):
+        """A run without letters maps none of cairo's libraries."""
+        env, (upn,) = self.start("nocairo", 1, "mailnone")
+        p = env.spawn("kiosk", "--csv", "users.csv", "--pin", "random",
+                      "--pins-out", "pins.csv")
+        time.sleep(0.5)
+        libs = mapped(p.pid)
+        p.send_signal(signal.SIGINT)
+        env.finish(p, timeout=60)
+        self.assertIn("libfido2.so.1", " ".join(libs))
+        self.assertEqual([x for x in libs if x == "letter.so" or
+                          x.startswith(("libcairo", "libpixman",
+                                        "libfontconfig", "libX11"))], [])
+
+    def test_module_missing(self):
+        """A program without its module refuses --mailers before any key."""
+        env, (upn,) = self.start("nomod", 1, "mailnomod")
+        k = env.add_key(pin=PIN)
+        lone = os.path.join(env.tmp, "bin", "provisioning")
+        os.makedirs(os.path.dirname(lone), exist_ok=True)
+        shutil.copy(e2e.PROVISIONING, lone)
+        argv = env.argv("enroll", upn, "--pin", "keep", "--pin-env",
+                        "E2E_PIN", "--mailers", "letters")
+        argv[0] = lone
+        r = subprocess.run(argv, cwd=env.work, capture_output=True,
+                           env=env.env(E2E_PIN=PIN), timeout=60)
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 2, err)
+        self.assertRegex(err, r"--mailers: cannot load the letter module: "
+                         r".*letter\.so.*reinstall the package")
+        self.assertEqual(err.count("letter module"), 1, err)
+        self.assertEqual(env.total_added(), 0)
+        self.assertEqual(env.key_commands(k).count("0x01"), 0)
+        self.assertFalse(os.path.exists(env.path("letters")))
 
 
 if __name__ == "__main__":

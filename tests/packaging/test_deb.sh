@@ -57,7 +57,8 @@ for d in "$main" "$vdeb"; do
 done
 [ "$(field "$main" Package)" = provisioning ] || bad "main package name"
 [ "$(field "$vdeb" Package)" = provisioning-vauth ] || bad "vauth name"
-for lib in libfido2-1 libcurl4 libjansson4 libsqlite3-0 libhidapi-hidraw0; do
+for lib in libfido2-1 libcurl4 libjansson4 libsqlite3-0 libhidapi-hidraw0 \
+    libcairo2; do
 	field "$main" Depends | grep -q "$lib" || bad "Depends lacks $lib"
 done
 
@@ -83,6 +84,11 @@ for f in /usr/share/man/man1/provisioning.1.gz \
     /usr/share/doc/provisioning/README.md.gz; do
 	has main "$f" -rw-r--r--
 done
+# the PIN letters' module (cairo), a plain shared object beside the libdir
+letter=$(awk '$6 ~ /^\.\/usr\/lib\/(.*\/)?provisioning\/letter\.so$/ {
+    print substr($6, 2) }' "$tmp/main.list")
+[ -n "$letter" ] || bad "main package: no /usr/lib/.../provisioning/letter.so"
+[ -n "$letter" ] && has main "$letter" -rw-r--r--
 has vauth /usr/bin/vauth -rwxr-xr-x
 for f in /usr/share/man/man1/vauth.1.gz \
     /usr/share/doc/provisioning-vauth/copyright \
@@ -131,17 +137,26 @@ v=$("$tmp/root/usr/bin/provisioning" --version) ||
 [ "$v" = "provisioning $ver" ] || bad "extracted --version: '$v'"
 v=$("$tmp/root/usr/bin/vauth" --version) || bad "extracted vauth failed"
 [ "$v" = "vauth $ver" ] || bad "extracted vauth --version: '$v'"
-for b in provisioning vauth; do
+for b in provisioning vauth letter.so; do
 	f=$tmp/root/usr/bin/$b
+	[ "$b" = letter.so ] && f=$tmp/root$letter
 	if command -v readelf >/dev/null 2>&1; then
 		readelf -d "$f" | grep -E 'RPATH|RUNPATH' && bad "$b: RPATH"
 		readelf -S "$f" | grep -q -E '\.symtab|\.debug_info' &&
 		    bad "$b: not stripped"
 		readelf -d "$f" | grep -q 'BIND_NOW' || bad "$b: no -z now"
 		readelf -lW "$f" | grep -q GNU_RELRO || bad "$b: no relro"
-		readelf -d "$f" | grep -q 'PIE' || bad "$b: not PIE"
+		[ "$b" = letter.so ] ||
+		    readelf -d "$f" | grep -q 'PIE' || bad "$b: not PIE"
 	fi
 done
+# cairo and its stack are mapped only by a run that writes letters
+if command -v readelf >/dev/null 2>&1; then
+	readelf -d "$tmp/root/usr/bin/provisioning" | grep -E 'NEEDED.*(cairo|fontconfig)' &&
+	    bad "provisioning links cairo (it belongs to letter.so)"
+	readelf -d "$tmp/root$letter" | grep -q 'NEEDED.*libcairo' ||
+	    bad "letter.so does not link cairo"
+fi
 for g in "$tmp"/root/usr/share/man/man1/*.gz \
     "$tmp"/root/usr/share/doc/*/*.gz; do
 	gzip -t "$g" || bad "$g: bad gzip"

@@ -6,7 +6,8 @@
  * user, the key and the PIN; an existing letter is never overwritten, a
  * symbolic link at the letter's name is refused and not followed, an
  * unsafe directory is refused, nothing is left behind on failure; and
- * lp gets the letter's path.
+ * lp gets the letter's path.  The drawing is a module: one missing, or
+ * a library that is not it, is refused with a message and no letter.
  */
 
 #include <sys/stat.h>
@@ -370,9 +371,58 @@ test_print(void **state)
 	free(old);
 }
 
+/* before any module is loaded: what a broken install says */
+static void
+test_module_refused(void **state)
+{
+	struct tmp		*t = *state;
+	struct mailer_letter	 l;
+	char			 err[512], path[512], bad[400];
+
+	snprintf(bad, sizeof(bad), "%s/letter.so", t->top);
+	assert_int_equal(mailer_load(bad, err, sizeof(err)),
+	    MAILER_ERR_MODULE);
+	assert_non_null(strstr(err, "cannot load the letter module"));
+	assert_non_null(strstr(err, "reinstall"));
+	/* a library that loads, but is not the module */
+	assert_int_equal(mailer_load("libc.so.6", err, sizeof(err)),
+	    MAILER_ERR_MODULE);
+	assert_non_null(strstr(err, "is not the letter module"));
+	assert_non_null(strstr(err, "no mailer_module"));
+	/* the test program has no module beside it: the letter is not
+	 * written, and nothing is left in the directory */
+	assert_int_equal(mailer_dir_check(t->dir, err, sizeof(err)),
+	    MAILER_OK);
+	memset(&l, 0, sizeof(l));
+	l.upn = UPN;
+	l.pin = PIN;
+	assert_int_equal(mailer_write(t->dir, &l, path, sizeof(path), err,
+	    sizeof(err)), MAILER_ERR_MODULE);
+	assert_string_equal(path, "");
+	assert_int_equal(entries(t->dir), 0);
+}
+
+/* the module of this build, as the program would find its own */
+static int
+load_module(void **state)
+{
+	char err[512];
+
+	if (mailer_load(LETTER_MODULE, err, sizeof(err)) != MAILER_OK) {
+		fprintf(stderr, "%s\n", err);
+		return (-1);
+	}
+
+	return (0);
+}
+
 int
 main(void)
 {
+	const struct CMUnitTest first[] = {
+		cmocka_unit_test_setup_teardown(test_module_refused, setup,
+		    teardown),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_letter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_overwrite, setup,
@@ -388,7 +438,8 @@ main(void)
 
 	int r;
 
-	r = cmocka_run_group_tests(tests, NULL, NULL);
+	r = cmocka_run_group_tests(first, NULL, NULL);
+	r |= cmocka_run_group_tests(tests, load_module, NULL);
 	mailer_cleanup();
 
 	return (r);
