@@ -221,6 +221,13 @@ int	enroll_journal_set(struct run *, struct job *, enum journal_state,
  */
 int	enroll_journal_mark(struct run *, struct job *, enum journal_state,
 	    const struct journal_fields *);
+/*
+ * enroll_journal_mark() for n jobs taken together, in one commit; -1 if
+ * the journal failed (the run stops).  lost[i]: the fleet queue gave
+ * job i's user to another station (abandon it).
+ */
+int	enroll_journal_mark_jobs(struct run *, struct job **, size_t,
+	    enum journal_state, const struct journal_fields *, bool *lost);
 int	enroll_journal_sync(struct run *, struct job *);
 /* steps.c: the step to o->steps, if any; 0, or -1 to abandon the user */
 int	enroll_steps_tell(struct run *, struct job *, enum journal_state,

@@ -509,6 +509,36 @@ enroll_journal_mark(struct run *run, struct job *jb, enum journal_state st,
 }
 
 int
+enroll_journal_mark_jobs(struct run *run, struct job **jbs, size_t n,
+    enum journal_state st, const struct journal_fields *jf, bool *lost)
+{
+	const char	**keys = NULL;
+	long long	  seq = 0;
+	size_t		  i;
+	int		  r;
+
+	if (run->j != NULL && n > 0) {
+		if ((keys = calloc(n, sizeof(*keys))) == NULL) {
+			enroll_fatal(run, ENROLL_ERR_INTERNAL, "out of memory");
+			return (-1);
+		}
+		for (i = 0; i < n; i++)
+			keys[i] = jbs[i]->key;
+		r = journal_users_mark_state(run->j, keys, jf, n, st, &seq);
+		free(keys);
+		if (r != JOURNAL_OK)
+			return (journal_broke(run, r));
+		for (i = 0; i < n; i++)
+			jbs[i]->jseq = seq;
+	}
+	for (i = 0; i < n; i++)
+		lost[i] = enroll_steps_tell(run, jbs[i], st, jf != NULL ?
+		    &jf[i] : NULL) < 0;
+
+	return (0);
+}
+
+int
 enroll_journal_sync(struct run *run, struct job *jb)
 {
 	int r;

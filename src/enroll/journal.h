@@ -218,6 +218,15 @@ int		 journal_user_set_state(journal_t *, const char *user_key,
 int		 journal_user_mark_state(journal_t *, const char *user_key,
 		    enum journal_state, const struct journal_fields *,
 		    long long *seq);
+/*
+ * journal_user_mark_state() for n users (keys[i] with f[i]; f may be
+ * NULL) in one commit: all of them or, on an error, none.  Users taken
+ * together (a $batch) cost one commit instead of n.
+ */
+int		 journal_users_mark_state(journal_t *,
+		    const char *const *user_keys,
+		    const struct journal_fields *, size_t n,
+		    enum journal_state, long long *seq);
 int		 journal_sync(journal_t *, long long seq);
 /* 1 done, 0 not (or unknown), < 0 error */
 int		 journal_is_done(journal_t *, const char *user_key);

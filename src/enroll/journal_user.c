@@ -639,16 +639,10 @@ must_sync(enum journal_state to)
 }
 
 static int
-set_state(journal_t *j, const char *key, enum journal_state to,
-    const struct journal_fields *f, bool durable, long long *seq)
+check_transition(const char *key, enum journal_state to,
+    const struct journal_fields *f)
 {
-	journal_entry_t	*cur = NULL;
-	long long	 id = 0;
-	const char	*upn = NULL, *oid = NULL;
-	char		 low[JOURNAL_KEY_LEN];
-	int		 r;
-
-	if (j == NULL || check_key(key) < 0 || check_fields(f) < 0 ||
+	if (check_key(key) < 0 || check_fields(f) < 0 ||
 	    to <= JOURNAL_ST_NONE || to > JOURNAL_ST_SKIPPED)
 		return (JOURNAL_ERR_ARG);
 	if (to == JOURNAL_ST_KEY_TOUCHED && (f == NULL ||
@@ -657,60 +651,89 @@ set_state(journal_t *j, const char *key, enum journal_state to,
 	if (to == JOURNAL_ST_REGISTERED && (f == NULL ||
 	    f->method_id == NULL || *f->method_id == '\0'))
 		return (JOURNAL_ERR_ARG);
-	if ((cur = calloc(1, sizeof(*cur))) == NULL)
-		return (JOURNAL_ERR_INTERNAL);
+
+	return (JOURNAL_OK);
+}
+
+/* one user's transition, inside the caller's transaction and lock */
+static int
+transition(journal_t *j, const char *key, enum journal_state to,
+    const struct journal_fields *f, journal_entry_t *cur)
+{
+	long long	 id = 0;
+	const char	*upn = NULL, *oid = NULL;
+	char		 low[JOURNAL_KEY_LEN];
+	int		 r;
+
 	if (f != NULL) {
 		upn = f->upn;
 		oid = f->object_id;
 	}
-	pthread_mutex_lock(&j->lock);
-	if ((r = journal_db_begin(j)) != JOURNAL_OK)
-		goto fail;
 	if ((r = find_user(j, key, &id)) != JOURNAL_OK)
-		goto fail;
+		return (r);
 	if (id == 0) {
 		if (to != JOURNAL_ST_PENDING && to != JOURNAL_ST_RESOLVED &&
-		    to != JOURNAL_ST_FAILED && to != JOURNAL_ST_SKIPPED) {
-			r = JOURNAL_ERR_NOT_FOUND;
-			goto fail;
-		}
+		    to != JOURNAL_ST_FAILED && to != JOURNAL_ST_SKIPPED)
+			return (JOURNAL_ERR_NOT_FOUND);
 		journal_ascii_lower(key, low, sizeof(low));
-		if (is_guid(low) && oid != NULL && strcasecmp(oid, low) != 0) {
-			r = JOURNAL_ERR_ARG;
-			goto fail;
-		}
+		if (is_guid(low) && oid != NULL && strcasecmp(oid, low) != 0)
+			return (JOURNAL_ERR_ARG);
 		/* created from the key; identity_update() adds the rest */
 		if ((r = user_insert(j, is_guid(low) ? NULL : key,
 		    is_guid(low) ? low : NULL, &id)) != JOURNAL_OK)
-			goto fail;
+			return (r);
 	}
 	if ((r = identity_update(j, &id, upn, oid)) != JOURNAL_OK ||
 	    (r = load_entry(j, id, cur)) != JOURNAL_OK)
-		goto fail;
+		return (r);
 	/* resolving a user found done under another key: stays done */
-	if (to == JOURNAL_ST_RESOLVED && cur->state == JOURNAL_ST_DONE) {
-		r = journal_db_commit_nowait(j, seq);
-		goto fail;
-	}
+	if (to == JOURNAL_ST_RESOLVED && cur->state == JOURNAL_ST_DONE)
+		return (JOURNAL_OK);
 	if (!allowed(cur->state, to, cur)) {
 		snprintf(j->errmsg, sizeof(j->errmsg), "%s -> %s",
 		    journal_state_name(cur->state), journal_state_name(to));
-		r = JOURNAL_ERR_STATE;
-		goto fail;
+		return (JOURNAL_ERR_STATE);
 	}
-	if (to == JOURNAL_ST_RESOLVED && cur->object_id[0] == '\0') {
-		r = JOURNAL_ERR_ARG;
-		goto fail;
-	}
+	if (to == JOURNAL_ST_RESOLVED && cur->object_id[0] == '\0')
+		return (JOURNAL_ERR_ARG);
 	if (to == JOURNAL_ST_DONE && cur->method_id[0] == '\0' &&
-	    (f == NULL || f->method_id == NULL || *f->method_id == '\0')) {
-		r = JOURNAL_ERR_ARG;
+	    (f == NULL || f->method_id == NULL || *f->method_id == '\0'))
+		return (JOURNAL_ERR_ARG);
+
+	return (write_enrollment(j, id, cur->state, to, f));
+}
+
+/*
+ * Users' transitions to `to` in one commit: all of them, or none (and
+ * the error).  `f` is NULL or an array of n.
+ */
+static int
+set_states(journal_t *j, const char *const *keys,
+    const struct journal_fields *f, size_t n, enum journal_state to,
+    bool durable, long long *seq)
+{
+	journal_entry_t	*cur = NULL;
+	size_t		 i;
+	int		 r;
+
+	if (j == NULL || keys == NULL)
+		return (JOURNAL_ERR_ARG);
+	for (i = 0; i < n; i++)
+		if ((r = check_transition(keys[i], to, f != NULL ? &f[i] :
+		    NULL)) != JOURNAL_OK)
+			return (r);
+	if ((cur = calloc(1, sizeof(*cur))) == NULL)
+		return (JOURNAL_ERR_INTERNAL);
+	pthread_mutex_lock(&j->lock);
+	if ((r = journal_db_begin(j)) != JOURNAL_OK)
 		goto fail;
+	for (i = 0; i < n; i++) {
+		memset(cur, 0, sizeof(*cur));
+		if ((r = transition(j, keys[i], to, f != NULL ? &f[i] : NULL,
+		    cur)) != JOURNAL_OK)
+			goto fail;
 	}
-	if ((r = write_enrollment(j, id, cur->state, to, f)) != JOURNAL_OK ||
-	    (r = journal_db_commit_nowait(j, seq)) != JOURNAL_OK)
-		goto fail;
-	r = JOURNAL_OK;
+	r = journal_db_commit_nowait(j, seq);
 fail:
 	if (r != JOURNAL_OK)
 		journal_db_rollback(j);
@@ -720,6 +743,13 @@ fail:
 		r = journal_sync(j, *seq);
 
 	return (r);
+}
+
+static int
+set_state(journal_t *j, const char *key, enum journal_state to,
+    const struct journal_fields *f, bool durable, long long *seq)
+{
+	return (set_states(j, &key, f, 1, to, durable, seq));
 }
 
 int
@@ -738,6 +768,16 @@ journal_user_mark_state(journal_t *j, const char *key,
 	*seq = 0;
 
 	return (set_state(j, key, to, f, false, seq));
+}
+
+int
+journal_users_mark_state(journal_t *j, const char *const *keys,
+    const struct journal_fields *f, size_t n, enum journal_state to,
+    long long *seq)
+{
+	*seq = 0;
+
+	return (set_states(j, keys, f, n, to, false, seq));
 }
 
 int

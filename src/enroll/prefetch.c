@@ -176,14 +176,13 @@ unreconciled(struct run *run, struct job *jb)
 }
 
 /*
- * A job for user `idx`, which takes *u, journalled pending; NULL:
- * finished already.
+ * A job for user `idx`, which takes *u, to be journalled pending with
+ * the rest of its chunk; NULL: finished already.
  */
 static struct job *
 prefetch_start(struct run *run, size_t idx, struct enroll_user *u)
 {
-	struct journal_fields	 jf;
-	struct job		*jb;
+	struct job	*jb;
 
 	if ((jb = calloc(1, sizeof(*jb))) == NULL) {
 		enroll_user_clear(u);
@@ -206,13 +205,6 @@ prefetch_start(struct run *run, size_t idx, struct enroll_user *u)
 		    "whether it did; run again when Graph answers", NULL);
 		return (NULL);
 	}
-	memset(&jf, 0, sizeof(jf));
-	jf.upn = strchr(u->ref, '@') ? u->ref : NULL;
-	if (enroll_journal_set(run, jb, JOURNAL_ST_PENDING, &jf) < 0) {
-		enroll_job_free(jb);
-		return (NULL);
-	}
-	log_info("%s: looking the user up in Entra ID", u->ref);
 
 	return (jb);
 }
@@ -268,20 +260,15 @@ resolved(void *arg, size_t i, int r, const graph_user_t *gu)
 	ch->jb[i] = jb;
 }
 
-/* a resolved user: options fetched, then queued for a key or finished */
+/*
+ * A user journalled resolved: options fetched, then queued for a key or
+ * finished.
+ */
 static void
 prefetch_resolved(struct run *run, graph_client_t *c, struct job *jb)
 {
 	const struct enroll_user	*u = &jb->user;
-	struct journal_fields		 jf;
 
-	memset(&jf, 0, sizeof(jf));
-	jf.upn = jb->upn;
-	jf.object_id = jb->id;
-	if (enroll_journal_mark(run, jb, JOURNAL_ST_RESOLVED, &jf) < 0) {
-		enroll_job_free(jb);
-		return;
-	}
 	/* the journal now knows the user by object id */
 	journal_user_key(jb->upn, jb->id, jb->key, sizeof(jb->key));
 	if (journal_done(run, jb)) {
@@ -331,7 +318,54 @@ wait_room(struct run *run)
 }
 
 /*
- * The users taken, first..first+n-1: resolved in one $batch, then each
+ * The chunk's users journalled `st` in one commit (pending: as taken;
+ * resolved: those Graph found, with their object id), the chunk closed
+ * up over the users gone.  A user the fleet queue gave to another
+ * station is abandoned; -1: the journal failed, every job freed.
+ */
+static int
+chunk_mark(struct chunk *ch, enum journal_state st)
+{
+	struct journal_fields	 jf[GRAPH_BATCH_MAX];
+	struct job		*jb[GRAPH_BATCH_MAX];
+	bool			 lost[GRAPH_BATCH_MAX];
+	size_t			 i, n = 0, m = 0;
+
+	memset(jf, 0, sizeof(jf));
+	for (i = 0; i < ch->n; i++) {
+		if (ch->jb[i] == NULL)
+			continue;
+		jb[n] = ch->jb[i];
+		if (st == JOURNAL_ST_RESOLVED) {
+			jf[n].upn = jb[n]->upn;
+			jf[n].object_id = jb[n]->id;
+		} else if (strchr(jb[n]->user.ref, '@') != NULL)
+			jf[n].upn = jb[n]->user.ref;
+		n++;
+	}
+	if (enroll_journal_mark_jobs(ch->run, jb, n, st, jf, lost) < 0) {
+		for (i = 0; i < n; i++)
+			enroll_job_free(jb[i]);
+		ch->n = 0;
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (lost[i]) {
+			enroll_job_free(jb[i]);
+			continue;
+		}
+		ch->jb[m] = jb[i];
+		ch->ref[m++] = jb[i]->user.id != NULL ? jb[i]->user.id :
+		    jb[i]->user.ref;
+	}
+	ch->n = m;
+
+	return (0);
+}
+
+/*
+ * The users taken, first..first+n-1: journalled pending in one commit,
+ * resolved in one $batch, journalled resolved in one commit, then each
  * fetches its options when there is room for it.  A stopped run gives
  * the rest to the ready queue as they are: fail_leftovers() frees them
  * (stopped) or fails them (no key left) as it does what no key took.
@@ -340,25 +374,26 @@ static void
 prefetch_chunk(struct run *run, graph_client_t *c, struct enroll_user *v,
     size_t first, size_t n)
 {
-	const struct enroll_user	*u;
-	struct chunk			 ch;
-	size_t				 i, m;
+	struct chunk	ch;
+	size_t		i;
 
 	memset(&ch, 0, sizeof(ch));
 	ch.run = run;
 	ch.c = c;
-	for (i = 0, m = 0; i < n; i++) {
-		if ((ch.jb[m] = prefetch_start(run, first + i, &v[i])) == NULL)
-			continue;
-		u = &ch.jb[m]->user;
-		ch.ref[m++] = u->id != NULL ? u->id : u->ref;
-	}
-	ch.n = m;
-	if (m > 0)
-		(void)graph_users_resolve(c, ch.ref, m, resolved, &ch);
+	for (i = 0; i < n; i++)
+		if ((ch.jb[ch.n] = prefetch_start(run, first + i, &v[i])) !=
+		    NULL)
+			ch.n++;
+	if (chunk_mark(&ch, JOURNAL_ST_PENDING) < 0)
+		return;
+	for (i = 0; i < ch.n; i++)
+		log_info("%s: looking the user up in Entra ID",
+		    ch.jb[i]->user.ref);
+	if (ch.n > 0)
+		(void)graph_users_resolve(c, ch.ref, ch.n, resolved, &ch);
+	if (chunk_mark(&ch, JOURNAL_ST_RESOLVED) < 0)
+		return;
 	for (i = 0; i < ch.n; i++) {
-		if (ch.jb[i] == NULL)
-			continue;
 		if (wait_room(run)) {
 			prefetch_resolved(run, c, ch.jb[i]);
 			continue;

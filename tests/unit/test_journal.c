@@ -200,6 +200,88 @@ test_durable_steps(void **state)
 	journal_free(&j);
 }
 
+/* the count of a query's single integer */
+static long long
+db_count(const struct tmp *t, const char *sql)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL;
+	long long	 n;
+
+	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	return (n);
+}
+
+/*
+ * Users taken together are journalled in one commit, each with its own
+ * fields, and not at all when one of them cannot move: the commit is
+ * all of them or none, with no fsync.
+ */
+static void
+test_many(void **state)
+{
+	struct tmp		*t = *state;
+	struct journal_fields	 f[3];
+	const char		*keys[3] = { "a@example.com", "b@example.com",
+				    "c@example.com" };
+	const char		*oids[2] = { OID_A, OID_B };
+	journal_entry_t		 e;
+	journal_t		*j;
+	long long		 seq = 0, s2 = 0;
+	int			 before;
+
+	j = jopen(t);
+	memset(f, 0, sizeof(f));
+	f[0].upn = keys[0];
+	f[1].upn = keys[1];
+	f[2].upn = keys[2];
+	before = nsync;
+	assert_int_equal(journal_users_mark_state(j, keys, f, 3,
+	    JOURNAL_ST_PENDING, &seq), JOURNAL_OK);
+	assert_int_equal(nsync, before);
+	assert_true(seq > 0);
+	assert_int_equal(journal_user_get(j, keys[2], &e), JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_PENDING);
+	/* each its own object id */
+	memset(f, 0, sizeof(f));
+	f[0].upn = keys[0];
+	f[0].object_id = OID_A;
+	f[1].upn = keys[1];
+	f[1].object_id = OID_B;
+	assert_int_equal(journal_users_mark_state(j, keys, f, 2,
+	    JOURNAL_ST_RESOLVED, &s2), JOURNAL_OK);
+	assert_true(s2 > seq);
+	assert_int_equal(journal_user_get(j, OID_B, &e), JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_RESOLVED);
+	assert_string_equal(e.upn, "b@example.com");
+	assert_int_equal(journal_user_get(j, OID_A, &e), JOURNAL_OK);
+	assert_string_equal(e.upn, "a@example.com");
+	/* b may not skip to key_touched: neither moves */
+	set(j, OID_A, JOURNAL_ST_OPTIONS_FETCHED, NULL);
+	memset(f, 0, sizeof(f));
+	f[0].credential_id = CRED;
+	f[1].credential_id = CRED;
+	assert_int_equal(journal_users_mark_state(j, oids, f, 2,
+	    JOURNAL_ST_KEY_TOUCHED, &seq), JOURNAL_ERR_STATE);
+	assert_int_equal(journal_user_get(j, OID_A, &e), JOURNAL_OK);
+	assert_int_equal(e.state, JOURNAL_ST_OPTIONS_FETCHED);
+	assert_string_equal(e.credential_id, "");
+	/* an argument wrong for one: refused before anything is written */
+	assert_int_equal(journal_users_mark_state(j, oids, NULL, 2,
+	    JOURNAL_ST_KEY_TOUCHED, &seq), JOURNAL_ERR_ARG);
+	journal_free(&j);
+	/* a: pending, resolved, options_fetched; b: pending, resolved;
+	 * c: pending */
+	assert_int_equal(db_count(t, "SELECT count(*) FROM transitions"), 6);
+}
+
 /* SQL run on the journal file behind the journal's back */
 static void
 db_exec(const struct tmp *t, const char *sql)
@@ -976,6 +1058,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_1, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_schema, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_journal, setup,
