@@ -150,6 +150,9 @@ void	graph_set_prompt(graph_client_t *, graph_prompt_fn *, void *);
  * if none), Graph error.code or OAuth error, message, Graph request-id
  * (also from innerError), and a hint that names the permission, role or
  * policy setting to fix.  Empty strings when unknown, never NULL.
+ * After a graph_creation_options() that succeeded, the request-id is
+ * that response's: the body is parsed by the caller, who may find it
+ * wrong.
  */
 int		 graph_last_status(const graph_client_t *);
 const char	*graph_last_code(const graph_client_t *);
@@ -242,9 +245,10 @@ bool		 graph_user_enabled(const graph_user_t *);
 
 /*
  * FIDO2.
- * graph_creation_options: the raw creationOptions response (validated to
- *   be a JSON object); timeout_minutes is sent with beta only (0: the
- *   service default).  The caller frees *json.
+ * graph_creation_options: the raw creationOptions response, a JSON
+ *   object by its first character: its user parses it, once
+ *   (webauthn_options_parse() checks all of it); timeout_minutes is sent
+ *   with beta only (0: the service default).  The caller frees *json.
  * graph_fido2_register: POST body_json (the WebAuthn glue builds it).
  *   The one retry policy of a registration: at most three POSTs of the
  *   credential, and never a blind one: after a network error, timeout,

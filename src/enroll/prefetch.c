@@ -37,7 +37,8 @@ enroll_fetch_options(struct run *run, graph_client_t *c, struct job *jb)
 	    sizeof(err));
 	free(json);
 	if (r != WEBAUTHN_OK) {
-		enroll_job_fail(run, jb, "options", "bad_options", err, NULL);
+		enroll_job_fail(run, jb, "options", "bad_options", err,
+		    graph_last_request_id(jb->uc != NULL ? jb->uc : c));
 		return (-1);
 	}
 	/* checked before any key sees them: a key signs for any rp.id */

@@ -211,6 +211,38 @@ class EnrollFaults(unittest.TestCase):
         env.assert_report_matches(env.report(), methods)
         self.assertEqual(env.report()[0]["device"], k1.path)
 
+    def test_options_unreadable(self):
+        """A creationOptions reply that is not JSON fails its user alone,
+        before any key is touched, with Graph's request-id; the others
+        are enrolled and a re-run enrolls the first."""
+        cfg = e2e.basic_config()
+        cfg["users"] += [e2e.member("garb%d" % i) for i in (1, 2)]
+        env = e2e.Env(self, cfg, name="garbled")
+        k1 = env.add_key("key1", pin=PIN)
+        upns = ["garb1@contoso.example", "garb2@contoso.example"]
+        opts = r"/users/[^/]+/authentication/fido2Methods/creationOptions"
+        env.emu.set_faults([{"path": opts, "method": "GET",
+                             "kind": "malformed", "count": 1}])
+        pe = env.env(E2E_PIN=PIN)
+        r = env.run("--device", k1.path, "enroll", *upns, "--same-key",
+                    "--pin", "keep", "--pin-env", "E2E_PIN", env=pe)
+        self.assertEqual(r.rc, 1, r)
+        rows = env.failures()
+        self.assertEqual([(x["stage"], x["error_code"]) for x in rows],
+                         [("options", "bad_options")], rows)
+        self.assertIn("not valid JSON", rows[0]["message"])
+        self.assertRegex(rows[0]["request_id"], r"^[0-9a-f-]{36}$", rows)
+        bad = rows[0]["user"]
+        good = [u for u in upns if u != bad]
+        env.assert_one_passkey(good)
+        self.assertEqual(env.passkeys(bad), [])
+        self.assertEqual(env.key_commands(k1).count("0x01"), 1)
+        env.emu.clear_faults()
+        r = env.run("--device", k1.path, "enroll", *upns, "--same-key",
+                    "--pin", "keep", "--pin-env", "E2E_PIN", env=pe)
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(upns)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
