@@ -24,6 +24,9 @@ Environment: USERS=N, KEYS="1 4 8", LATENCY=50 (ms per Graph request),
 PRESENCE=200 (ms per touch), BUILD=build-bench, VERBOSE=1 (-v; 2: -vv;
 log kept),
 KEEP=1 (keep the temporary directories), STATE=1 (vauth --state files),
+WARM=1 (the journal and PIN file made beforehand by another user's
+enrollment on a key of its own: the start-up of a run that is not the
+state directory's first),
 PERF=FILE (enroll under perf record --call-graph dwarf; no figures),
 WRAP="CMD ARGS" (enroll under CMD, e.g. WRAP="heaptrack -o FILE"; no
 figures),
@@ -70,8 +73,9 @@ def build_dir():
     return b, prov, vauth
 
 
-def write_tenant(work, nusers):
-    """A config with an admin, our app and N enrollable members; a CSV."""
+def write_tenant(work, nusers, extra=0):
+    """A config with an admin, our app and N (+ extra) enrollable
+    members; a CSV of the N."""
     cfg = {
         "tenant": {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, "bench")),
                    "domain": DOMAIN, "displayName": "Bench"},
@@ -86,7 +90,7 @@ def write_tenant(work, nusers):
                    "roles": ["Authentication Administrator"]}],
         "groups": [{"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, "bench-group")),
                     "displayName": "Bench",
-                    "generate_members": {"count": nusers,
+                    "generate_members": {"count": nusers + extra,
                                          "upn_prefix": "bench",
                                          "start": 1}}],
     }
@@ -184,7 +188,8 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
     vpids = []
     res = {"keys": nkeys, "users": nusers}
     try:
-        config, csv = write_tenant(work, nusers)
+        warm = os.environ.get("WARM") == "1"
+        config, csv = write_tenant(work, nusers, 1 if warm else 0)
         start = ["sh", os.path.join(EMU, "start.sh"), emu_dir, config,
                  "--latency", str(latency)]
         if os.environ.get("EMU_LOG") == "1":
@@ -231,6 +236,27 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
                        stdout=subprocess.DEVNULL)
         login_tc = tls_counts(os.path.join(emu_dir, "access.log")) or \
             (0, 0, 0)
+        if warm:
+            # the journal and the PIN file made beforehand, by another
+            # user enrolled on a key of its own: start-up as most runs of
+            # a station see it, not its first
+            wdir = os.path.join(work, "warmkeys")
+            os.mkdir(wdir)
+            vpids.append(subprocess.Popen(
+                [vauth, "--socket", os.path.join(wdir, "w1"), "--ca",
+                 os.path.join(work, "attestation-ca.pem"), "--presence",
+                 "delay:%d" % presence], stdin=subprocess.DEVNULL))
+            wait_socket(os.path.join(wdir, "w1"))
+            wcsv = os.path.join(work, "warm.csv")
+            with open(wcsv, "w") as f:
+                f.write("userPrincipalName\nbench%04d@%s\n" % (nusers + 1,
+                                                               DOMAIN))
+            subprocess.run(g + ["enroll", "--csv", wcsv, "--pin", "random",
+                                "--pins-out", os.path.join(work,
+                                                           "pins.csv")],
+                           env=dict(env, PROVISIONING_VIRTUAL_KEYS=wdir),
+                           check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
         verbose = {"1": ["-v"], "2": ["-vv"]}.get(os.environ.get("VERBOSE"),
                                                   [])
         enroll = g + verbose + [
