@@ -425,8 +425,9 @@ fail:
 static int
 schema_ensure(journal_t *j)
 {
-	long long	ver = 0, n = 0;
+	long long	ver = 0, n = 0, seq;
 	char		sql[64];
+	bool		changed = false;
 	int		r;
 
 	if ((r = journal_db_begin(j)) != JOURNAL_OK)
@@ -455,6 +456,7 @@ schema_ensure(journal_t *j)
 		if ((r = exec(j, schema)) != JOURNAL_OK ||
 		    (r = exec(j, sql)) != JOURNAL_OK)
 			goto fail;
+		changed = true;
 	} else {
 		if ((r = pragma_int(j, "SELECT count(*) FROM sqlite_master "
 		    "WHERE type = 'table' AND name IN ('runs', 'users', "
@@ -470,8 +472,10 @@ schema_ensure(journal_t *j)
 			goto fail;
 		if (ver <= 2 && (r = exec(j, migrate_3)) != JOURNAL_OK)
 			goto fail;
+		changed = ver < JOURNAL_SCHEMA;
 	}
-	r = journal_db_commit(j);
+	/* a journal opened as it was wrote nothing: nothing to sync */
+	r = changed ? journal_db_commit(j) : journal_db_commit_nowait(j, &seq);
 fail:
 	if (r != JOURNAL_OK)
 		journal_db_rollback(j);
@@ -487,7 +491,7 @@ journal_open(const char *path, journal_t **jp)
 	struct stat	 sb;
 	const char	*mode;
 	char		 why[PATH_MAX + 256], side[PATH_MAX];
-	int		 fd, rc, r, i;
+	int		 fd, rc, r, i, persist = 1;
 
 	if (path == NULL || jp == NULL)
 		return (JOURNAL_ERR_ARG);
@@ -542,6 +546,14 @@ journal_open(const char *path, journal_t **jp)
 	}
 	sqlite3_extended_result_codes(j->db, 1);
 	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
+	/*
+	 * The WAL kept at close, checkpointed, at the size it grew to (about
+	 * 4 MB at most, SQLite's automatic checkpoint): the next open need
+	 * not create it and sync it and the directory.  A size limit would
+	 * empty it at close, and its first frame would then sync again.
+	 */
+	(void)sqlite3_file_control(j->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+	    &persist);
 	if ((r = journal_db_prepare(j, "PRAGMA journal_mode = WAL", &st)) !=
 	    JOURNAL_OK)
 		goto fail;
@@ -610,6 +622,7 @@ journal_run_begin(journal_t *j, const char *summary, const char *source,
     long long *run_id)
 {
 	sqlite3_stmt	*st = NULL;
+	long long	 seq;
 	int		 r;
 
 	if (j == NULL || summary == NULL || run_id == NULL)
@@ -625,8 +638,12 @@ journal_run_begin(journal_t *j, const char *summary, const char *source,
 		goto fail;
 	journal_db_bind(st, 1, summary);
 	journal_db_bind(st, 2, source);
+	/*
+	 * Not waited for: the WAL is in commit order, so the run's row is
+	 * on disk with the first sync after it, before anything others see.
+	 */
 	if ((r = journal_db_step(j, st)) != JOURNAL_OK ||
-	    (r = journal_db_commit(j)) != JOURNAL_OK)
+	    (r = journal_db_commit_nowait(j, &seq)) != JOURNAL_OK)
 		goto fail;
 	*run_id = j->run_id = sqlite3_last_insert_rowid(j->db);
 	r = JOURNAL_OK;

@@ -182,6 +182,9 @@ const char	*journal_errmsg(const journal_t *);
 /*
  * Runs.  `summary` is the command line without secrets; `source` the
  * CSV path, group or user list.  Later transitions carry this run id.
+ * A run's beginning is not waited for: it is on disk with the next
+ * commit that is (the WAL keeps commits in order), and so before
+ * anything others see.  Its end is.
  */
 int		 journal_run_begin(journal_t *, const char *summary,
 		    const char *source, long long *run_id);

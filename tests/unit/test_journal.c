@@ -282,6 +282,45 @@ test_many(void **state)
 	assert_int_equal(db_count(t, "SELECT count(*) FROM transitions"), 6);
 }
 
+/*
+ * Opening a journal as it is, and beginning a run, wait for no disk
+ * sync; the run's row is on disk with the next synced commit.  A fresh
+ * journal's schema is synced.
+ */
+static void
+test_open_and_run_unsynced(void **state)
+{
+	struct tmp		*t = *state;
+	struct journal_fields	 f;
+	journal_t		*j;
+	long long		 run, seq;
+	int			 before;
+
+	before = nsync;
+	j = jopen(t);
+	assert_true(nsync > before);
+	journal_free(&j);
+	before = nsync;
+	j = jopen(t);
+	assert_int_equal(journal_run_begin(j, "enroll a@example.com", NULL,
+	    &run), JOURNAL_OK);
+	assert_int_equal(nsync, before);
+	memset(&f, 0, sizeof(f));
+	f.upn = "a@example.com";
+	assert_int_equal(journal_user_set_state(j, "a@example.com",
+	    JOURNAL_ST_PENDING, &f), JOURNAL_OK);
+	f.object_id = OID_A;
+	assert_int_equal(journal_user_mark_state(j, "a@example.com",
+	    JOURNAL_ST_RESOLVED, &f, &seq), JOURNAL_OK);
+	assert_int_equal(nsync, before);
+	assert_int_equal(journal_sync(j, seq), JOURNAL_OK);
+	assert_int_equal(nsync, before + 1);
+	journal_free(&j);
+	assert_int_equal(db_count(t, "SELECT count(*) FROM runs"), 1);
+	assert_int_equal(db_count(t, "SELECT count(*) FROM transitions "
+	    "WHERE run_id IS NOT NULL"), 2);
+}
+
 /* SQL run on the journal file behind the journal's back */
 static void
 db_exec(const struct tmp *t, const char *sql)
@@ -1059,6 +1098,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_and_run_unsynced,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_schema, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_journal, setup,
