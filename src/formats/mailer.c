@@ -74,11 +74,15 @@ module_path(char *out, size_t len)
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
 		return (-1);
 	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) == NULL)
+	if ((slash = strrchr(exe, '/')) == NULL) {
+		errno = ENOENT;
 		return (-1);
+	}
 	*slash = '\0';
-	if (snprintf(out, len, "%s/%s", exe, MAILER_MODULE_REL) >= (int)len)
+	if (snprintf(out, len, "%s/%s", exe, MAILER_MODULE_REL) >= (int)len) {
+		errno = ENAMETOOLONG;
 		return (-1);
+	}
 
 	return (0);
 }

@@ -200,7 +200,7 @@ test_durable_steps(void **state)
 	journal_free(&j);
 }
 
-/* the count of a query's single integer */
+/* the single integer a query gives: a count, a pragma */
 static long long
 db_count(const struct tmp *t, const char *sql)
 {
@@ -347,12 +347,8 @@ test_open_schema(void **state)
 	assert_null(j);
 	journal_free(&j);
 	/* versioned schema, WAL */
+	assert_int_equal(db_count(t, "PRAGMA user_version"), JOURNAL_SCHEMA);
 	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
-	    &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), JOURNAL_SCHEMA);
-	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
 	    &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -374,8 +370,6 @@ test_migrate_1(void **state)
 	journal_t		*j = jopen(t);
 	struct journal_fields	 f;
 	journal_entry_t		 e;
-	sqlite3			*db = NULL;
-	sqlite3_stmt		*s = NULL;
 
 	full_run(j, "Bob@Contoso.com", OID_A);
 	journal_free(&j);
@@ -415,13 +409,7 @@ test_migrate_1(void **state)
 	assert_string_equal(e.passkey_type, "deviceBound");
 	assert_non_null(strstr(e.warning, "not the key's ee882879"));
 	journal_free(&j);
-	assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
-	    &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), JOURNAL_SCHEMA);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	assert_int_equal(db_count(t, "PRAGMA user_version"), JOURNAL_SCHEMA);
 }
 
 /*
