@@ -286,7 +286,6 @@ static int
 key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 {
 	struct enroll_verdict	 v;
-	struct journal_fields	 jf;
 	ctap_cred_t		*cred = NULL;
 	char			 msg[512];
 	int			 cr;
@@ -429,27 +428,13 @@ key_job(struct run *run, graph_client_t *c, struct key *k, struct job *jb)
 	    &jb->cred_b64) < 0 ||
 	    webauthn_display_name(run->o->display_tmpl, jb->upn, jb->name,
 	    k->product, ctap_cred_aaguid(cred), k->serial, NULL,
-	    &jb->display) != WEBAUTHN_OK ||
-	    webauthn_body(cred, jb->display, &jb->body) != WEBAUTHN_OK) {
+	    &jb->display) != WEBAUTHN_OK) {
 		keywork_done(run);
 		enroll_job_fail(run, jb, "key", "internal", "cannot build the "
 		    "registration body", NULL);
 		return (0);
 	}
-	/* recorded before the POST: a crash here is found on resume */
-	memset(&jf, 0, sizeof(jf));
-	jf.credential_id = jb->cred_b64;
-	jf.device = jb->device;
-	jf.aaguid = ctap_cred_aaguid(cred);
-	jf.model = jb->model;
-	jf.display_name = jb->display;
-	jf.body = jb->body;
-	if (enroll_journal_set(run, jb, JOURNAL_ST_KEY_TOUCHED, &jf) < 0) {
-		keywork_done(run);
-		enroll_job_fail(run, jb, "journal", "journal",
-		    "cannot write the journal", NULL);
-		return (0);
-	}
+	/* the poster records it (before its POST): the key goes on */
 	k->successes++;
 	enroll_letter_keep(run, jb, k);
 	station_event(run->station, jb->slot, SLOT_REGISTERING, NULL,

@@ -49,6 +49,38 @@ check_recorded(struct run *run, const struct job *jb, const graph_method_t *m,
 		log_warn("%s: Entra recorded %s", jb->upn, out);
 }
 
+/*
+ * The credential as it will be sent, recorded before the POST: a crash
+ * after it is found on resume, and the same body is sent again.  The
+ * poster does this rather than the key's thread, so that the key takes
+ * its next user while the commit reaches the disk.
+ */
+static int
+record_touched(struct run *run, struct job *jb)
+{
+	struct journal_fields jf;
+
+	if (webauthn_body(jb->cred, jb->display, &jb->body) != WEBAUTHN_OK) {
+		enroll_job_fail(run, jb, "key", "internal", "cannot build the "
+		    "registration body", NULL);
+		return (-1);
+	}
+	memset(&jf, 0, sizeof(jf));
+	jf.credential_id = jb->cred_b64;
+	jf.device = jb->device;
+	jf.aaguid = ctap_cred_aaguid(jb->cred);
+	jf.model = jb->model;
+	jf.display_name = jb->display;
+	jf.body = jb->body;
+	if (enroll_journal_set(run, jb, JOURNAL_ST_KEY_TOUCHED, &jf) < 0) {
+		enroll_job_fail(run, jb, "journal", "journal",
+		    "cannot write the journal", NULL);
+		return (-1);
+	}
+
+	return (0);
+}
+
 struct post_guard {
 	const struct enroll_steps	*s;
 	size_t				 idx;
@@ -73,6 +105,8 @@ post_one(struct run *run, graph_client_t *c, struct job *jb)
 	char			 mismatch[512];
 	int			 r;
 
+	if (record_touched(run, jb) < 0)
+		return;
 	/* graph_fido2_register() owns the retry policy: no rounds here */
 	log_info("%s: registering the passkey with Entra ID", jb->upn);
 	pg.s = run->o->steps;
