@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -189,5 +190,9 @@ bool		 text_has_ci(const char *, size_t, const char *);
 
 /* time */
 long long	now_ms(void);
+
+/* threads: a name of at most 15 bytes (longer is cut) */
+void		thread_name(pthread_t, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 #endif /* PROV_COMMON_H */

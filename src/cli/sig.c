@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "ctap.h"
 #include "extern.h"
 
@@ -76,6 +77,7 @@ sig_setup(void)
 	signal(SIGPIPE, SIG_IGN);
 	if (pthread_create(&tid, NULL, sig_thread, NULL) != 0)
 		return (-1);
+	thread_name(tid, "signals");
 	pthread_detach(tid);
 
 	return (0);

@@ -443,8 +443,10 @@ cli_station_run(struct prov_ctx *ctx, int mode_enroll, struct enroll_opts *o,
 	if ((r = cli_queue_open(ctx, &st.q)) != EXIT_OK ||
 	    (r = cli_admin_open(ctx, &admin)) != EXIT_OK)
 		goto out;
-	if (pthread_create(&hb, NULL, heartbeat, &st) == 0)
+	if (pthread_create(&hb, NULL, heartbeat, &st) == 0) {
+		thread_name(hb, "heartbeat");
 		hb_on = true;
+	}
 	/* one key per user across the claims, not per claim */
 	if ((o->used_keys = enroll_keymemo_new()) == NULL) {
 		r = EXIT_USAGE;

@@ -214,8 +214,10 @@ board_open(struct station *st)
 	st->board = true;
 	fputs(ESC_ALT_ON, st->tty);
 	board_draw(st, station_wall_ms());
-	if (pthread_create(&st->ticker, NULL, ticker, st) == 0)
+	if (pthread_create(&st->ticker, NULL, ticker, st) == 0) {
+		thread_name(st->ticker, "board");
 		st->ticking = true;
+	}
 	logging_to = st;
 	log_set_handler(board_log);
 

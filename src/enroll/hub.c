@@ -219,8 +219,10 @@ slot_add(struct hub *h, const char *path)
 		pthread_mutex_unlock(&run->lock);
 		log_warn("%s: cannot start a worker for the key", path);
 		s->w.finished = true;
-	} else
+	} else {
+		thread_name(s->w.tid, "key %s", s->name);
 		s->running = true;
+	}
 	h->slot[h->n++] = s;
 	hub_ready_cap(h);
 }

@@ -210,9 +210,10 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	 * a user: the request is in flight while the keys are listed (the
 	 * listing only asks each key what it is).
 	 */
-	if (pthread_create(&adm, NULL, admit_main, &run) == 0)
+	if (pthread_create(&adm, NULL, admit_main, &run) == 0) {
+		thread_name(adm, "admit");
 		admitting = true;
-	else
+	} else
 		enroll_admit_setup(&run);
 	/* the keys, one worker each (one worker for one-key-per-user) */
 	if (!o->dry_run && hubbed) {
@@ -275,13 +276,18 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	if (o->dry_run)
 		npost = 0;
 	for (i = 0; i < npre; i++)
-		pthread_create(&pre[i], NULL, enroll_prefetcher, &run);
+		if (pthread_create(&pre[i], NULL, enroll_prefetcher,
+		    &run) == 0)
+			thread_name(pre[i], "prefetch %zu", i + 1);
 	for (i = 0; i < nw; i++)
-		pthread_create(&w[i].tid, NULL, enroll_key_worker, &w[i]);
-	if (hubbed)
-		pthread_create(&hub, NULL, enroll_hub, &run);
+		if (pthread_create(&w[i].tid, NULL, enroll_key_worker,
+		    &w[i]) == 0)
+			thread_name(w[i].tid, "key %zu", i + 1);
+	if (hubbed && pthread_create(&hub, NULL, enroll_hub, &run) == 0)
+		thread_name(hub, "hub");
 	for (i = 0; i < npost; i++)
-		pthread_create(&pst[i], NULL, enroll_poster, &run);
+		if (pthread_create(&pst[i], NULL, enroll_poster, &run) == 0)
+			thread_name(pst[i], "post %zu", i + 1);
 	for (i = 0; i < nw; i++)
 		pthread_join(w[i].tid, NULL);
 	if (hubbed)

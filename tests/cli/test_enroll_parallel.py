@@ -10,11 +10,14 @@
   is retried on the other key and enrolled, and the run goes on.
 - A key whose daemon dies mid-run (SIGKILL, socket gone): the run
   finishes on the remaining key, nobody is lost or doubled.
+- The run's threads carry their role's name (key N, prefetch N,
+  post N), as top -H and /proc/PID/task/TID/comm show them.
 """
 
 import collections
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,6 +63,28 @@ class EnrollParallel(unittest.TestCase):
         for k in keys:
             self.assertEqual(env.key_commands(k).count("0x01"), per[k.path],
                              k.name)
+
+    def test_thread_names(self):
+        # more users than the ready queue holds: the prefetchers live
+        env, keys, upns = self.start("thr", 12, 2, "thr",
+                                     presence="delay:400")
+        p = env.spawn(*self.enroll(env), env=env.env(E2E_PIN=PIN))
+        want = {"key 1", "key 2", "prefetch 1", "post 1", "signals"}
+        names = set()
+        deadline = time.time() + 20
+        while not want <= names and time.time() < deadline:
+            time.sleep(0.05)
+            task = "/proc/%d/task" % p.pid
+            try:
+                for t in os.listdir(task):
+                    with open(os.path.join(task, t, "comm")) as f:
+                        names.add(f.read().strip())
+            except OSError:
+                break
+        r = env.finish(p)
+        self.assertEqual(r.rc, 0, r)
+        self.assertLessEqual(want, names, names)
+        env.assert_one_passkey(upns)
 
     def test_key_disconnects_mid_makecredential(self):
         env = e2e.Env(self, config("dis", 10), name="disc")
