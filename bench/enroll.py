@@ -117,31 +117,79 @@ def proc_cpu_s(pid):
 
 
 class HighWater:
-    """The peak RSS of a running process: its VmHWM, read every 20 ms.
+    """The peak RSS of a running process, and its threads' CPU by role.
 
-    Not wait4's ru_maxrss: that counts the pages of the forked Python
-    that exec'd the program (16 MB or so here), a floor under every
-    figure.  VmHWM is the program's own high-water mark; growth in its
-    last 20 ms is missed.  0 if the process was never seen (a WRAP).
+    The peak is its VmHWM, read every 20 ms, not wait4's ru_maxrss: that
+    counts the pages of the forked Python that exec'd the program (16 MB
+    or so here), a floor under every figure.  VmHWM is the program's own
+    high-water mark; growth in its last 20 ms is missed.  0 if the
+    process was never seen (a WRAP).  With it, from the sample of the
+    highest VmRSS: RssAnon (heap, stacks: the program's own) and RssFile
+    (the mapped libraries' pages: what the libraries cost to load).
+
+    Every 40 ms, each thread's utime+stime and name (comm: "key 3",
+    "prefetch 1", "post 2", ...): at the end, CPU by role, the number
+    dropped.  A thread's last 40 ms are missed (the rows say how much of
+    the process's CPU the roles cover), and ticks are 10 ms.
     """
 
     def __init__(self, pid):
         self.pid, self.kb, self.done = pid, 0, threading.Event()
+        self.rss, self.anon, self.file = 0, 0, 0
+        self.tasks = {}
         self.t = threading.Thread(target=self.run, daemon=True)
         self.t.start()
 
     def read(self):
         try:
             with open("/proc/%d/status" % self.pid) as f:
+                v = {}
                 for ln in f:
-                    if ln.startswith("VmHWM:"):
-                        self.kb = max(self.kb, int(ln.split()[1]))
+                    k, _, rest = ln.partition(":")
+                    if k in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+                        v[k] = int(rest.split()[0])
+            self.kb = max(self.kb, v.get("VmHWM", 0))
+            if v.get("VmRSS", 0) > self.rss:
+                self.rss = v["VmRSS"]
+                self.anon = v.get("RssAnon", 0)
+                self.file = v.get("RssFile", 0)
         except (OSError, ValueError):
             pass
 
+    def read_tasks(self):
+        base = "/proc/%d/task" % self.pid
+        try:
+            tids = os.listdir(base)
+        except OSError:
+            return
+        for tid in tids:
+            try:
+                with open("%s/%s/stat" % (base, tid)) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            comm = st[st.index("(") + 1:st.rindex(")")]
+            f = st[st.rindex(")") + 2:].split()
+            self.tasks[tid] = (comm, int(f[11]) + int(f[12]))
+
+    def roles(self):
+        """{role: CPU seconds}, a role being the name without its number."""
+        tck = os.sysconf("SC_CLK_TCK")
+        out = {}
+        for comm, ticks in self.tasks.values():
+            role = comm.rstrip("0123456789 ") or comm
+            if role == "provisioning":
+                role = "main"
+            out[role] = out.get(role, 0) + ticks / tck
+        return out
+
     def run(self):
+        n = 0
         while not self.done.wait(0.02):
             self.read()
+            n += 1
+            if n % 2 == 0:
+                self.read_tasks()
 
     def stop(self):
         self.done.set()
@@ -296,6 +344,7 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             "rc": p.returncode, "wall": wall,
             "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime,
             "sys": ru.ru_stime, "maxrss_kb": hwm.kb or ru.ru_maxrss,
+            "anon_kb": hwm.anon, "file_kb": hwm.file, "roles": hwm.roles(),
             "csw": ru.ru_nvcsw + ru.ru_nivcsw,
             "enrolled": count_rows(os.path.join(work, "report.csv")),
             "failed": count_rows(os.path.join(work, "failures.csv")),
@@ -408,6 +457,10 @@ def json_row(r):
         "sys_ms_per_user": round(1000 * r["sys"] / n, 2),
         "context_switches_per_user": round(r["csw"] / n, 1),
         "maxrss_mb": round(r["maxrss_kb"] / 1024.0, 1),
+        "rss_anon_mb": round(r["anon_kb"] / 1024.0, 1),
+        "rss_file_mb": round(r["file_kb"] / 1024.0, 1),
+        "cpu_ms_per_user_by_role": {k: round(1000 * v / n, 2)
+                                    for k, v in sorted(r["roles"].items())},
         "graph_requests_per_user":
             round(r["requests"] / n, 2) if "requests" in r else None,
         "tls_connections": r.get("connections"),
@@ -545,6 +598,17 @@ def main():
                   "full handshakes %d" % (r["requests"], r["requests"] /
                                           max(1, r["enrolled"]),
                                           r["connections"], r["tls_full"]))
+        if r.get("roles"):
+            n = max(1, r["enrolled"])
+            print("  CPU ms/user by thread: " + ", ".join(
+                "%s %.2f" % (k, 1000 * v / n)
+                for k, v in sorted(r["roles"].items())) +
+                " (sampled: %.0f%% of the process's)" % (
+                    100 * sum(r["roles"].values()) / max(r["cpu"], 1e-9)))
+        if r.get("anon_kb"):
+            print("  RSS at its peak sample: %.1f MB anonymous (heap, "
+                  "stacks) + %.1f MB of mapped files (libraries)" % (
+                      r["anon_kb"] / 1024.0, r["file_kb"] / 1024.0))
         rows.append(r)
         if as_json:
             print(json.dumps(json_row(r), sort_keys=True), flush=True)
