@@ -199,6 +199,16 @@ enroll_admit_free(struct run *run)
 }
 
 /* the profiles of the job's user (after resolving); 0, or -1 failed */
+/* until the policy and the metadata are read (run.c sets admitted) */
+void
+enroll_admit_wait(struct run *run)
+{
+	pthread_mutex_lock(&run->lock);
+	while (!run->admitted)
+		pthread_cond_wait(&run->room_cv, &run->lock);
+	pthread_mutex_unlock(&run->lock);
+}
+
 int
 enroll_admit_user(struct run *run, graph_client_t *c, struct job *jb)
 {

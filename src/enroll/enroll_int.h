@@ -115,6 +115,8 @@ struct run {
 	struct mds			*mds;		/* stored FIDO
 							   metadata, or NULL */
 	bool				 mds_stale;
+	bool				 admitted;	/* policy and mds
+							   set (run->lock) */
 	struct att_memo			 att[ATT_MEMO_MAX];	/* run->lock */
 	size_t				 natt;
 
@@ -275,6 +277,7 @@ void	enroll_letter(struct run *, struct job *, const char *model);
 #define KEY_REFUSED	3	/* a key_code(): the policy refuses the key */
 void	enroll_admit_setup(struct run *);
 void	enroll_admit_free(struct run *);
+void	enroll_admit_wait(struct run *);
 int	enroll_admit_user(struct run *, graph_client_t *, struct job *);
 bool	enroll_admit_key(struct run *, const struct job *, struct key *,
 	    const char *aaguid, struct enroll_verdict *);

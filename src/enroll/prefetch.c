@@ -279,6 +279,7 @@ prefetch_resolved(struct run *run, graph_client_t *c, struct job *jb)
 	if (run->o->as_user && user_signin(run, c, jb) < 0)
 		return;
 	/* the user's passkey profiles, to judge keys before the touch */
+	enroll_admit_wait(run);
 	if (enroll_admit_user(run, c, jb) < 0)
 		return;
 	log_info("%s: %s (%s) found; fetching a registration challenge",

@@ -208,13 +208,16 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	/*
 	 * What Entra will accept, read once, before any key is touched for
 	 * a user: the request is in flight while the keys are listed (the
-	 * listing only asks each key what it is).
+	 * listing only asks each key what it is) and the first users are
+	 * resolved.
 	 */
 	if (pthread_create(&adm, NULL, admit_main, &run) == 0) {
 		thread_name(adm, "admit");
 		admitting = true;
-	} else
+	} else {
 		enroll_admit_setup(&run);
+		run.admitted = true;
+	}
 	/* the keys, one worker each (one worker for one-key-per-user) */
 	if (!o->dry_run && hubbed) {
 		/* the hub counts as a worker until it ends */
@@ -254,10 +257,6 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 			}
 		}
 	}
-	if (admitting) {
-		pthread_join(adm, NULL);
-		admitting = false;
-	}
 	run.workers_alive = nw + (hubbed ? 1 : 0);
 	/* a hub's keys come and go: a few users ready for the next ones */
 	run.ready_cap = hubbed ? 4 : nw * 2 + 1;
@@ -288,6 +287,18 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	for (i = 0; i < npost; i++)
 		if (pthread_create(&pst[i], NULL, enroll_poster, &run) == 0)
 			thread_name(pst[i], "post %zu", i + 1);
+	/*
+	 * The prefetchers resolve users while the policy is read; a user's
+	 * profiles, and so any key, wait for it (enroll_admit_wait()).
+	 */
+	if (admitting) {
+		pthread_join(adm, NULL);
+		admitting = false;
+		pthread_mutex_lock(&run.lock);
+		run.admitted = true;
+		enroll_wake(&run, WAKE_ROOM);
+		pthread_mutex_unlock(&run.lock);
+	}
 	for (i = 0; i < nw; i++)
 		pthread_join(w[i].tid, NULL);
 	if (hubbed)

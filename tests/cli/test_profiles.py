@@ -13,7 +13,10 @@ each model attached:
 - `doctor carol` (not in Pilot) has the default profile only;
 - `doctor dave` (excluded) has none, and both keys are refused;
 - the emulator, like Entra, refuses the registration of a blocked
-  model (400 naming the profiles); the other model registers.
+  model (400 naming the profiles); the other model registers;
+- enroll reads the policy while it resolves its first users: a held
+  policy request is answered after the user lookup, and before the
+  user's profiles, the challenge or the key.
 """
 
 import os
@@ -131,6 +134,32 @@ class Profiles(unittest.TestCase):
                          "--pin", "keep", "--pin-env", "E2E_PIN", env=pe)
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(len(self.env.passkeys("carol" + D)), 1)
+
+    def test_users_resolved_while_the_policy_is_read(self):
+        """The policy is read alongside the first $batch; keys wait for it."""
+        env = self.env
+        env.write("users.csv", "upn\ncarol%s\n" % D)
+        env.emu.set_faults([{"path": "authenticationMethodsPolicy",
+                             "method": "GET", "kind": "slow",
+                             "delay_ms": 1500, "count": 1}])
+        r = env.run("--device", self.k2.path, "enroll", "--csv",
+                    env.path("users.csv"), "--pin", "keep", "--pin-env",
+                    "E2E_PIN", env=env.env(E2E_PIN=PIN))
+        self.assertEqual(r.rc, 0, r)
+        # the emulator logs a request as it answers it
+        paths = [q["path"] for q in env.emu.requests()]
+
+        def first(pat):
+            hits = [i for i, p in enumerate(paths) if pat in p]
+            self.assertTrue(hits, (pat, paths))
+            return hits[0]
+        policy = first("authenticationMethodsPolicy")
+        self.assertLess(first("/users/carol%40"), policy, paths)
+        # the user's profiles, the challenge and the key waited for it
+        self.assertLess(policy, first("/transitiveMemberOf"), paths)
+        self.assertLess(policy, first("/creationOptions"), paths)
+        self.assertEqual(env.key_commands(self.k2).count("0x01"), 1)
+        self.assertEqual(len(env.passkeys("carol" + D)), 1)
 
 
 if __name__ == "__main__":
