@@ -117,6 +117,10 @@ USER_FIELDS = ("id", "userPrincipalName", "displayName", "mail", "givenName",
                "preferredLanguage", "createdDateTime")
 
 
+def _same(x):
+    return x
+
+
 def deep_merge(dst, src):
     for k, v in src.items():
         if isinstance(v, dict) and isinstance(dst.get(k), dict):
@@ -152,6 +156,12 @@ class Store:
     def __init__(self, cfg, cfg_dir, state_path):
         self.lock = threading.RLock()
         self._frag = {}
+        # persist(): the users' JSON fragments in order, kept while
+        # _users_gen (bumped by add_user and resume_from) is unchanged;
+        # those of the users touched (or given a TAP) since are redone
+        self._users_gen = 0
+        self._users_cache = None
+        self._users_dirty = set()
         self._write_lock = threading.Lock()
         self.state_path = state_path
         self.gen = 0
@@ -276,6 +286,7 @@ class Store:
                          bool(tap.get("isUsableOnce", True)))
         self.users[uid] = rec
         self.upn_index[upn.lower()] = uid
+        self._users_gen += 1
         for g in u.get("groups", []):
             grp = self.find_group(g)
             if grp is None:
@@ -345,6 +356,7 @@ class Store:
             "startDateTime": start or self.now(),
             "lifetimeInMinutes": lifetime_min, "isUsableOnce": once,
             "used": False}
+        self._users_dirty.add(user["id"])
         return user["tap"]
 
     # --- lookups -------------------------------------------------------------
@@ -436,6 +448,7 @@ class Store:
     def touch(self, user):
         """Mark a user record changed (invalidates its cached JSON)."""
         user["_v"] = user.get("_v", 0) + 1
+        self._users_dirty.add(user["id"])
 
     def _user_json(self, u):
         if u["tap"] is not None:       # time-dependent fields: never cached
@@ -447,8 +460,12 @@ class Store:
         self._frag[u["id"]] = (u.get("_v", 0), text)
         return text
 
-    def snapshot(self, users=True):
-        """The state document (also GET /_emu/state). Holds no secrets."""
+    def snapshot(self, users=True, copies=True):
+        """The state document (also GET /_emu/state). Holds no secrets.
+
+        copies=False shares the policy/settings dicts instead of deep
+        copies: only for a caller that serialises it under self.lock."""
+        cp = copy.deepcopy if copies else _same
         with self.lock:
             doc = {
                 "version": 1,
@@ -459,10 +476,10 @@ class Store:
                 if users else [],
                 "groups": [dict(g, members=list(g["members"]))
                            for g in self.groups.values()],
-                "policy": copy.deepcopy(self.policy),
-                "tap_policy": copy.deepcopy(self.tap_policy),
-                "device_code": copy.deepcopy(self.device),
-                "settings": copy.deepcopy(self.settings),
+                "policy": cp(self.policy),
+                "tap_policy": cp(self.tap_policy),
+                "device_code": cp(self.device),
+                "settings": cp(self.settings),
                 "challenges": {"issued": self.challenges_issued,
                                "used": len(self.used_nonces)},
                 "registrations": self.registrations,
@@ -475,21 +492,62 @@ class Store:
             }
             return doc
 
+    def _users_parts(self):
+        """[self._user_json(u) for u in self.users.values()], under self.lock.
+
+        Keeps the last list while no user was added: only the users
+        touched (or given a TAP) since are rendered again, and those
+        holding a TAP every time (their isUsable depends on the time)."""
+        c = self._users_cache
+        if c is None or c[0] != self._users_gen or c[1] != len(self.users):
+            parts, index, taps = [], {}, {}
+            for i, u in enumerate(self.users.values()):
+                parts.append(self._user_json(u))
+                index[u["id"]] = i
+                if u["tap"] is not None:
+                    taps[i] = u
+            self._users_cache = (self._users_gen, len(self.users), parts,
+                                 index, taps)
+            self._users_dirty.clear()
+            return list(parts) if taps else parts
+        _, _, parts, index, taps = c
+        if not self._users_dirty <= index.keys():
+            self._users_cache = None            # not ours: start again
+            return self._users_parts()
+        for uid in self._users_dirty:
+            i = index[uid]
+            u = self.users[uid]
+            taps.pop(i, None)
+            if u["tap"] is not None:
+                taps[i] = u
+            else:
+                parts[i] = self._user_json(u)
+        self._users_dirty.clear()
+        if not taps:
+            return parts
+        out = list(parts)
+        for i, u in taps.items():
+            out[i] = self._user_json(u)
+        return out
+
     def persist(self):
         """Write state.json atomically; coalesces concurrent writers."""
         with self.lock:
             self.gen += 1
             my_gen = self.gen
-            doc = self.snapshot(users=False)
-            users = ",".join(self._user_json(u) for u in self.users.values())
-        text = json.dumps(doc, separators=(",", ":")).replace(
-            '"users":[]', '"users":[' + users + "]", 1)
+            text = json.dumps(self.snapshot(users=False, copies=False),
+                              separators=(",", ":"))
+            users = ",".join(self._users_parts())
+        # the same text as text.replace('"users":[]', ..., 1), unbuilt
+        at = text.index('"users":[]') + len('"users":[')
         with self._write_lock:
             if self.written_gen >= my_gen:
                 return
             tmp = self.state_path + ".tmp"
             with open(tmp, "w") as f:
-                f.write(text)
+                f.write(text[:at])
+                f.write(users)
+                f.write(text[at:])
             os.replace(tmp, self.state_path)
             self.written_gen = my_gen
 
@@ -524,6 +582,7 @@ class Store:
             self.tokens["access_expired_before"] = t["access_expired_before"]
             self.tokens["refresh_revoked_before"] = t["refresh_revoked_before"]
             self.clock_offset = snap.get("clock_offset", 0.0)
+            self._users_gen += 1
 
     # --- request accounting --------------------------------------------------
 
