@@ -121,6 +121,28 @@ def _same(x):
     return x
 
 
+_IOV_MAX = 1024
+
+
+def _write_file(path, chunks):
+    """Create/truncate path (mode 0666 & ~umask, as open(path, "w")) and
+    write the byte strings in chunks to it, in order (os.writev: no
+    joined copy)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
+                 0o666)
+    try:
+        for k in range(0, len(chunks), _IOV_MAX):
+            batch = chunks[k:k + _IOV_MAX]
+            n = os.writev(fd, batch)
+            want = sum(map(len, batch))
+            if n < want:                    # short write: the rest plainly
+                rest = memoryview(b"".join(batch))[n:]
+                while rest:
+                    rest = rest[os.write(fd, rest):]
+    finally:
+        os.close(fd)
+
+
 def deep_merge(dst, src):
     for k, v in src.items():
         if isinstance(v, dict) and isinstance(dst.get(k), dict):
@@ -492,8 +514,13 @@ class Store:
             }
             return doc
 
+    def _frag_bytes(self, u, i):
+        """The i-th user's JSON as bytes, after a comma unless the first."""
+        return (b"," if i else b"") + self._user_json(u).encode()
+
     def _users_parts(self):
-        """[self._user_json(u) for u in self.users.values()], under self.lock.
+        """[self._frag_bytes(u, i) for i, u in enumerate(self.users.values())]
+        (under self.lock): the users' array in state.json is their join.
 
         Keeps the last list while no user was added: only the users
         touched (or given a TAP) since are rendered again, and those
@@ -502,14 +529,14 @@ class Store:
         if c is None or c[0] != self._users_gen or c[1] != len(self.users):
             parts, index, taps = [], {}, {}
             for i, u in enumerate(self.users.values()):
-                parts.append(self._user_json(u))
+                parts.append(self._frag_bytes(u, i))
                 index[u["id"]] = i
                 if u["tap"] is not None:
                     taps[i] = u
             self._users_cache = (self._users_gen, len(self.users), parts,
                                  index, taps)
             self._users_dirty.clear()
-            return list(parts) if taps else parts
+            return list(parts)
         _, _, parts, index, taps = c
         if not self._users_dirty <= index.keys():
             self._users_cache = None            # not ours: start again
@@ -521,13 +548,11 @@ class Store:
             if u["tap"] is not None:
                 taps[i] = u
             else:
-                parts[i] = self._user_json(u)
+                parts[i] = self._frag_bytes(u, i)
         self._users_dirty.clear()
-        if not taps:
-            return parts
         out = list(parts)
         for i, u in taps.items():
-            out[i] = self._user_json(u)
+            out[i] = self._frag_bytes(u, i)
         return out
 
     def persist(self):
@@ -535,19 +560,18 @@ class Store:
         with self.lock:
             self.gen += 1
             my_gen = self.gen
-            text = json.dumps(self.snapshot(users=False, copies=False),
-                              separators=(",", ":"))
-            users = ",".join(self._users_parts())
-        # the same text as text.replace('"users":[]', ..., 1), unbuilt
-        at = text.index('"users":[]') + len('"users":[')
+            head = json.dumps(self.snapshot(users=False, copies=False),
+                              separators=(",", ":")).encode()
+            users = self._users_parts()
+        # the bytes of head.replace(b'"users":[]', b'"users":[' +
+        # b",".join(users) + b"]", 1), gathered by writev, not built
+        at = head.index(b'"users":[]') + len(b'"users":[')
+        iov = [head[:at]] + users + [head[at:]]
         with self._write_lock:
             if self.written_gen >= my_gen:
                 return
             tmp = self.state_path + ".tmp"
-            with open(tmp, "w") as f:
-                f.write(text[:at])
-                f.write(users)
-                f.write(text[at:])
+            _write_file(tmp, iov)
             os.replace(tmp, self.state_path)
             self.written_gen = my_gen
 
