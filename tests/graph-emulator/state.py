@@ -184,6 +184,10 @@ class Store:
         self._users_gen = 0
         self._users_cache = None
         self._users_dirty = set()
+        # every credentialId a user was given (seeded, registered or
+        # resumed), a superset of those held now: a registration whose
+        # id is not in it needs no search of every user's methods
+        self.cred_ids = set()
         self._write_lock = threading.Lock()
         self.state_path = state_path
         self.gen = 0
@@ -300,6 +304,7 @@ class Store:
                       for i in range(seeded)]
         for i, m in enumerate(seeded):
             rec["fido2Methods"].append(self._seed_method(m, i))
+        self.cred_ids.update(m["credentialId"] for m in rec["fido2Methods"])
         tap = u.get("tap")
         if tap:
             self.set_tap(rec, tap.get("value"),
@@ -607,6 +612,9 @@ class Store:
             self.tokens["refresh_revoked_before"] = t["refresh_revoked_before"]
             self.clock_offset = snap.get("clock_offset", 0.0)
             self._users_gen += 1
+            self.cred_ids.update(m["credentialId"]
+                                 for u in self.users.values()
+                                 for m in u["fido2Methods"])
 
     # --- request accounting --------------------------------------------------
 
