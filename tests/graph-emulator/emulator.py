@@ -40,6 +40,11 @@ MAX_BODY = 8 * 1024 * 1024
 TRANSPORT_FAULTS = ("drop", "truncated", "malformed", "oversized")
 OVERSIZED_LEN = 11 * 1024 * 1024
 _oversized_body = None
+# the same on every response
+AGS_DIAGNOSTIC = json.dumps({"ServerInfo": {
+    "DataCenter": "Local", "Slice": "E", "Ring": "5", "ScaleUnit": "000",
+    "RoleInstance": "EMU"}}, separators=(",", ":"))
+ONE_WRITE_MAX = 65536       # a body up to this goes out with its headers
 
 
 class App:
@@ -239,13 +244,14 @@ class Handler(BaseHTTPRequestHandler):
         app = self.server.app
         self._send(req, resp)
         ms = int((time.time() - t0) * 1000)
+        path = graph.redact(full)
         app.store.count_request({
             "time": iso(time.time()), "method": req.method,
-            "path": graph.redact(full), "status": resp.status,
+            "path": path, "status": resp.status,
             "headers": sorted(req.headers.keys()), "ms": ms},
             "%s %s %d" % (req.method, template, resp.status))
-        app.logline("%s %s %d %dms" % (req.method, graph.redact(full),
-                                       resp.status, ms))
+        if app.log:
+            app.logline("%s %s %d %dms" % (req.method, path, resp.status, ms))
 
     def _send(self, req, resp, fake_length=None, body=None):
         body = resp.body if body is None else body
@@ -256,18 +262,23 @@ class Handler(BaseHTTPRequestHandler):
             fake_length if fake_length is not None else len(body)))
         self.send_header("request-id", req.request_id)
         self.send_header("client-request-id", req.client_request_id)
-        self.send_header("x-ms-ags-diagnostic", json.dumps({"ServerInfo": {
-            "DataCenter": "Local", "Slice": "E", "Ring": "5",
-            "ScaleUnit": "000", "RoleInstance": "EMU"}}, separators=(",", ":")))
+        self.send_header("x-ms-ags-diagnostic", AGS_DIAGNOSTIC)
         if resp.ctype == GRAPH_CT:
             self.send_header("OData-Version", "4.0")
         for k, v in resp.headers.items():
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        if body and self.command != "HEAD":
-            self.wfile.write(body)
+        if body and self.command != "HEAD" and len(body) <= ONE_WRITE_MAX \
+                and self.request_version != "HTTP/0.9":
+            # end_headers() and the body in one write: one send
+            self._headers_buffer.append(b"\r\n")
+            self._headers_buffer.append(body)
+            self.flush_headers()
+        else:
+            self.end_headers()
+            if body and self.command != "HEAD":
+                self.wfile.write(body)
         self.wfile.flush()
 
     def _transport_fault(self, req, rule, resp, t0, full, template="other"):

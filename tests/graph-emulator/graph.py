@@ -724,7 +724,9 @@ class Graph:
             self.s.persist()        # a consumed challenge stays consumed
             raise
         with self.s.lock:
-            for u in self.s.users.values():
+            # (an id never given to anyone cannot be registered already)
+            for u in (self.s.users.values()
+                      if rec["credentialId"] in self.s.cred_ids else ()):
                 for m in u["fido2Methods"]:
                     if m["credentialId"] == rec["credentialId"]:
                         raise GraphError(400, "badRequest", "This passkey "
@@ -744,6 +746,7 @@ class Graph:
                 else w.user["userPrincipalName"],
                 "appid": w.claims.get("appid")})
             user["fido2Methods"].append(rec)
+            self.s.cred_ids.add(rec["credentialId"])
             self.s.touch(user)
             self.s.registrations += 1
         self.s.persist()

@@ -117,6 +117,32 @@ USER_FIELDS = ("id", "userPrincipalName", "displayName", "mail", "givenName",
                "preferredLanguage", "createdDateTime")
 
 
+def _same(x):
+    return x
+
+
+_IOV_MAX = 1024
+
+
+def _write_file(path, chunks):
+    """Create/truncate path (mode 0666 & ~umask, as open(path, "w")) and
+    write the byte strings in chunks to it, in order (os.writev: no
+    joined copy)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
+                 0o666)
+    try:
+        for k in range(0, len(chunks), _IOV_MAX):
+            batch = chunks[k:k + _IOV_MAX]
+            n = os.writev(fd, batch)
+            want = sum(map(len, batch))
+            if n < want:                    # short write: the rest plainly
+                rest = memoryview(b"".join(batch))[n:]
+                while rest:
+                    rest = rest[os.write(fd, rest):]
+    finally:
+        os.close(fd)
+
+
 def deep_merge(dst, src):
     for k, v in src.items():
         if isinstance(v, dict) and isinstance(dst.get(k), dict):
@@ -152,6 +178,16 @@ class Store:
     def __init__(self, cfg, cfg_dir, state_path):
         self.lock = threading.RLock()
         self._frag = {}
+        # persist(): the users' JSON fragments in order, kept while
+        # _users_gen (bumped by add_user and resume_from) is unchanged;
+        # those of the users touched (or given a TAP) since are redone
+        self._users_gen = 0
+        self._users_cache = None
+        self._users_dirty = set()
+        # every credentialId a user was given (seeded, registered or
+        # resumed), a superset of those held now: a registration whose
+        # id is not in it needs no search of every user's methods
+        self.cred_ids = set()
         self._write_lock = threading.Lock()
         self.state_path = state_path
         self.gen = 0
@@ -268,6 +304,7 @@ class Store:
                       for i in range(seeded)]
         for i, m in enumerate(seeded):
             rec["fido2Methods"].append(self._seed_method(m, i))
+        self.cred_ids.update(m["credentialId"] for m in rec["fido2Methods"])
         tap = u.get("tap")
         if tap:
             self.set_tap(rec, tap.get("value"),
@@ -276,6 +313,7 @@ class Store:
                          bool(tap.get("isUsableOnce", True)))
         self.users[uid] = rec
         self.upn_index[upn.lower()] = uid
+        self._users_gen += 1
         for g in u.get("groups", []):
             grp = self.find_group(g)
             if grp is None:
@@ -345,6 +383,7 @@ class Store:
             "startDateTime": start or self.now(),
             "lifetimeInMinutes": lifetime_min, "isUsableOnce": once,
             "used": False}
+        self._users_dirty.add(user["id"])
         return user["tap"]
 
     # --- lookups -------------------------------------------------------------
@@ -436,6 +475,7 @@ class Store:
     def touch(self, user):
         """Mark a user record changed (invalidates its cached JSON)."""
         user["_v"] = user.get("_v", 0) + 1
+        self._users_dirty.add(user["id"])
 
     def _user_json(self, u):
         if u["tap"] is not None:       # time-dependent fields: never cached
@@ -447,8 +487,12 @@ class Store:
         self._frag[u["id"]] = (u.get("_v", 0), text)
         return text
 
-    def snapshot(self, users=True):
-        """The state document (also GET /_emu/state). Holds no secrets."""
+    def snapshot(self, users=True, copies=True):
+        """The state document (also GET /_emu/state). Holds no secrets.
+
+        copies=False shares the policy/settings dicts instead of deep
+        copies: only for a caller that serialises it under self.lock."""
+        cp = copy.deepcopy if copies else _same
         with self.lock:
             doc = {
                 "version": 1,
@@ -459,10 +503,10 @@ class Store:
                 if users else [],
                 "groups": [dict(g, members=list(g["members"]))
                            for g in self.groups.values()],
-                "policy": copy.deepcopy(self.policy),
-                "tap_policy": copy.deepcopy(self.tap_policy),
-                "device_code": copy.deepcopy(self.device),
-                "settings": copy.deepcopy(self.settings),
+                "policy": cp(self.policy),
+                "tap_policy": cp(self.tap_policy),
+                "device_code": cp(self.device),
+                "settings": cp(self.settings),
                 "challenges": {"issued": self.challenges_issued,
                                "used": len(self.used_nonces)},
                 "registrations": self.registrations,
@@ -475,21 +519,64 @@ class Store:
             }
             return doc
 
+    def _frag_bytes(self, u, i):
+        """The i-th user's JSON as bytes, after a comma unless the first."""
+        return (b"," if i else b"") + self._user_json(u).encode()
+
+    def _users_parts(self):
+        """[self._frag_bytes(u, i) for i, u in enumerate(self.users.values())]
+        (under self.lock): the users' array in state.json is their join.
+
+        Keeps the last list while no user was added: only the users
+        touched (or given a TAP) since are rendered again, and those
+        holding a TAP every time (their isUsable depends on the time)."""
+        c = self._users_cache
+        if c is None or c[0] != self._users_gen or c[1] != len(self.users):
+            parts, index, taps = [], {}, {}
+            for i, u in enumerate(self.users.values()):
+                parts.append(self._frag_bytes(u, i))
+                index[u["id"]] = i
+                if u["tap"] is not None:
+                    taps[i] = u
+            self._users_cache = (self._users_gen, len(self.users), parts,
+                                 index, taps)
+            self._users_dirty.clear()
+            return list(parts)
+        _, _, parts, index, taps = c
+        if not self._users_dirty <= index.keys():
+            self._users_cache = None            # not ours: start again
+            return self._users_parts()
+        for uid in self._users_dirty:
+            i = index[uid]
+            u = self.users[uid]
+            taps.pop(i, None)
+            if u["tap"] is not None:
+                taps[i] = u
+            else:
+                parts[i] = self._frag_bytes(u, i)
+        self._users_dirty.clear()
+        out = list(parts)
+        for i, u in taps.items():
+            out[i] = self._frag_bytes(u, i)
+        return out
+
     def persist(self):
         """Write state.json atomically; coalesces concurrent writers."""
         with self.lock:
             self.gen += 1
             my_gen = self.gen
-            doc = self.snapshot(users=False)
-            users = ",".join(self._user_json(u) for u in self.users.values())
-        text = json.dumps(doc, separators=(",", ":")).replace(
-            '"users":[]', '"users":[' + users + "]", 1)
+            head = json.dumps(self.snapshot(users=False, copies=False),
+                              separators=(",", ":")).encode()
+            users = self._users_parts()
+        # the bytes of head.replace(b'"users":[]', b'"users":[' +
+        # b",".join(users) + b"]", 1), gathered by writev, not built
+        at = head.index(b'"users":[]') + len(b'"users":[')
+        iov = [head[:at]] + users + [head[at:]]
         with self._write_lock:
             if self.written_gen >= my_gen:
                 return
             tmp = self.state_path + ".tmp"
-            with open(tmp, "w") as f:
-                f.write(text)
+            _write_file(tmp, iov)
             os.replace(tmp, self.state_path)
             self.written_gen = my_gen
 
@@ -524,6 +611,10 @@ class Store:
             self.tokens["access_expired_before"] = t["access_expired_before"]
             self.tokens["refresh_revoked_before"] = t["refresh_revoked_before"]
             self.clock_offset = snap.get("clock_offset", 0.0)
+            self._users_gen += 1
+            self.cred_ids.update(m["credentialId"]
+                                 for u in self.users.values()
+                                 for m in u["fido2Methods"])
 
     # --- request accounting --------------------------------------------------
 
