@@ -340,9 +340,13 @@ ctap_dev_make_cred(ctap_dev_t *d, ctap_cred_t *c, const char *pin)
 	if ((r = attobj_build(c)) != CTAP_OK || (r = x5c_read(c)) != CTAP_OK)
 		goto fail;
 	/* self-check before anything leaves the process */
-	if ((r = ctap_attobj_verify(c->attobj, c->attobj_len, c->cdata,
-	    c->cdata_len, c->rp_id, c->uv, c->prot, c->hmac_secret,
-	    &fmt)) != CTAP_OK)
+	if (fido_cred_clientdata_hash_len(c->fc) != CTAP_CDH_LEN) {
+		r = CTAP_ERR_INTERNAL;
+		goto fail;
+	}
+	if ((r = ctap_attobj_verify_cdh(c->attobj, c->attobj_len,
+	    fido_cred_clientdata_hash_ptr(c->fc), c->rp_id, c->uv, c->prot,
+	    c->hmac_secret, &fmt)) != CTAP_OK)
 		goto fail;
 	if (strcmp(fmt, "none") == 0)
 		c->attestation = "none";

@@ -94,8 +94,16 @@ int	ctap_authdata_cred_id(const unsigned char *, size_t, size_t *,
 	    size_t *);
 
 /* x5c.c: the packed signature under the leaf's key (parsed once) */
+#define CTAP_CDH_LEN	32	/* SHA-256(clientDataJSON) */
 int	ctap_x5c_verify(const unsigned char *, size_t, const unsigned char *,
-	    size_t, const unsigned char *, size_t, const unsigned char *,
-	    size_t);
+	    size_t, const unsigned char *cdh, const unsigned char *, size_t);
+
+/*
+ * verify.c: ctap_attobj_verify() given the clientDataJSON's hash, for
+ * a caller that has it already (the key's own request)
+ */
+int	ctap_attobj_verify_cdh(const unsigned char *, size_t,
+	    const unsigned char *cdh, const char *rp_id, bool uv, int prot,
+	    bool hmac, char **fmt_out);
 
 #endif /* PROV_CTAP_INT_H */

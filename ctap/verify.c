@@ -118,6 +118,24 @@ ctap_attobj_verify(const unsigned char *attobj, size_t len,
     const unsigned char *cdata, size_t cdata_len, const char *rp_id, bool uv,
     int prot, bool hmac, char **fmt_out)
 {
+	unsigned char	cdh[CTAP_CDH_LEN];
+
+	if (fmt_out != NULL)
+		*fmt_out = NULL;
+	if (cdata == NULL)
+		return (CTAP_ERR_ARG);
+	if (EVP_Digest(cdata, cdata_len, cdh, NULL, EVP_sha256(), NULL) != 1)
+		return (CTAP_ERR_INTERNAL);
+
+	return (ctap_attobj_verify_cdh(attobj, len, cdh, rp_id, uv, prot, hmac,
+	    fmt_out));
+}
+
+int
+ctap_attobj_verify_cdh(const unsigned char *attobj, size_t len,
+    const unsigned char *cdh, const char *rp_id, bool uv, int prot, bool hmac,
+    char **fmt_out)
+{
 	ctap_attobj_t	*a = NULL;
 	fido_cred_t	*fc = NULL;
 	const char	*fmt;
@@ -126,7 +144,7 @@ ctap_attobj_verify(const unsigned char *attobj, size_t len,
 	ctap_init();
 	if (fmt_out != NULL)
 		*fmt_out = NULL;
-	if (attobj == NULL || cdata == NULL || rp_id == NULL)
+	if (attobj == NULL || cdh == NULL || rp_id == NULL)
 		return (CTAP_ERR_ARG);
 	if ((a = ctap_attobj_new()) == NULL)
 		return (CTAP_ERR_INTERNAL);
@@ -152,7 +170,7 @@ ctap_attobj_verify(const unsigned char *attobj, size_t len,
 			goto fail;
 		}
 		if (fido_cred_set_type(fc, COSE_ES256) != FIDO_OK ||
-		    fido_cred_set_clientdata(fc, cdata, cdata_len) !=
+		    fido_cred_set_clientdata_hash(fc, cdh, CTAP_CDH_LEN) !=
 		    FIDO_OK ||
 		    fido_cred_set_rp(fc, rp_id, NULL) != FIDO_OK ||
 		    (uv && fido_cred_set_uv(fc, FIDO_OPT_TRUE) != FIDO_OK) ||
@@ -176,7 +194,7 @@ ctap_attobj_verify(const unsigned char *attobj, size_t len,
 			if (!stmt_es256(a) || (r = ctap_x5c_verify(
 			    fido_cred_x5c_ptr(fc), fido_cred_x5c_len(fc),
 			    ctap_attobj_authdata_ptr(a),
-			    ctap_attobj_authdata_len(a), cdata, cdata_len,
+			    ctap_attobj_authdata_len(a), cdh,
 			    fido_cred_sig_ptr(fc), fido_cred_sig_len(fc))) !=
 			    CTAP_OK) {
 				r = CTAP_ERR_VERIFY;

@@ -98,24 +98,22 @@ out:
 
 int
 ctap_x5c_verify(const unsigned char *der, size_t der_len,
-    const unsigned char *ad, size_t ad_len, const unsigned char *cdata,
-    size_t cdata_len, const unsigned char *sig, size_t sig_len)
+    const unsigned char *ad, size_t ad_len, const unsigned char *cdh,
+    const unsigned char *sig, size_t sig_len)
 {
 	EVP_MD_CTX	*ctx = NULL;
 	EVP_PKEY	*pk = NULL;
-	unsigned char	 cdh[32];
 	int		 r = CTAP_ERR_VERIFY;
 
-	if (der == NULL || ad == NULL || cdata == NULL || sig == NULL)
+	if (der == NULL || ad == NULL || cdh == NULL || sig == NULL)
 		return (CTAP_ERR_ARG);
 	if ((pk = x5c_key(der, der_len)) == NULL)
 		return (CTAP_ERR_VERIFY);
 	/* signed: authData || SHA-256(clientDataJSON) */
-	if (EVP_Digest(cdata, cdata_len, cdh, NULL, EVP_sha256(), NULL) != 1 ||
-	    (ctx = EVP_MD_CTX_new()) == NULL ||
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pk) != 1 ||
 	    EVP_DigestVerifyUpdate(ctx, ad, ad_len) != 1 ||
-	    EVP_DigestVerifyUpdate(ctx, cdh, sizeof(cdh)) != 1)
+	    EVP_DigestVerifyUpdate(ctx, cdh, CTAP_CDH_LEN) != 1)
 		goto fail;
 	if (EVP_DigestVerifyFinal(ctx, sig, sig_len) == 1)
 		r = CTAP_OK;

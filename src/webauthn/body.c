@@ -5,8 +5,7 @@
  * attestation for tenants that do not enforce attestation.
  */
 
-#include <jansson.h>
-
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,10 +19,12 @@ webauthn_body_raw(const unsigned char *id, size_t idlen,
     const unsigned char *attobj, size_t attlen, const char *display_name,
     char **json)
 {
-	json_t	*body = NULL;
-	char	*b_id = NULL, *b_cd = NULL, *b_att = NULL, *dn = NULL;
-	int	 r;
+	struct buf	 b;
+	char		*b_id = NULL, *b_cd = NULL, *b_att = NULL, *dn = NULL;
+	size_t		 n;
+	int		 r;
 
+	buf_init(&b, SIZE_MAX);
 	if (json != NULL)
 		*json = NULL;
 	if (id == NULL || idlen == 0 || clientdata == NULL || cdlen == 0 ||
@@ -48,19 +49,29 @@ webauthn_body_raw(const unsigned char *id, size_t idlen,
 		r = WEBAUTHN_ERR_INTERNAL;
 		goto fail;
 	}
-	/* no @odata.type anywhere: Graph answers 400 when it sees one */
-	if ((body = json_pack("{s:s, s:{s:s, s:{s:s, s:s}, s:{}}}",
-	    "displayName", dn, "publicKeyCredential", "id", b_id, "response",
-	    "clientDataJSON", b_cd, "attestationObject", b_att,
-	    "clientExtensionResults")) == NULL ||
-	    (*json = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
-	    NULL) {
+	/*
+	 * The bytes json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) gives
+	 * for this object.  No @odata.type anywhere: Graph answers 400
+	 * when it sees one.
+	 */
+	buf_reserve(&b, strlen(b_id) + strlen(b_cd) + strlen(b_att) +
+	    6 * strlen(dn) + 160);
+	buf_puts(&b, "{\"displayName\":");
+	webauthn_json_put_str(&b, dn);
+	buf_puts(&b, ",\"publicKeyCredential\":{\"id\":");
+	webauthn_json_put_str(&b, b_id);
+	buf_puts(&b, ",\"response\":{\"clientDataJSON\":");
+	webauthn_json_put_str(&b, b_cd);
+	buf_puts(&b, ",\"attestationObject\":");
+	webauthn_json_put_str(&b, b_att);
+	buf_puts(&b, "},\"clientExtensionResults\":{}}}");
+	if (b.err != 0 || (*json = (char *)buf_release(&b, &n)) == NULL) {
 		r = WEBAUTHN_ERR_INTERNAL;
 		goto fail;
 	}
 	r = WEBAUTHN_OK;
 fail:
-	json_decref(body);
+	buf_reset(&b);
 	free(b_id);
 	free(b_cd);
 	free(b_att);

@@ -2,12 +2,13 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * clientDataJSON: the exact bytes the key signs, and the check of one
- * found in a registration body.  What we emit goes through jansson so
- * escaping is never hand-made.
+ * found in a registration body.  Its strings are written by
+ * webauthn_json_put_str(), so escaping is never hand-made.
  */
 
 #include <jansson.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +34,11 @@ webauthn_origin(const char *rp_id)
 int
 webauthn_clientdata(const webauthn_options_t *o, char **json, size_t *len)
 {
-	json_t	*cd = NULL;
-	char	*origin = NULL;
-	int	 r;
+	struct buf	 b;
+	char		*origin = NULL;
+	int		 r;
 
+	buf_init(&b, SIZE_MAX);
 	if (json != NULL)
 		*json = NULL;
 	if (len != NULL)
@@ -48,18 +50,21 @@ webauthn_clientdata(const webauthn_options_t *o, char **json, size_t *len)
 		r = WEBAUTHN_ERR_INTERNAL;
 		goto fail;
 	}
-	/* jansson keeps insertion order; JSON_COMPACT has no blanks */
-	if ((cd = json_pack("{s:s, s:s, s:s, s:b}", "type", "webauthn.create",
-	    "challenge", webauthn_options_challenge(o), "origin", origin,
-	    "crossOrigin", 0)) == NULL || (*json = json_dumps(cd,
-	    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+	/* the members in the order WebAuthn 5.8.1.2 serializes them */
+	buf_reserve(&b, strlen(webauthn_options_challenge(o)) +
+	    strlen(origin) + 96);
+	buf_puts(&b, "{\"type\":\"webauthn.create\",\"challenge\":");
+	webauthn_json_put_str(&b, webauthn_options_challenge(o));
+	buf_puts(&b, ",\"origin\":");
+	webauthn_json_put_str(&b, origin);
+	buf_puts(&b, ",\"crossOrigin\":false}");
+	if (b.err != 0 || (*json = (char *)buf_release(&b, len)) == NULL) {
 		r = WEBAUTHN_ERR_INTERNAL;
 		goto fail;
 	}
-	*len = strlen(*json);
 	r = WEBAUTHN_OK;
 fail:
-	json_decref(cd);
+	buf_reset(&b);
 	free(origin);
 
 	return (r);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common.h"
 #include "webauthn.h"
 
 /* json.c: a bounded document, and typed members with their path in
@@ -24,6 +25,8 @@ int	 webauthn_json_bool(const json_t *, const char *path, const char *key,
 	    bool *out, char *err, size_t errlen);
 int	 webauthn_json_obj(const json_t *, const char *path, const char *key,
 	    bool required, json_t **out, char *err, size_t errlen);
+/* s as a JSON string, appended (invalid UTF-8 fails the buffer) */
+int	 webauthn_json_put_str(struct buf *, const char *);
 
 /* clientdata.c: "https://<rp.id>"; the check of a clientDataJSON */
 char	*webauthn_origin(const char *rp_id);

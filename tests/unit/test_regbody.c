@@ -572,6 +572,45 @@ test_body_display_name(void **state)
 	assert_null(b);
 }
 
+/*
+ * The body is written without jansson's encoder where nothing needs
+ * escaping: it must still be, byte for byte, what jansson writes.
+ */
+static void
+test_body_is_jansson(void **state)
+{
+	static const char *names[] = { "YubiKey 5 NFC", "a\"b\\c", "</x>",
+	    "Zo\xc3\xab \xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x94\x91 key",
+	    "del\x7f", "{\"x\":1}", "\xff bad" };
+	unsigned char	 cd[3000], att[700], id[64];
+	size_t		 i;
+	json_t		*j;
+	char		*b, *again;
+
+	(void)state;
+	/* every byte value, so the base64url covers its whole alphabet */
+	for (i = 0; i < sizeof(cd); i++)
+		cd[i] = (unsigned char)(i * 7);
+	for (i = 0; i < sizeof(att); i++)
+		att[i] = (unsigned char)(255 - i);
+	for (i = 0; i < sizeof(id); i++)
+		id[i] = (unsigned char)(i * 13);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(webauthn_body_raw(id, sizeof(id), cd,
+		    sizeof(cd), att, sizeof(att), names[i], &b), WEBAUTHN_OK);
+		assert_non_null(j = json_loads(b, JSON_REJECT_DUPLICATES,
+		    NULL));
+		assert_non_null(again = json_dumps(j, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER));
+		assert_string_equal(b, again);
+		assert_non_null(json_object_get(json_object_get(j,
+		    "publicKeyCredential"), "clientExtensionResults"));
+		free(again);
+		json_decref(j);
+		free(b);
+	}
+}
+
 int
 main(void)
 {
@@ -587,6 +626,7 @@ main(void)
 		cmocka_unit_test(test_display_name),
 		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_body_display_name),
+		cmocka_unit_test(test_body_is_jansson),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
