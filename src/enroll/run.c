@@ -127,6 +127,18 @@ admit_main(void *arg)
 	return (NULL);
 }
 
+/* a thread that pthread_create() could not start: fatal for the run */
+static void
+start_failed(struct run *run, int e)
+{
+	char	msg[256];
+
+	snprintf(msg, sizeof(msg), "cannot start a thread (%s): raise the "
+	    "limit on processes or memory (ulimit -u, ulimit -v; TasksMax "
+	    "for a systemd unit), or use fewer keys at once", strerror(e));
+	enroll_fatal(run, ENROLL_ERR_LOCAL, msg);
+}
+
 int
 enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
     graph_client_t *admin, const struct enroll_source *users,
@@ -138,7 +150,8 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	pthread_t		 pre[PREFETCHERS_MAX], pst[POSTERS_MAX], hub, adm;
 	char			 path[4096], **keys = NULL;
 	size_t			 nkeys = 0, nw = 0, npre, npost, i;
-	int			 r = ENROLL_ERR_LOCAL, jr;
+	size_t			 unstarted;
+	int			 r = ENROLL_ERR_LOCAL, jr, terr = 0;
 	bool			 admitting = false;
 	/* a kiosk: a worker per key as keys are plugged in */
 	bool			 hubbed = o->station && !o->as_user &&
@@ -274,19 +287,44 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	}
 	if (o->dry_run)
 		npost = 0;
-	for (i = 0; i < npre; i++)
-		if (pthread_create(&pre[i], NULL, enroll_prefetcher,
-		    &run) == 0)
-			thread_name(pre[i], "prefetch %zu", i + 1);
-	for (i = 0; i < nw; i++)
-		if (pthread_create(&w[i].tid, NULL, enroll_key_worker,
-		    &w[i]) == 0)
-			thread_name(w[i].tid, "key %zu", i + 1);
-	if (hubbed && pthread_create(&hub, NULL, enroll_hub, &run) == 0)
+	/*
+	 * A thread that cannot start (a process or memory limit) stops the
+	 * run before any key is touched; only what started is joined.
+	 */
+	for (i = 0; i < npre; i++) {
+		if ((terr = pthread_create(&pre[i], NULL, enroll_prefetcher,
+		    &run)) != 0)
+			break;
+		thread_name(pre[i], "prefetch %zu", i + 1);
+	}
+	npre = i;
+	for (i = 0; terr == 0 && i < nw; i++) {
+		if ((terr = pthread_create(&w[i].tid, NULL, enroll_key_worker,
+		    &w[i])) != 0)
+			break;
+		thread_name(w[i].tid, "key %zu", i + 1);
+	}
+	unstarted = nw - i;
+	nw = i;
+	if (hubbed && (terr != 0 || (terr = pthread_create(&hub, NULL,
+	    enroll_hub, &run)) != 0)) {
+		unstarted++;
+		hubbed = false;
+	} else if (hubbed)
 		thread_name(hub, "hub");
-	for (i = 0; i < npost; i++)
-		if (pthread_create(&pst[i], NULL, enroll_poster, &run) == 0)
-			thread_name(pst[i], "post %zu", i + 1);
+	for (i = 0; terr == 0 && i < npost; i++) {
+		if ((terr = pthread_create(&pst[i], NULL, enroll_poster,
+		    &run)) != 0)
+			break;
+		thread_name(pst[i], "post %zu", i + 1);
+	}
+	npost = i;
+	if (terr != 0) {
+		pthread_mutex_lock(&run.lock);
+		run.workers_alive -= unstarted;
+		pthread_mutex_unlock(&run.lock);
+		start_failed(&run, terr);
+	}
 	/*
 	 * The prefetchers resolve users while the policy is read; a user's
 	 * profiles, and so any key, wait for it (enroll_admit_wait()).

@@ -12,11 +12,15 @@
   finishes on the remaining key, nobody is lost or doubled.
 - The run's threads carry their role's name (key N, prefetch N,
   post N), as top -H and /proc/PID/task/TID/comm show them.
+- Threads that cannot start (1 GiB stacks under a 5 GiB address-space
+  limit) stop the run with one message, before any key is touched and
+  without hanging; a run without the limit then enrolls everyone once.
 """
 
 import collections
 import os
 import re
+import subprocess
 import sys
 import time
 import unittest
@@ -133,6 +137,31 @@ class EnrollParallel(unittest.TestCase):
         per = collections.Counter(x["device"] for x in rows)
         self.assertGreaterEqual(per[k2.path], 6, per)
         self.assertEqual(env.failures(), [])
+
+
+    @unittest.skipIf("ASAN_OPTIONS" in os.environ,
+                     "ASan reserves more address space than the limit")
+    def test_threads_cannot_start(self):
+        env, keys, upns = self.start("lim", 6, 4, "lim")
+        gib = 1 << 30
+        # a thread's stack is RLIMIT_STACK: the fifth or so cannot map it
+        p = subprocess.run(["prlimit", "--stack=%d" % gib,
+                            "--as=%d" % (5 * gib), "--"] +
+                           env.argv(*self.enroll(env)),
+                           cwd=env.work, env=env.env(E2E_PIN=PIN),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=60)
+        err = p.stderr.decode(errors="replace")
+        self.assertNotEqual(p.returncode, 0, err)
+        self.assertEqual(err.count("cannot start a thread"), 1, err)
+        self.assertIn("ulimit", err)
+        self.assertEqual(env.total_added(), 0)
+        for k in keys:
+            self.assertEqual(env.key_commands(k).count("0x01"), 0, k.name)
+        r = env.run(*self.enroll(env), env=env.env(E2E_PIN=PIN))
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(upns)
+        self.assertEqual(env.total_added(), 6)
 
 
 if __name__ == "__main__":
