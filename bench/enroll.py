@@ -318,7 +318,7 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
         if os.environ.get("STARTUP") == "1":
             # timestamps only on the calls that mark the start-up
             enroll = ["strace", "-f", "--seccomp-bpf", "-ttt", "-o", trace,
-                      "-e", "trace=execve,connect,fdatasync,fsync"] + enroll
+                      "-e", os.environ.get("STRACE_E", "trace=execve,connect,fdatasync,fsync")] + enroll
         if os.environ.get("PERF"):
             # a profile, not figures: rusage then counts perf too
             enroll = ["perf", "record", "-e", "cpu-clock", "--call-graph",

@@ -330,8 +330,13 @@ graph_config_check(const struct graph_config *cfg, char *err, size_t len)
 	return (GRAPH_OK);
 }
 
-int
-graph_client_new(graph_client_t **out, const struct graph_config *cfg)
+/*
+ * checked: cfg is a client's own, checked when that client was made (a
+ * clone; the CA bundle is parsed again only for a new configuration)
+ */
+static int
+client_new(graph_client_t **out, const struct graph_config *cfg,
+    bool checked)
 {
 	graph_client_t		*c = NULL;
 	const struct cloud	*cl = NULL;
@@ -341,7 +346,8 @@ graph_client_new(graph_client_t **out, const struct graph_config *cfg)
 	char			 ebuf[512];
 
 	*out = NULL;
-	if (graph_config_check(cfg, ebuf, sizeof(ebuf)) != GRAPH_OK) {
+	if (!checked && graph_config_check(cfg, ebuf, sizeof(ebuf)) !=
+	    GRAPH_OK) {
 		log_debug("%s: %s", __func__, ebuf);
 		return (GRAPH_ERR_ARG);
 	}
@@ -404,6 +410,12 @@ fail:
 	return (r);
 }
 
+int
+graph_client_new(graph_client_t **out, const struct graph_config *cfg)
+{
+	return (client_new(out, cfg, false));
+}
+
 static int
 config_from(struct graph_config *cfg, const graph_client_t *s)
 {
@@ -438,7 +450,7 @@ graph_client_clone(graph_client_t **out, const graph_client_t *s)
 	int			 r;
 
 	config_from(&cfg, s);
-	if ((r = graph_client_new(&c, &cfg)) != GRAPH_OK)
+	if ((r = client_new(&c, &cfg, true)) != GRAPH_OK)
 		return (r);
 	c->prompt = s->prompt;
 	c->prompt_arg = s->prompt_arg;
@@ -472,7 +484,7 @@ graph_client_new_user(graph_client_t **out, const graph_client_t *admin)
 	 */
 	if (admin->tok.app_only)
 		cfg.client_id = DEFAULT_CLIENT;
-	if ((r = graph_client_new(&c, &cfg)) != GRAPH_OK)
+	if ((r = client_new(&c, &cfg, true)) != GRAPH_OK)
 		return (r);
 	c->prompt = admin->prompt;
 	c->prompt_arg = admin->prompt_arg;
