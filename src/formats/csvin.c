@@ -203,7 +203,8 @@ refill(csvin_t *c)
 	memmove(c->win, c->win + c->wpos, c->wlen - c->wpos);
 	c->wlen -= c->wpos;
 	c->wpos = 0;
-	explicit_bzero(c->win + c->wlen, c->wcap - c->wlen);
+	/* the copy left above the moved text; past wmax was never written */
+	explicit_bzero(c->win + c->wlen, c->wmax - c->wlen);
 	while (c->wlen < c->wcap) {
 		n = pread(c->fd, c->win + c->wlen, c->wcap - c->wlen,
 		    c->rdoff);
@@ -218,6 +219,8 @@ refill(csvin_t *c)
 		c->wlen += (size_t)n;
 		c->rdoff += n;
 	}
+	if (c->wlen > c->wmax)
+		c->wmax = c->wlen;
 	/* a file that grew, shrank or was written since open is another */
 	if (c->rdoff > c->st.st_size || (c->eof && c->rdoff != c->st.st_size) ||
 	    fstat(c->fd, &st) < 0 || !same_file(&st, &c->st))
@@ -718,7 +721,7 @@ csvin_free(csvin_t **cp)
 	free(c->cols);
 	csvin_dup_free(&c->dup);
 	if (c->win != NULL)
-		freezero_buf(c->win, c->wcap);
+		freezero_buf(c->win, c->wmax);
 	rec_free(&c->rec);
 	csvin_row_free(c->cur);
 	if (c->fd >= 0)
@@ -832,7 +835,8 @@ csvin_rewind(csvin_t *c)
 	c->cur = NULL;
 	c->sidx = 0;
 	c->wlen = c->wpos = 0;
-	explicit_bzero(c->win, c->wcap);
+	explicit_bzero(c->win, c->wmax);
+	c->wmax = 0;
 	c->rdoff = c->body_off;
 	c->eof = 0;
 	c->line = c->body_line;

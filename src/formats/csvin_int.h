@@ -99,6 +99,7 @@ struct csvin {
 	char		 *win;
 	size_t		  wcap;
 	size_t		  wlen;
+	size_t		  wmax;		/* the most win has held: what to wipe */
 	size_t		  wpos;
 	off_t		  rdoff;	/* file offset of win[wlen] */
 	int		  eof;
