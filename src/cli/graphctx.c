@@ -39,13 +39,14 @@ cli_graph_open(const struct prov_ctx *ctx, graph_client_t **out)
 	cfg.user_agent = "provisioning/" PROV_VERSION;
 	if (state_dir_ensure(ctx) < 0)
 		return (EXIT_USAGE);
-	/* say which endpoint or file is wrong before anything is sent */
-	if (graph_config_check(&cfg, err, sizeof(err)) != GRAPH_OK) {
-		fprintf(stderr, "provisioning: %s\n", err);
-		return (EXIT_USAGE);
-	}
 	graph_set_cancel(cancelled);
 	if ((r = graph_client_new(out, &cfg)) != GRAPH_OK) {
+		/* which endpoint or file is wrong, checked again for words */
+		if (r == GRAPH_ERR_ARG &&
+		    graph_config_check(&cfg, err, sizeof(err)) != GRAPH_OK) {
+			fprintf(stderr, "provisioning: %s\n", err);
+			return (EXIT_USAGE);
+		}
 		fprintf(stderr, "provisioning: %s\n", graph_strerr(r));
 		return (cli_graph_exit(r));
 	}
