@@ -125,10 +125,14 @@ struct run {
 	pthread_cond_t			 keys_cv;	/* key workers */
 	pthread_cond_t			 post_cv;	/* posters */
 	pthread_cond_t			 room_cv;	/* prefetchers */
+	pthread_cond_t			 resolved_cv;	/* idle prefetchers */
 	size_t				 next_in;	/* users taken from the
 							   source */
 	size_t				 prefetching;
+	size_t				 resolving;	/* chunks in a $batch */
 	size_t				 keywork;
+	struct queue			 resolved;	/* any prefetcher fetches
+							   their options */
 	struct queue			 ready;
 	struct queue			 post;
 	size_t				 ready_cap;
@@ -211,7 +215,9 @@ void	enroll_graph_fail(struct run *, struct job *, graph_client_t *,
 #define WAKE_KEYS	0x01	/* key workers: a ready job, the end */
 #define WAKE_POST	0x02	/* posters: a job to post, the end */
 #define WAKE_ROOM	0x04	/* prefetchers: room in the ready queue */
-#define WAKE_ALL	(WAKE_KEYS | WAKE_POST | WAKE_ROOM)
+#define WAKE_RESOLVED	0x10	/* idle prefetchers: resolved users, the
+				   end of a $batch */
+#define WAKE_ALL	(WAKE_KEYS | WAKE_POST | WAKE_ROOM | WAKE_RESOLVED)
 #define WAKE_ONE	0x08
 void	enroll_wake(struct run *, int);
 

@@ -81,7 +81,8 @@ work_left(struct run *run)
 	bool left;
 
 	pthread_mutex_lock(&run->lock);
-	left = run->ready.n > 0 || run->prefetching > 0 || run->keywork > 0 ||
+	left = run->ready.n > 0 || run->resolved.n > 0 ||
+	    run->prefetching > 0 || run->keywork > 0 ||
 	    enroll_users_coming(run);
 	pthread_mutex_unlock(&run->lock);
 

@@ -469,6 +469,8 @@ enroll_wake(struct run *run, int what)
 		wake(&run->post_cv);
 	if (what & WAKE_ROOM)
 		wake(&run->room_cv);
+	if (what & WAKE_RESOLVED)
+		wake(&run->resolved_cv);
 }
 
 /* without the journal a crash could register twice: stop */

@@ -34,7 +34,7 @@ next_ready(struct run *run, struct worker *w)
 			break;
 		}
 		if (!enroll_users_coming(run) && run->prefetching == 0 &&
-		    run->keywork == 0)
+		    run->resolved.n == 0 && run->keywork == 0)
 			break;
 		pthread_cond_wait(&run->keys_cv, &run->lock);
 	}
@@ -450,8 +450,8 @@ users_left(struct run *run)
 	bool left;
 
 	pthread_mutex_lock(&run->lock);
-	left = run->ready.n > 0 || run->prefetching > 0 ||
-	    enroll_users_coming(run);
+	left = run->ready.n > 0 || run->resolved.n > 0 ||
+	    run->prefetching > 0 || enroll_users_coming(run);
 	pthread_mutex_unlock(&run->lock);
 
 	return (left);

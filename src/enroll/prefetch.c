@@ -367,10 +367,9 @@ chunk_mark(struct chunk *ch, enum journal_state st)
 
 /*
  * The users taken, first..first+n-1: journalled pending in one commit,
- * resolved in one $batch, journalled resolved in one commit, then each
- * fetches its options when there is room for it.  A stopped run gives
- * the rest to the ready queue as they are: fail_leftovers() frees them
- * (stopped) or fails them (no key left) as it does what no key took.
+ * resolved in one $batch, journalled resolved in one commit, then
+ * queued for any prefetcher to fetch their options (one chunk can be
+ * all there is: its options are not fetched one at a time).
  */
 static void
 prefetch_chunk(struct run *run, graph_client_t *c, struct enroll_user *v,
@@ -395,16 +394,36 @@ prefetch_chunk(struct run *run, graph_client_t *c, struct enroll_user *v,
 		(void)graph_users_resolve(c, ch.ref, ch.n, resolved, &ch);
 	if (chunk_mark(&ch, JOURNAL_ST_RESOLVED) < 0)
 		return;
-	for (i = 0; i < ch.n; i++) {
-		if (wait_room(run)) {
-			prefetch_resolved(run, c, ch.jb[i]);
-			continue;
-		}
-		pthread_mutex_lock(&run->lock);
-		enroll_queue_push(&run->ready, ch.jb[i], false);
-		enroll_wake(run, WAKE_KEYS);
-		pthread_mutex_unlock(&run->lock);
+	pthread_mutex_lock(&run->lock);
+	for (i = 0; i < ch.n; i++)
+		enroll_queue_push(&run->resolved, ch.jb[i], false);
+	pthread_mutex_unlock(&run->lock);
+}
+
+/*
+ * Under run->lock: a resolved user (*jb), or a chunk to take from the
+ * source (true, *jb NULL), counted as prefetching before it leaves the
+ * queue or the source, so a key worker never sees "none coming" in
+ * between; false: nothing left.  While another prefetcher is in its
+ * $batch, wait for its users.
+ */
+static bool
+next_work(struct run *run, struct job **jb)
+{
+	*jb = NULL;
+	while (run->resolved.n == 0 && !enroll_users_coming(run) &&
+	    run->resolving > 0 && !run->stop)
+		pthread_cond_wait(&run->resolved_cv, &run->lock);
+	if (run->stop)
+		return (false);
+	if ((*jb = enroll_queue_pop(&run->resolved)) == NULL) {
+		if (!enroll_users_coming(run))
+			return (false);
+		run->resolving++;
 	}
+	run->prefetching++;
+
+	return (true);
 }
 
 void *
@@ -413,7 +432,9 @@ enroll_prefetcher(void *arg)
 	struct run		*run = arg;
 	struct enroll_user	 v[GRAPH_BATCH_MAX];
 	graph_client_t		*c = NULL;
+	struct job		*jb;
 	size_t			 first, n;
+	bool			 go;
 
 	if (graph_client_clone(&c, run->admin) != GRAPH_OK) {
 		enroll_fatal(run, ENROLL_ERR_INTERNAL,
@@ -421,25 +442,42 @@ enroll_prefetcher(void *arg)
 		return (NULL);
 	}
 	while (wait_room(run)) {
-		/* counted as prefetching before the users leave the source:
-		 * a key worker never sees "none coming" in between */
 		pthread_mutex_lock(&run->lock);
-		if (!enroll_users_coming(run)) {
-			pthread_mutex_unlock(&run->lock);
-			break;
-		}
-		run->prefetching++;
+		go = next_work(run, &jb);
 		pthread_mutex_unlock(&run->lock);
-		/* those taken before a failure go the way of a stopped run */
-		(void)enroll_take_users(run, v, GRAPH_BATCH_MAX, &n, &first);
-		if (n > 0)
-			prefetch_chunk(run, c, v, first, n);
+		if (!go)
+			break;
+		if (jb != NULL)
+			prefetch_resolved(run, c, jb);
+		else {
+			/* those taken before a failure go the way of a
+			 * stopped run */
+			(void)enroll_take_users(run, v, GRAPH_BATCH_MAX, &n,
+			    &first);
+			if (n > 0)
+				prefetch_chunk(run, c, v, first, n);
+		}
 		pthread_mutex_lock(&run->lock);
+		if (jb == NULL) {
+			run->resolving--;
+			/* its users, or the end of a $batch: look again */
+			enroll_wake(run, WAKE_RESOLVED);
+		}
 		run->prefetching--;
 		if (run->prefetching == 0)
 			enroll_wake(run, WAKE_KEYS);
 		pthread_mutex_unlock(&run->lock);
 	}
+	/*
+	 * A stopped run (or one with no key left) gives the resolved users
+	 * to the ready queue as they are: fail_leftovers() frees them
+	 * (stopped) or fails them (no key left) as it does what no key took.
+	 */
+	pthread_mutex_lock(&run->lock);
+	while ((jb = enroll_queue_pop(&run->resolved)) != NULL)
+		enroll_queue_push(&run->ready, jb, false);
+	enroll_wake(run, WAKE_KEYS);
+	pthread_mutex_unlock(&run->lock);
 	graph_client_free(&c);
 
 	return (NULL);

@@ -173,6 +173,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	pthread_cond_init(&run.keys_cv, NULL);
 	pthread_cond_init(&run.post_cv, NULL);
 	pthread_cond_init(&run.room_cv, NULL);
+	pthread_cond_init(&run.resolved_cv, NULL);
 	if (open_outputs(&run) < 0)
 		goto out;
 	if (o->station_keep != NULL) {
@@ -407,6 +408,7 @@ out:
 	pthread_cond_destroy(&run.keys_cv);
 	pthread_cond_destroy(&run.post_cv);
 	pthread_cond_destroy(&run.room_cv);
+	pthread_cond_destroy(&run.resolved_cv);
 
 	return (r);
 }

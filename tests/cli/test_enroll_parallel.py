@@ -12,14 +12,21 @@
   finishes on the remaining key, nobody is lost or doubled.
 - The run's threads carry their role's name (key N, prefetch N,
   post N), as top -H and /proc/PID/task/TID/comm show them.
+- Eight users, one $batch, four keys, Graph answering in 300 ms: the
+  chunk's creationOptions are fetched side by side by the prefetchers,
+  not one after the other by the one that resolved the chunk (the
+  journal's options_fetched stamps of the first four lie within two
+  answers of each other, not four), still with one $batch.
 - Threads that cannot start (1 GiB stacks under a 5 GiB address-space
   limit) stop the run with one message, before any key is touched and
   without hanging; a run without the limit then enrolls everyone once.
 """
 
 import collections
+import datetime
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -100,6 +107,32 @@ class EnrollParallel(unittest.TestCase):
         self.assertLessEqual(want, names, names)
         self.assertTrue(prefetchers(), names)
         env.assert_one_passkey(upns)
+
+    def test_one_chunk_fetched_side_by_side(self):
+        latency = 300
+        env = e2e.Env(self, config("chk", 8), name="chunk", latency=latency)
+        env.add_keys(4, pin=PIN, presence="delay:100")
+        upns = ["chk%02d@contoso.example" % i for i in range(1, 9)]
+        env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
+        r = env.run(*self.enroll(env), env=env.env(E2E_PIN=PIN))
+        self.assertEqual(r.rc, 0, r)
+        env.assert_one_passkey(upns)
+        batches = [q for q in env.emu.requests(500)
+                   if q["path"].endswith("$batch")]
+        self.assertEqual(len(batches), 1, batches)
+        con = sqlite3.connect(os.path.join(env.state_dir, "journal.sqlite"))
+        try:
+            at = sorted(datetime.datetime.strptime(
+                a, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+                for (a,) in con.execute("SELECT at FROM transitions "
+                                        "WHERE to_state = "
+                                        "'options_fetched'"))
+        finally:
+            con.close()
+        self.assertEqual(len(at), 8, at)
+        # one after the other, four answers take 4 x 300 ms at least
+        span = 1000 * (at[3] - at[0])
+        self.assertLess(span, 2 * latency, at)
 
     def test_key_disconnects_mid_makecredential(self):
         env = e2e.Env(self, config("dis", 10), name="disc")
