@@ -27,6 +27,13 @@
 #include "journal.h"
 #include "journal_int.h"
 
+/*
+ * SQLite's page cache (KiB): a run reads back only the rows it is
+ * writing, and the file is in the kernel's cache; SQLite's default of
+ * 2 MiB grew with the journal.
+ */
+#define JOURNAL_CACHE_KB	"256"
+
 
 static const char *const state_names[] = {
 	[JOURNAL_ST_NONE] = "none",
@@ -576,6 +583,8 @@ journal_open(const char *path, journal_t **jp)
 	if ((r = exec(j, j->wal ? "PRAGMA synchronous = NORMAL" :
 	    "PRAGMA synchronous = FULL")) != JOURNAL_OK ||
 	    (r = exec(j, "PRAGMA foreign_keys = ON")) != JOURNAL_OK ||
+	    (r = exec(j, "PRAGMA cache_size = -" JOURNAL_CACHE_KB)) !=
+	    JOURNAL_OK ||
 	    (r = schema_ensure(j)) != JOURNAL_OK)
 		goto fail;
 	*jp = j;
