@@ -30,6 +30,8 @@ state directory's first),
 PERF=FILE (enroll under perf record --call-graph dwarf; no figures),
 WRAP="CMD ARGS" (enroll under CMD, e.g. WRAP="heaptrack -o FILE"; no
 figures),
+SMAPS=1 (with the peak sample, each mapped object's resident kB from
+/proc/PID/smaps),
 NO_VERIFY=1 (enroll --no-verify), EMU_LOG=1 (emulator --log
 requests.log, kept: one line per request with its server time).
 """
@@ -136,6 +138,7 @@ class HighWater:
     def __init__(self, pid):
         self.pid, self.kb, self.done = pid, 0, threading.Event()
         self.rss, self.anon, self.file = 0, 0, 0
+        self.objects = {}
         self.tasks = {}
         self.t = threading.Thread(target=self.run, daemon=True)
         self.t.start()
@@ -153,8 +156,27 @@ class HighWater:
                 self.rss = v["VmRSS"]
                 self.anon = v.get("RssAnon", 0)
                 self.file = v.get("RssFile", 0)
+                if os.environ.get("SMAPS") == "1":
+                    self.objects = self.read_smaps()
         except (OSError, ValueError):
             pass
+
+    def read_smaps(self):
+        """{object: [Rss kB, Anonymous kB]} at this sample: a mapped
+        library's pages, its relocated and written ones among them."""
+        out, cur = {}, None
+        with open("/proc/%d/smaps" % self.pid) as f:
+            for ln in f:
+                w = ln.split()
+                if not w[0].endswith(":"):
+                    cur = os.path.basename(w[5]) if len(w) > 5 else \
+                        "[anonymous]"
+                    out.setdefault(cur, [0, 0])
+                elif w[0] == "Rss:":
+                    out[cur][0] += int(w[1])
+                elif w[0] == "Anonymous:":
+                    out[cur][1] += int(w[1])
+        return out
 
     def read_tasks(self):
         base = "/proc/%d/task" % self.pid
@@ -345,6 +367,7 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime,
             "sys": ru.ru_stime, "maxrss_kb": hwm.kb or ru.ru_maxrss,
             "anon_kb": hwm.anon, "file_kb": hwm.file, "roles": hwm.roles(),
+            "objects": hwm.objects,
             "csw": ru.ru_nvcsw + ru.ru_nivcsw,
             "enrolled": count_rows(os.path.join(work, "report.csv")),
             "failed": count_rows(os.path.join(work, "failures.csv")),
@@ -609,6 +632,12 @@ def main():
             print("  RSS at its peak sample: %.1f MB anonymous (heap, "
                   "stacks) + %.1f MB of mapped files (libraries)" % (
                       r["anon_kb"] / 1024.0, r["file_kb"] / 1024.0))
+        if r.get("objects"):
+            print("  by object at that sample (SMAPS=1), kB resident "
+                  "(of it anonymous): " + ", ".join(
+                      "%s %d (%d)" % (o, v[0], v[1]) for o, v in sorted(
+                          r["objects"].items(), key=lambda x: -x[1][0])
+                      if v[0] >= 64))
         rows.append(r)
         if as_json:
             print(json.dumps(json_row(r), sort_keys=True), flush=True)
