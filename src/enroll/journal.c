@@ -34,7 +34,6 @@
  */
 #define JOURNAL_CACHE_KB	"256"
 
-
 static const char *const state_names[] = {
 	[JOURNAL_ST_NONE] = "none",
 	[JOURNAL_ST_PENDING] = "pending",
