@@ -321,10 +321,12 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             with open(wcsv, "w") as f:
                 f.write("userPrincipalName\nbench%04d@%s\n" % (nusers + 1,
                                                                DOMAIN))
+            # in the work directory: its default report.csv goes there
             subprocess.run(g + ["enroll", "--csv", wcsv, "--pin", "random",
                                 "--pins-out", os.path.join(work,
                                                            "pins.csv")],
                            env=dict(env, PROVISIONING_VIRTUAL_KEYS=wdir),
+                           cwd=work,
                            check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         verbose = {"1": ["-v"], "2": ["-vv"]}.get(os.environ.get("VERBOSE"),
