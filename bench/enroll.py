@@ -36,10 +36,12 @@ NO_VERIFY=1 (enroll --no-verify), EMU_LOG=1 (emulator --log
 requests.log, kept: one line per request with its server time).
 """
 
+import datetime
 import json
 import os
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -355,6 +357,7 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
         vauth0 = sum(proc_cpu_s(p.pid) or 0 for p in vpids)
         with open(log, "w") as lf:
             t0 = time.monotonic()
+            spawned = time.time()
             p = subprocess.Popen(enroll, env=env, stdin=subprocess.DEVNULL,
                                  stdout=lf, stderr=subprocess.STDOUT)
             # wait4: the rusage of provisioning alone (its threads
@@ -376,6 +379,8 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
             "emu_cpu": (proc_cpu_s(emu_pid) or 0) - (emu0 or 0),
             "vauth_cpu": sum(proc_cpu_s(q.pid) or 0 for q in vpids) - vauth0,
             "log": log, "work": work})
+        res.update(first_credentials(os.path.join(work, "state",
+                                                  "journal.sqlite"), spawned))
         if os.environ.get("STARTUP") == "1":
             res.update(startup_marks(trace, keys_dir))
         # the login before the timed run is not counted
@@ -406,6 +411,28 @@ def run_one(prov, vauth, nkeys, nusers, latency, presence):
         else:
             shutil.rmtree(work, ignore_errors=True)
     return res
+
+
+def first_credentials(journal, spawned):
+    """Spawn to the run's first credential, and to the moment every key
+    had made its first (each includes that touch): how long the keys
+    waited for the run to start.  From the journal's millisecond stamps
+    (the wall clock, as spawned is)."""
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % journal, uri=True)
+        firsts = [r[0] for r in db.execute(
+            "SELECT min(t.at) FROM transitions t JOIN enrollments e "
+            "ON e.user_id = t.user_id WHERE t.to_state = 'key_touched' "
+            "GROUP BY e.device")]
+        db.close()
+    except sqlite3.Error:
+        return {}
+    if not firsts:
+        return {}
+    at = [datetime.datetime.strptime(f, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp() for f in firsts]
+    return {"first_credential_ms": round(1000 * (min(at) - spawned)),
+            "every_key_ms": round(1000 * (max(at) - spawned))}
 
 
 def startup_marks(trace, keys_dir):
@@ -492,6 +519,8 @@ def json_row(r):
         "tls_handshakes": r.get("tls_full"),
         "tls_resumed": (r["connections"] - r["tls_full"])
             if "connections" in r else None,
+        "first_credential_ms": r.get("first_credential_ms"),
+        "every_key_ms": r.get("every_key_ms"),
         "emulator_cpu_s": round(r["emu_cpu"], 2),
         "vauth_cpu_s": round(r["vauth_cpu"], 2),
         "load_before": r.get("load")}
@@ -618,6 +647,11 @@ def main():
                   ideal, 100 * r["ratio"],
                   1000 * r["cpu"] / max(1, nusers), r["user"], r["sys"],
                   r["maxrss_kb"] / 1024.0, r["emu_cpu"], r["vauth_cpu"]))
+        if "every_key_ms" in r:
+            print("  first credential %d ms after the spawn, every key's "
+                  "first by %d ms (a %d ms touch each)" % (
+                      r["first_credential_ms"], r["every_key_ms"],
+                      presence))
         if "requests" in r:
             print("  Graph requests %d (%.2f/user), TLS connections %d, "
                   "full handshakes %d" % (r["requests"], r["requests"] /
