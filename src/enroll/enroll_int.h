@@ -93,6 +93,21 @@ struct att_memo {
 	char		 err[256];
 };
 
+/*
+ * The prefetchers or the posters: threads that each wait on Graph, as
+ * many as its latency asks for (pool.c).
+ */
+#define POOL_MAX	32
+struct pool {
+	const char	*name;		/* threads are "name N" */
+	void		*(*fn)(void *);	/* given the run */
+	pthread_t	 tid[POOL_MAX];
+	size_t		 n;		/* started (run->lock) */
+	size_t		 busy;		/* at work (run->lock) */
+	size_t		 max;
+	bool		 stuck;		/* a thread could not start */
+};
+
 struct run {
 	const struct enroll_hooks	*hooks;
 	const struct enroll_opts	*o;
@@ -128,7 +143,12 @@ struct run {
 	pthread_cond_t			 resolved_cv;	/* idle prefetchers */
 	size_t				 next_in;	/* users taken from the
 							   source */
-	size_t				 prefetching;
+	struct pool			 prefetchers;	/* busy: from a
+							   job's leaving the
+							   queue or source */
+	struct pool			 posters;
+	long long			 retried_ms;	/* a Graph call last
+							   needed a retry */
 	size_t				 resolving;	/* chunks in a $batch */
 	size_t				 keywork;
 	struct queue			 resolved;	/* any prefetcher fetches
@@ -137,7 +157,6 @@ struct run {
 	struct queue			 post;
 	size_t				 ready_cap;
 	size_t				 workers_alive;
-	size_t				 posting;
 	bool				 stop;		/* fatal or Ctrl+C */
 	int				 fatal;		/* ENROLL_ERR_* or 0 */
 	char				 fatal_msg[512];
@@ -245,6 +264,12 @@ bool	enroll_stopping(struct run *);
 bool	enroll_interrupted(const struct run *);
 void	enroll_watch(const struct run *, ctap_dev_t *);
 void	enroll_unwatch(const struct run *, ctap_dev_t *);
+
+/* pool.c: under run->lock but start and join */
+int	enroll_pool_start(struct run *, struct pool *, size_t);
+void	enroll_pool_more(struct run *, struct pool *);
+void	enroll_pool_idle(struct run *, struct pool *, graph_client_t *);
+void	enroll_pool_join(struct run *, struct pool *);
 
 /* prefetch.c */
 void	*enroll_prefetcher(void *);

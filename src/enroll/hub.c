@@ -82,7 +82,7 @@ work_left(struct run *run)
 
 	pthread_mutex_lock(&run->lock);
 	left = run->ready.n > 0 || run->resolved.n > 0 ||
-	    run->prefetching > 0 || run->keywork > 0 ||
+	    run->prefetchers.busy > 0 || run->keywork > 0 ||
 	    enroll_users_coming(run);
 	pthread_mutex_unlock(&run->lock);
 

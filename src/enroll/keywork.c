@@ -33,9 +33,13 @@ next_ready(struct run *run, struct worker *w)
 			w->took = true;
 			break;
 		}
-		if (!enroll_users_coming(run) && run->prefetching == 0 &&
+		if (!enroll_users_coming(run) && run->prefetchers.busy == 0 &&
 		    run->resolved.n == 0 && run->keywork == 0)
 			break;
+		/* a key that has worked waits for a user: Graph is slow */
+		if (w->took && (run->resolved.n > 0 ||
+		    enroll_users_coming(run)))
+			enroll_pool_more(run, &run->prefetchers);
 		pthread_cond_wait(&run->keys_cv, &run->lock);
 	}
 	/* a place in the ready queue; or this worker is done, and why (a
@@ -68,6 +72,9 @@ to_post(struct run *run, struct job *jb)
 	pthread_mutex_lock(&run->lock);
 	enroll_queue_push(&run->post, jb, false);
 	run->keywork--;
+	/* more credentials wait than there are posters */
+	if (run->post.n > run->posters.n)
+		enroll_pool_more(run, &run->posters);
 	/* the last job at a key may be the end the others wait for */
 	enroll_wake(run, run->keywork == 0 ? WAKE_KEYS | WAKE_POST :
 	    WAKE_POST | WAKE_ONE);
@@ -451,7 +458,7 @@ users_left(struct run *run)
 
 	pthread_mutex_lock(&run->lock);
 	left = run->ready.n > 0 || run->resolved.n > 0 ||
-	    run->prefetching > 0 || enroll_users_coming(run);
+	    run->prefetchers.busy > 0 || enroll_users_coming(run);
 	pthread_mutex_unlock(&run->lock);
 
 	return (left);

@@ -171,12 +171,17 @@ enroll_poster(void *arg)
 		while ((jb = enroll_queue_pop(&run->post)) == NULL &&
 		    (run->workers_alive > 0 || run->keywork > 0))
 			pthread_cond_wait(&run->post_cv, &run->lock);
+		if (jb != NULL)
+			run->posters.busy++;
 		pthread_mutex_unlock(&run->lock);
 		if (jb == NULL)
 			break;
 		/* a touched key's credential is always posted, even on
 		 * Ctrl+C: the journal would otherwise hold it half-done */
 		post_one(run, c, jb);
+		pthread_mutex_lock(&run->lock);
+		enroll_pool_idle(run, &run->posters, c);
+		pthread_mutex_unlock(&run->lock);
 	}
 	graph_client_free(&c);
 

@@ -421,7 +421,7 @@ next_work(struct run *run, struct job **jb)
 			return (false);
 		run->resolving++;
 	}
-	run->prefetching++;
+	run->prefetchers.busy++;
 
 	return (true);
 }
@@ -463,8 +463,8 @@ enroll_prefetcher(void *arg)
 			/* its users, or the end of a $batch: look again */
 			enroll_wake(run, WAKE_RESOLVED);
 		}
-		run->prefetching--;
-		if (run->prefetching == 0)
+		enroll_pool_idle(run, &run->prefetchers, c);
+		if (run->prefetchers.busy == 0)
 			enroll_wake(run, WAKE_KEYS);
 		pthread_mutex_unlock(&run->lock);
 	}

@@ -17,9 +17,12 @@
 #include "enroll_int.h"
 #include "mailer.h"
 
-/* two Graph round trips per user ahead of each key; bench/RESULTS.md */
-#define PREFETCHERS_MAX		16
-#define POSTERS_MAX		8
+/*
+ * Where the pools start: two Graph round trips per user ahead of each
+ * key (bench/RESULTS.md); they grow from there when Graph is slow.
+ */
+#define PREFETCHERS_START	16
+#define POSTERS_START		8
 
 static int
 open_outputs(struct run *run)
@@ -147,7 +150,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	struct run		 run;
 	struct reconcile_ctx	 rc;
 	struct worker		 w[64];
-	pthread_t		 pre[PREFETCHERS_MAX], pst[POSTERS_MAX], hub, adm;
+	pthread_t		 hub, adm;
 	char			 path[4096], **keys = NULL;
 	size_t			 nkeys = 0, nw = 0, npre, npost, i;
 	size_t			 unstarted;
@@ -279,9 +282,9 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	 * and one more keep the keys fed (a second per key measured the
 	 * same throughput, and each holds a Graph connection).
 	 */
-	npre = o->as_user ? 1 : nw + 1 < PREFETCHERS_MAX ? nw + 1 :
-	    PREFETCHERS_MAX;
-	npost = nw < POSTERS_MAX ? (nw ? nw : 1) : POSTERS_MAX;
+	npre = o->as_user ? 1 : nw + 1 < PREFETCHERS_START ? nw + 1 :
+	    PREFETCHERS_START;
+	npost = nw < POSTERS_START ? (nw ? nw : 1) : POSTERS_START;
 	if (hubbed) {
 		npre = 8;
 		npost = 4;
@@ -292,13 +295,16 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	 * A thread that cannot start (a process or memory limit) stops the
 	 * run before any key is touched; only what started is joined.
 	 */
-	for (i = 0; i < npre; i++) {
-		if ((terr = pthread_create(&pre[i], NULL, enroll_prefetcher,
-		    &run)) != 0)
-			break;
-		thread_name(pre[i], "prefetch %zu", i + 1);
-	}
-	npre = i;
+	run.prefetchers.name = "prefetch";
+	run.prefetchers.fn = enroll_prefetcher;
+	/* --as-user signs users in one at a time */
+	run.prefetchers.max = o->as_user ? 1 : POOL_MAX;
+	run.posters.name = "post";
+	run.posters.fn = enroll_poster;
+	run.posters.max = npost;
+	if (!o->dry_run)
+		run.posters.max = POOL_MAX;
+	terr = enroll_pool_start(&run, &run.prefetchers, npre);
 	for (i = 0; terr == 0 && i < nw; i++) {
 		if ((terr = pthread_create(&w[i].tid, NULL, enroll_key_worker,
 		    &w[i])) != 0)
@@ -313,13 +319,8 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 		hubbed = false;
 	} else if (hubbed)
 		thread_name(hub, "hub");
-	for (i = 0; terr == 0 && i < npost; i++) {
-		if ((terr = pthread_create(&pst[i], NULL, enroll_poster,
-		    &run)) != 0)
-			break;
-		thread_name(pst[i], "post %zu", i + 1);
-	}
-	npost = i;
+	if (terr == 0)
+		terr = enroll_pool_start(&run, &run.posters, npost);
 	if (terr != 0) {
 		pthread_mutex_lock(&run.lock);
 		run.workers_alive -= unstarted;
@@ -345,10 +346,8 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	pthread_mutex_lock(&run.lock);
 	enroll_wake(&run, WAKE_ALL);
 	pthread_mutex_unlock(&run.lock);
-	for (i = 0; i < npre; i++)
-		pthread_join(pre[i], NULL);
-	for (i = 0; i < npost; i++)
-		pthread_join(pst[i], NULL);
+	enroll_pool_join(&run, &run.prefetchers);
+	enroll_pool_join(&run, &run.posters);
 	fail_leftovers(&run);
 	if (enroll_write_report(&run) < 0)
 		sum->output_failed = true;

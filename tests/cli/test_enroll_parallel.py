@@ -20,6 +20,14 @@
 - Threads that cannot start (1 GiB stacks under a 5 GiB address-space
   limit) stop the run with one message, before any key is touched and
   without hanging; a run without the limit then enrolls everyone once.
+- Graph answering in 300 ms to a key that needs no touch: the key waits
+  for users and credentials wait for a POST, so both pools grow (the
+  log says so, and more post threads than the one a key starts with
+  show in /proc), and everyone is enrolled once.  The same key at a
+  400 ms touch against a Graph answering at once: no pool grows.
+- The same slow Graph, but its first $batch refused once with a 429: no
+  pool grows for the rest of the run (more requests would only slow a
+  throttled Graph), and everyone is still enrolled once.
 """
 
 import collections
@@ -171,6 +179,69 @@ class EnrollParallel(unittest.TestCase):
         self.assertGreaterEqual(per[k2.path], 6, per)
         self.assertEqual(env.failures(), [])
 
+
+    def slow_graph(self, prefix, n, presence, latency, faults=()):
+        env = e2e.Env(self, config(prefix, n), name=prefix,
+                      latency=latency)
+        env.add_keys(1, pin=PIN, presence=presence)
+        upns = ["%s%02d@contoso.example" % (prefix, i)
+                for i in range(1, n + 1)]
+        env.write("users.csv", "upn\n" + "\n".join(upns) + "\n")
+        if faults:
+            env.emu.set_faults(list(faults))
+        return env, upns
+
+    def grown(self, err):
+        return re.findall(r"Graph is slow to answer: (\d+) (\w+) threads "
+                          r"now", err)
+
+    def test_pools_grow_with_latency(self):
+        env, upns = self.slow_graph("slo", 16, "auto", 300)
+        p = env.spawn("-v", *self.enroll(env), env=env.env(E2E_PIN=PIN))
+        posters = set()
+        while p.poll() is None:
+            try:
+                for t in os.listdir("/proc/%d/task" % p.pid):
+                    with open("/proc/%d/task/%s/comm" % (p.pid, t)) as f:
+                        name = f.read().strip()
+                    if re.fullmatch(r"post \d+", name):
+                        posters.add(name)
+            except OSError:
+                pass        # a thread or the process ended meanwhile
+            time.sleep(0.05)
+        r = env.finish(p)
+        self.assertEqual(r.rc, 0, r)
+        grown = self.grown(r.err)
+        kinds = {k for _, k in grown}
+        self.assertEqual(kinds, {"prefetch", "post"}, r.err)
+        # one key starts one poster and two prefetchers
+        self.assertGreater(max(int(n) for n, k in grown if k == "post"), 1)
+        self.assertGreater(max(int(n) for n, k in grown
+                               if k == "prefetch"), 2)
+        self.assertGreater(len(posters), 1, posters)
+        env.assert_one_passkey(upns)
+        self.assertEqual(env.total_added(), 16)
+        env.assert_report_matches(env.report(), env.assert_one_passkey(upns))
+
+    def test_pools_stay_when_the_key_is_slower(self):
+        env, upns = self.slow_graph("fst", 6, "delay:400", None)
+        r = env.run("-v", *self.enroll(env), env=env.env(E2E_PIN=PIN))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.grown(r.err), [], r.err)
+        env.assert_one_passkey(upns)
+
+    def test_no_growth_once_graph_throttles(self):
+        env, upns = self.slow_graph("thr", 12, "auto", 300, faults=[
+            {"kind": "429", "path": "/\\$batch$", "method": "POST",
+             "count": 1, "retry_after": 1, "batch": False}])
+        r = env.run("-v", *self.enroll(env), env=env.env(E2E_PIN=PIN))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.grown(r.err), [], r.err)
+        counts = env.state()["requests"]["counts"]
+        self.assertEqual(counts.get("POST fault:429 429"), 1, counts)
+        self.assertEqual(counts.get("POST /v1.0/$batch 200"), 1, counts)
+        env.assert_one_passkey(upns)
+        self.assertEqual(env.total_added(), 12)
 
     @unittest.skipIf("ASAN_OPTIONS" in os.environ,
                      "ASan reserves more address space than the limit")
