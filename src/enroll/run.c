@@ -301,9 +301,7 @@ enroll_run(const struct enroll_opts *o, const struct enroll_hooks *hooks,
 	run.prefetchers.max = o->as_user ? 1 : POOL_MAX;
 	run.posters.name = "post";
 	run.posters.fn = enroll_poster;
-	run.posters.max = npost;
-	if (!o->dry_run)
-		run.posters.max = POOL_MAX;
+	run.posters.max = o->dry_run ? 0 : POOL_MAX;
 	terr = enroll_pool_start(&run, &run.prefetchers, npre);
 	for (i = 0; terr == 0 && i < nw; i++) {
 		if ((terr = pthread_create(&w[i].tid, NULL, enroll_key_worker,
